@@ -1,0 +1,43 @@
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Account,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+export interface ChainClients {
+  chain: Chain;
+  client: PublicClient<Transport, Chain>;
+  wallet: WalletClient<Transport, Chain, Account>;
+}
+
+export function localChain(chainId: number, rpcUrl: string): Chain {
+  return defineChain({
+    id: chainId,
+    name: `chain-${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+}
+
+/**
+ * viem clients for one chain, sending from `privateKey`. Polls fast: local chains mine at once.
+ * Transport retries are off: a revert must surface at once, and the relayer owns its own
+ * retry-with-backoff policy for RPC failures.
+ */
+export function connectChain(chainId: number, rpcUrl: string, privateKey: Hex): ChainClients {
+  const chain = localChain(chainId, rpcUrl);
+  const transport = http(rpcUrl, { retryCount: 0 });
+  return {
+    chain,
+    client: createPublicClient({ chain, transport, pollingInterval: 50 }),
+    wallet: createWalletClient({ chain, transport, account: privateKeyToAccount(privateKey), pollingInterval: 50 }),
+  };
+}

@@ -1,0 +1,28 @@
+import type { Abi, Account, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
+import { encodeDeployData } from "viem";
+
+export interface Artifact<TAbi extends Abi = Abi> {
+  abi: TAbi;
+  bytecode: Hex;
+}
+
+export class DeploymentError extends Error {
+  override name = "DeploymentError";
+}
+
+/** Deploys a compiled contract and waits for its receipt; returns the new address. */
+export async function deployContract(
+  wallet: WalletClient<Transport, Chain, Account>,
+  client: PublicClient,
+  artifact: Artifact,
+  args: readonly unknown[] = [],
+): Promise<Hex> {
+  const hash = await wallet.sendTransaction({
+    data: encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args }),
+  });
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success" || !receipt.contractAddress) {
+    throw new DeploymentError(`deployment reverted (tx ${hash})`);
+  }
+  return receipt.contractAddress;
+}

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+export interface AnvilOptions {
+  chainId: number;
+  /** 0 lets the OS pick a free port; anvil prints the one it bound. */
+  port?: number;
+  /** Seconds between blocks; omitted = a block per transaction (automine). */
+  blockTimeSeconds?: number;
+  /** Fork this RPC URL (shadow deployments). */
+  forkUrl?: string;
+  forkBlockNumber?: bigint;
+  /** Extra argv, for options not modelled here. */
+  extraArgs?: string[];
+}
+
+export interface AnvilInstance {
+  readonly rpcUrl: string;
+  readonly chainId: number;
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** How long anvil may take to print its listening address before we call it failed. */
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * Path of the anvil binary shipped in the @foundry-rs/anvil platform package. Spawning the
+ * binary itself (not the package's node wrapper) means a kill reaches anvil directly.
+ */
+export function anvilBinaryPath(): string {
+  const require = createRequire(import.meta.url);
+  const platformPackage = `@foundry-rs/anvil-${process.platform}-${process.arch === "x64" ? "amd64" : process.arch}`;
+  const manifest = require.resolve(`${platformPackage}/package.json`);
+  return join(dirname(manifest), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+}
+
+/** Starts anvil on loopback and resolves once it accepts RPC. Always `stop()` what you start. */
+export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> {
+  const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(options.chainId)];
+  if (options.blockTimeSeconds !== undefined) args.push("--block-time", String(options.blockTimeSeconds));
+  if (options.forkUrl !== undefined) args.push("--fork-url", options.forkUrl);
+  if (options.forkBlockNumber !== undefined) args.push("--fork-block-number", options.forkBlockNumber.toString());
+  args.push(...(options.extraArgs ?? []));
+
+  const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const port = await waitForListening(child);
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+  return {
+    rpcUrl,
+    chainId: options.chainId,
+    port,
+    pid: child.pid ?? -1,
+    stop() {
+      stopped ??= stopProcess(child);
+      return stopped;
+    },
+  };
+}
+
+function waitForListening(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => fail(new Error(`anvil did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Listening on [\d.]+:(\d+)/.exec(output);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        // Keep draining so a full pipe never blocks anvil.
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve(Number(match[1]));
+      }
+    };
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(error);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", fail);
+    child.once("exit", (code) => fail(new Error(`anvil exited with code ${code} before listening:\n${output}`)));
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killTimer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(killTimer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

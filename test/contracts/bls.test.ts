@@ -70,7 +70,7 @@ describe("BLS library (EIP-2537)", () => {
             const { data } = await call;
             assert.equal(data, `0x${vector.Expected}`, vector.Name);
           } else {
-            await assert.rejects(call, undefined, `${vector.Name} should fail`);
+            await assert.rejects(call, Error, `${vector.Name} should fail`);
           }
           checked++;
         }

@@ -21,3 +21,24 @@ export async function startTestChain(chainId = 31337): Promise<TestChain> {
     stop: () => anvil.stop(),
   };
 }
+
+/** Moves the chain's clock forward and mines a block, so the next call sees the new time. */
+export async function increaseTime(chain: TestChain, seconds: number): Promise<void> {
+  await rpc(chain.anvil.rpcUrl, "evm_increaseTime", [seconds]);
+  await rpc(chain.anvil.rpcUrl, "evm_mine", []);
+}
+
+export async function latestTimestamp(chain: TestChain): Promise<bigint> {
+  return (await chain.client.getBlock()).timestamp;
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}

@@ -1,0 +1,78 @@
+// The attestation wire format, mirrored by contracts/lib/Attestation.sol (layout table there).
+import { bytesToHex, concatHex, getAddress, hexToBigInt, numberToHex, pad, size, sliceHex, type Hex } from "viem";
+import { Outcome, type Verdict } from "./types.ts";
+
+export const ATTESTATION_VERSION = 1;
+export const ATTESTATION_LENGTH = 554;
+
+export interface Attestation {
+  networkId: Hex;
+  setIndex: number;
+  verdict: Verdict;
+  /** Bit i set = the i-th key (sorted order) of the set signed. */
+  signers: bigint;
+  /** Aggregate G2 signature, 256-byte EIP-2537 encoding. */
+  signature: Hex;
+}
+
+export class AttestationFormatError extends Error {
+  override name = "AttestationFormatError";
+}
+
+const uint = (value: bigint | number, bytes: number): Hex => numberToHex(value, { size: bytes });
+
+export function encodeAttestation(attestation: Attestation): Hex {
+  const { verdict } = attestation;
+  if (size(attestation.signature) !== 256) throw new AttestationFormatError("signature must be 256 bytes");
+  const encoded = concatHex([
+    uint(ATTESTATION_VERSION, 1),
+    pad(attestation.networkId, { size: 32 }),
+    uint(attestation.setIndex, 4),
+    pad(verdict.candidateId, { size: 32 }),
+    uint(verdict.chainId, 32),
+    pad(verdict.target, { size: 20 }),
+    pad(verdict.codehash, { size: 32 }),
+    uint(verdict.outcome, 1),
+    pad(verdict.policyHash, { size: 32 }),
+    uint(verdict.reasons, 32),
+    pad(verdict.findingsDigest, { size: 32 }),
+    uint(verdict.issuedAt, 8),
+    uint(verdict.expiresAt, 8),
+    uint(attestation.signers, 32),
+    attestation.signature,
+  ]);
+  if (size(encoded) !== ATTESTATION_LENGTH) throw new AttestationFormatError(`encoded ${size(encoded)} bytes`);
+  return encoded;
+}
+
+/** Parses untrusted bytes; throws on any length, version or outcome mismatch. */
+export function decodeAttestation(encoded: Hex | Uint8Array): Attestation {
+  const hex = typeof encoded === "string" ? encoded : bytesToHex(encoded);
+  const length = size(hex);
+  if (length !== ATTESTATION_LENGTH) {
+    throw new AttestationFormatError(`attestation is ${length} bytes, expected ${ATTESTATION_LENGTH}`);
+  }
+  const field = (offset: number, bytes: number) => sliceHex(hex, offset, offset + bytes, { strict: true });
+  const version = Number(hexToBigInt(field(0, 1)));
+  if (version !== ATTESTATION_VERSION) throw new AttestationFormatError(`unsupported attestation version ${version}`);
+  const outcome = Number(hexToBigInt(field(153, 1)));
+  if (!Object.values(Outcome).includes(outcome as Outcome)) throw new AttestationFormatError(`invalid outcome ${outcome}`);
+  return {
+    networkId: field(1, 32),
+    setIndex: Number(hexToBigInt(field(33, 4))),
+    verdict: {
+      candidateId: field(37, 32),
+      chainId: hexToBigInt(field(69, 32)),
+      target: getAddress(field(101, 20)),
+      codehash: field(121, 32),
+      outcome: outcome as Outcome,
+      policyHash: field(154, 32),
+      reasons: hexToBigInt(field(186, 32)),
+      findingsDigest: field(218, 32),
+      issuedAt: hexToBigInt(field(250, 8)),
+      expiresAt: hexToBigInt(field(258, 8)),
+    },
+    signers: hexToBigInt(field(266, 32)),
+    signature: field(298, 256),
+  };
+}

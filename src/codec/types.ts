@@ -1,0 +1,88 @@
+// The signed structures of Sentinel as EIP-712 types: the one definition used by the node,
+// the client and the tests, mirrored by contracts/lib/SentinelTypes.sol (a test proves the
+// type strings and digests agree).
+import { hashTypedData, keccak256, type Address, type Hex, type TypedDataDomain } from "viem";
+
+export const DOMAIN_NAME = "Sentinel";
+export const DOMAIN_VERSION = "1";
+
+export const Outcome = { Approve: 1, Reject: 2, Revoke: 3 } as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export const SENTINEL_TYPES = {
+  Verdict: [
+    { name: "candidateId", type: "bytes32" },
+    { name: "chainId", type: "uint256" },
+    { name: "target", type: "address" },
+    { name: "codehash", type: "bytes32" },
+    { name: "outcome", type: "uint8" },
+    { name: "policyHash", type: "bytes32" },
+    { name: "reasons", type: "uint256" },
+    { name: "findingsDigest", type: "bytes32" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "expiresAt", type: "uint64" },
+  ],
+  ValidatorSetRotation: [
+    { name: "setIndex", type: "uint32" },
+    { name: "keysHash", type: "bytes32" },
+    { name: "threshold", type: "uint16" },
+  ],
+  ProofOfPossession: [{ name: "pubkey", type: "bytes" }],
+} as const;
+
+export interface Verdict {
+  candidateId: Hex;
+  chainId: bigint;
+  target: Address;
+  codehash: Hex;
+  outcome: Outcome;
+  policyHash: Hex;
+  reasons: bigint;
+  findingsDigest: Hex;
+  issuedAt: bigint;
+  expiresAt: bigint;
+}
+
+/** The network id is the EIP-712 salt: no chain id, so one attestation serves every chain. */
+export function sentinelDomain(networkId: Hex): TypedDataDomain {
+  return { name: DOMAIN_NAME, version: DOMAIN_VERSION, salt: networkId };
+}
+
+/** "Name(type name,...)" as EIP-712 encodeType writes it (no referenced structs here). */
+export function encodeType(primaryType: keyof typeof SENTINEL_TYPES): string {
+  const fields = SENTINEL_TYPES[primaryType].map((field) => `${field.type} ${field.name}`);
+  return `${primaryType}(${fields.join(",")})`;
+}
+
+export function verdictDigest(networkId: Hex, verdict: Verdict): Hex {
+  return hashTypedData({
+    domain: sentinelDomain(networkId),
+    types: SENTINEL_TYPES,
+    primaryType: "Verdict",
+    message: { ...verdict, outcome: verdict.outcome },
+  });
+}
+
+export function rotationDigest(networkId: Hex, setIndex: number, keysHash: Hex, threshold: number): Hex {
+  return hashTypedData({
+    domain: sentinelDomain(networkId),
+    types: SENTINEL_TYPES,
+    primaryType: "ValidatorSetRotation",
+    message: { setIndex, keysHash, threshold },
+  });
+}
+
+/** @param pubkeyRaw the key's 96 raw bytes (x || y) as hex. */
+export function proofOfPossessionDigest(networkId: Hex, pubkeyRaw: Hex): Hex {
+  return hashTypedData({
+    domain: sentinelDomain(networkId),
+    types: SENTINEL_TYPES,
+    primaryType: "ProofOfPossession",
+    message: { pubkey: pubkeyRaw },
+  });
+}
+
+/** keccak256 of a validator set's concatenated raw keys, as the rotation type commits to it. */
+export function keysHash(keysBlob: Hex): Hex {
+  return keccak256(keysBlob);
+}

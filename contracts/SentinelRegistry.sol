@@ -368,7 +368,7 @@ contract SentinelRegistry is ISentinelRegistry {
     }
 
     function _popcount(uint256 x) private pure returns (uint256 count) {
-        // SWAR popcount; exact here because a set has at most 254 members (fits one byte).
+        // SWAR popcount; exact here because a set has at most 218 members (fits one byte).
         unchecked {
             x -= (x >> 1) & 0x5555555555555555555555555555555555555555555555555555555555555555;
             x = (x & 0x3333333333333333333333333333333333333333333333333333333333333333)

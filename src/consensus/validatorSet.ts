@@ -7,7 +7,7 @@ import { proofOfPossessionDigest } from "../codec/types.ts";
 import { publicKeyRaw } from "../crypto/bls.ts";
 
 /** EIP-170 code size bounds a set stored as contract code (see ValidatorKeys.sol). */
-export const MAX_VALIDATORS = 254;
+export const MAX_VALIDATORS = 218;
 
 /** ⌊2n/3⌋ + 1, the registry's default and minimum threshold. */
 export function minimumThreshold(size: number): number {

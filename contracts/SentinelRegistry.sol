@@ -44,6 +44,10 @@ contract SentinelRegistry is ISentinelRegistry {
 
     /// @notice Bounds what one enrollment costs to store and to read.
     uint256 public constant MAX_PROPOSERS = 32;
+    /// @notice How far a verdict's issue time may run ahead of this chain's clock. Verdicts are
+    /// ordered by issue time, so one dated far ahead would outrank every later revoke; the
+    /// allowance covers node clocks ahead of a chain whose blocks lag (L2 timestamps, slow blocks).
+    uint64 public constant MAX_CLOCK_SKEW = 15 minutes;
 
     bytes32 public immutable NETWORK_ID;
     bytes32 public immutable DOMAIN_SEPARATOR;
@@ -89,6 +93,7 @@ contract SentinelRegistry is ISentinelRegistry {
     error InvalidSignature();
     error InvalidOutcome(uint8 outcome);
     error AttestationExpired(uint64 expiresAt);
+    error IssuedInFuture(uint64 issuedAt, uint256 latestAllowed);
     error AlreadyRecorded(bytes32 digest);
     error StaleVerdict(uint64 issuedAt, uint64 recordedIssuedAt);
     // Validator set errors.
@@ -192,6 +197,9 @@ contract SentinelRegistry is ISentinelRegistry {
         ValidatorSet memory set = _liveSet(header.setIndex);
         if (verdict.outcome == 0 || verdict.outcome > SentinelTypes.OUTCOME_REVOKE) revert InvalidOutcome(verdict.outcome);
         if (block.timestamp >= verdict.expiresAt) revert AttestationExpired(verdict.expiresAt);
+        if (verdict.issuedAt > block.timestamp + MAX_CLOCK_SKEW) {
+            revert IssuedInFuture(verdict.issuedAt, block.timestamp + MAX_CLOCK_SKEW);
+        }
         digest = verdictDigest(verdict);
         if (refuseRecorded && isRecorded[digest]) revert AlreadyRecorded(digest);
         valid = _checkAggregate(set, header.signers, digest, Attestation.signature(attestation));

@@ -2,8 +2,10 @@
 // and 200 keys, with every member signing and with only a threshold signing, on a real anvil
 // chain. Prints a table, then one JSON object as the last line.
 //
-// verifyAttestationGas: what a contract pays to call verifyAttestation (gasleft() delta around
-//   the call: cold account access, calldata copy, decoding, hash-to-G2, key aggregation, pairing).
+// verifyAttestationGas: the verification alone (decoding, digest, hash-to-G2, key aggregation,
+//   pairing): the gasleft() delta around a call to verifyAttestation minus the same probe's
+//   delta for a call to a trivial view of the same registry (the cold CALL itself).
+// verifyAttestationCallGas: the whole delta, what a calling contract pays, cold CALL included.
 // submitGas: the whole transaction a relayer pays for submitAttestation (intrinsic gas,
 //   calldata, verification, storage, event).
 // marginalSignerGas: the largest change in verifyAttestation gas when one signer is added or
@@ -34,6 +36,7 @@ interface Row {
   n: number;
   signers: number;
   verifyAttestationGas: number;
+  verifyAttestationCallGas: number;
   submitGas: number;
 }
 
@@ -65,18 +68,25 @@ try {
       expiresAt: now + 86_400n,
     });
 
-    const verifyGas = async (signers: number[]): Promise<number> => {
-      const encoded = encodeAttestation(committee.attest(verdict(), 0, signers));
-      const data = encodeFunctionData({ abi: SentinelRegistry.abi, functionName: "verifyAttestation", args: [encoded] });
+    const probeCall = async (data: Hex): Promise<{ gasUsed: number; result: Hex }> => {
       const [gasUsed, ok, result] = await chain.client.readContract({
         address: probe,
         abi: GasProbe.abi,
         functionName: "measure",
         args: [registry, data],
       });
-      if (!ok || BigInt(result as Hex) !== 1n) throw new Error(`verifyAttestation failed for ${signers.length}-of-${n}`);
-      return Number(gasUsed);
+      if (!ok) throw new Error("probed call reverted");
+      return { gasUsed: Number(gasUsed), result };
     };
+    const callOverhead = (await probeCall(encodeFunctionData({ abi: SentinelRegistry.abi, functionName: "NETWORK_ID" }))).gasUsed;
+    const callGas = async (signers: number[]): Promise<number> => {
+      const encoded = encodeAttestation(committee.attest(verdict(), 0, signers));
+      const data = encodeFunctionData({ abi: SentinelRegistry.abi, functionName: "verifyAttestation", args: [encoded] });
+      const { gasUsed, result } = await probeCall(data);
+      if (BigInt(result) !== 1n) throw new Error(`verifyAttestation false for ${signers.length}-of-${n}`);
+      return gasUsed;
+    };
+    const verifyGas = async (signers: number[]) => (await callGas(signers)) - callOverhead;
     const submitGas = async (signers: number[]): Promise<number> => {
       const encoded = encodeAttestation(committee.attest(verdict(), 0, signers));
       const hash = await chain.wallet.writeContract({
@@ -92,7 +102,14 @@ try {
 
     for (const count of [n, committee.threshold]) {
       const signers = committee.firstSigners(count);
-      rows.push({ n, signers: count, verifyAttestationGas: await verifyGas(signers), submitGas: await submitGas(signers) });
+      const verifyAttestationCallGas = await callGas(signers);
+      rows.push({
+        n,
+        signers: count,
+        verifyAttestationGas: verifyAttestationCallGas - callOverhead,
+        verifyAttestationCallGas,
+        submitGas: await submitGas(signers),
+      });
     }
     // One signer more or less, around the threshold, at different bitmap positions.
     const steps: number[] = [];
@@ -106,11 +123,17 @@ try {
   }
 
   console.log("\nverifyAttestation / submitAttestation gas (anvil, EIP-2537 precompiles)\n");
-  console.log("   n  signers  verifyAttestation  submitAttestation (whole tx)  per-signer Δ");
+  console.log("   n  signers  verification alone  + cold CALL (caller pays)  submitAttestation (whole tx)  per-signer Δ");
   for (const row of rows) {
-    console.log(
-      `${String(row.n).padStart(4)}  ${String(row.signers).padStart(7)}  ${String(row.verifyAttestationGas).padStart(17)}  ${String(row.submitGas).padStart(28)}  ${String(marginal[row.n]).padStart(12)}`,
-    );
+    const cells = [
+      [row.n, 4],
+      [row.signers, 7],
+      [row.verifyAttestationGas, 18],
+      [row.verifyAttestationCallGas, 25],
+      [row.submitGas, 28],
+      [marginal[row.n], 12],
+    ] as const;
+    console.log(cells.map(([value, width]) => String(value).padStart(width)).join("  "));
   }
   console.log("\nreference points:");
   for (const reference of REFERENCES) console.log(`  - ${reference}`);
@@ -120,6 +143,7 @@ try {
       n: 100,
       signers: 67,
       verifyAttestationGas: headline.verifyAttestationGas,
+      verifyAttestationCallGas: headline.verifyAttestationCallGas,
       submitGas: headline.submitGas,
       marginalSignerGas: marginal[100],
       rows: rows.map((row) => ({ ...row, marginalSignerGas: marginal[row.n] })),

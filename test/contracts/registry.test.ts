@@ -343,6 +343,15 @@ describe("SentinelRegistry", () => {
       await assert.rejects(verify(encodeAttestation(attestation)), /AttestationExpired/);
     });
 
+    it("a verdict dated beyond the allowed clock skew, which would outrank later revokes (IssuedInFuture)", async () => {
+      const now = await latestTimestamp(chain);
+      const skew = await registry.read<bigint>("MAX_CLOCK_SKEW");
+      const future = await attest({ issuedAt: now + skew + 60n, expiresAt: now + 10n * skew });
+      await assert.rejects(verify(encodeAttestation(future)), /IssuedInFuture/);
+      const withinSkew = await attest({ issuedAt: now + skew / 2n, expiresAt: now + 10n * skew });
+      assert.equal(await verify(encodeAttestation(withinSkew)), true);
+    });
+
     it("a duplicate signer: the bitmap cannot name one twice, and a set cannot hold a key twice", async () => {
       // Two bits are two distinct keys, and the keys are strictly ascending, so the only way to
       // count one signer twice is a duplicate key in a set, which rotation refuses (below).

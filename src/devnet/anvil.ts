@@ -27,14 +27,19 @@ export interface AnvilInstance {
 const START_TIMEOUT_MS = 20_000;
 
 /**
- * Path of the anvil binary shipped in the @foundry-rs/anvil platform package. Spawning the
- * binary itself (not the package's node wrapper) means a kill reaches anvil directly.
+ * The anvil binary: the one shipped in the @foundry-rs/anvil-<platform> npm package when it is
+ * installed (linux-x64 here, an optional dependency), otherwise `anvil` from PATH (foundryup).
+ * Spawning the binary itself, not a node wrapper, means a kill reaches anvil directly.
  */
 export function anvilBinaryPath(): string {
   const require = createRequire(import.meta.url);
-  const platformPackage = `@foundry-rs/anvil-${process.platform}-${process.arch === "x64" ? "amd64" : process.arch}`;
-  const manifest = require.resolve(`${platformPackage}/package.json`);
-  return join(dirname(manifest), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  try {
+    const manifest = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`);
+    return join(dirname(manifest), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  } catch {
+    return "anvil";
+  }
 }
 
 /** Starts anvil on loopback and resolves once it accepts RPC. Always `stop()` what you start. */
@@ -84,7 +89,13 @@ function waitForListening(child: ChildProcess): Promise<number> {
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", fail);
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === "ENOENT"
+          ? new Error("anvil not found: install Foundry (foundryup) or run on linux-x64, where npm ci installs it")
+          : error,
+      ),
+    );
     child.once("exit", (code) => fail(new Error(`anvil exited with code ${code} before listening:\n${output}`)));
   });
 }

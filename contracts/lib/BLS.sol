@@ -23,8 +23,8 @@ library BLS {
     uint256 private constant MODEXP = 0x05;
 
     // Field modulus p, split into the two 32-byte words of its 64-byte padded encoding.
-    uint256 private constant P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
-    uint256 private constant P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
+    uint256 internal constant P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
+    uint256 internal constant P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
 
     // -G1 generator: x, p - y. Pairing with it turns e(pk,H)==e(g1,sig) into one product check.
     uint256 private constant G1_X_HI = 0x17f1d3a73197d7942695638c4fa9ac0f;

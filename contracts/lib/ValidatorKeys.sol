@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {BLS} from "./BLS.sol";
+
 /// @title A validator set's BLS public keys, kept as contract code.
 /// @notice Reading a key from code costs ~110 gas (one EXTCODECOPY) against ~8,400 from cold
 /// storage, which is what keeps verification under 1,000 gas per absent signer.
@@ -18,9 +20,6 @@ library ValidatorKeys {
     /// @dev Offset of key 0: the STOP byte, then the aggregate's record.
     uint256 private constant FIRST_KEY = 113;
 
-    // Field modulus p in the two words of its padded encoding, to negate a G1 point.
-    uint256 private constant P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
-    uint256 private constant P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
     uint256 private constant G1ADD = 0x0b;
 
     // Index of a lone set bit b in one multiply and one lookup, whatever its position:
@@ -67,13 +66,14 @@ library ValidatorKeys {
     /// infinity has it in G1, and sets hold no infinity). y's padded encoding starts at
     /// record + 0x30: x's last 16 bytes || y's high 16 bytes, then y's low 32 bytes.
     function _negateRecord(uint256 record) private pure {
+        (uint256 pHi, uint256 pLo) = (BLS.P_HI, BLS.P_LO);
         assembly ("memory-safe") {
             let y := add(record, 0x30)
             let hiWord := mload(y)
             let yHi := and(hiWord, 0xffffffffffffffffffffffffffffffff)
             let yLo := mload(add(y, 0x20))
-            mstore(add(y, 0x20), sub(P_LO, yLo))
-            let negHi := sub(sub(P_HI, yHi), lt(P_LO, yLo))
+            mstore(add(y, 0x20), sub(pLo, yLo))
+            let negHi := sub(sub(pHi, yHi), lt(pLo, yLo))
             mstore(y, or(and(hiWord, not(0xffffffffffffffffffffffffffffffff)), negHi))
         }
     }

@@ -3,7 +3,6 @@
 // wrong-domain twins, verdict ordering, set rotation with its grace period, and enrollment.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
   BaseError,
@@ -26,6 +25,7 @@ import { deployContract } from "../../src/chains/deploy.ts";
 import { aggregate, encodeKeys, signerBitmap, signProofOfPossession } from "../../src/consensus/validatorSet.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
 import { increaseTime, latestTimestamp, startTestChain, type TestChain } from "../helpers/chain.ts";
+import { nonSubgroupG2 } from "../helpers/vectors.ts";
 
 const NETWORK_ID = keccak256(stringToHex("sentinel-test-network"));
 const OTHER_NETWORK_ID = keccak256(stringToHex("some-other-network"));
@@ -42,16 +42,6 @@ function setHexByte(hex: Hex, index: number, value: number): Hex {
 
 function flipHexByte(hex: Hex, index: number): Hex {
   return setHexByte(hex, index, Buffer.from(hex.slice(2), "hex")[index]! ^ 0x01);
-}
-
-/** A G2 point on the curve but outside the subgroup: RFC 9380 J.10.1 Q0 (before cofactor clearing). */
-function nonSubgroupG2(): Hex {
-  const suite = JSON.parse(
-    readFileSync(new URL("../../../shared/vectors/rfc9380_bls12381g2_xmd_sha256_sswu_ro.json", import.meta.url), "utf8"),
-  ) as { vectors: { Q0: { x: { c0: string; c1: string }; y: { c0: string; c1: string } } }[] };
-  const { x, y } = suite.vectors[0]!.Q0;
-  const pad = (fp: string) => "00".repeat(16) + fp;
-  return `0x${pad(x.c0)}${pad(x.c1)}${pad(y.c0)}${pad(y.c1)}`;
 }
 
 /** The custom error a registry constructor reverts with, decoded from the revert data. */

@@ -1,0 +1,159 @@
+// A deployment candidate: what a protocol's pipeline proposes for verification, signed with
+// EIP-712 by a proposer key the target's upgrade authority enrolled in the registry. The
+// candidate id is its EIP-712 digest under the network's domain, so a candidate signed for one
+// Sentinel network is a different candidate on any other.
+import {
+  getAddress,
+  hashTypedData,
+  isAddress,
+  isHex,
+  recoverTypedDataAddress,
+  size,
+  type Address,
+  type Hex,
+} from "viem";
+import { sentinelDomain } from "./types.ts";
+
+export const CANDIDATE_TYPES = {
+  Candidate: [
+    { name: "chainId", type: "uint256" },
+    { name: "target", type: "address" },
+    { name: "implementation", type: "address" },
+    { name: "sourceHash", type: "bytes32" },
+    { name: "policyHash", type: "bytes32" },
+    { name: "nonce", type: "uint64" },
+    { name: "createdAt", type: "uint64" },
+    { name: "expiresAt", type: "uint64" },
+  ],
+} as const;
+
+export interface Candidate {
+  /** Chain the upgrade happens on. */
+  chainId: bigint;
+  /** The proxy being upgraded. */
+  target: Address;
+  /** The new implementation, already deployed, not yet activated. */
+  implementation: Address;
+  /** keccak256 of the source bundle (standard-JSON input, compiler version, contract name). */
+  sourceHash: Hex;
+  /** The policy the proposer claims applies. */
+  policyHash: Hex;
+  nonce: bigint;
+  /** Proposal time (unix seconds): the verdict's issue time, identical on every node. */
+  createdAt: bigint;
+  /** After this the candidate is not verified and its approval lapses. */
+  expiresAt: bigint;
+}
+
+export interface SignedCandidate {
+  candidate: Candidate;
+  /** 65-byte secp256k1 signature by the proposer over the candidate's EIP-712 digest. */
+  signature: Hex;
+}
+
+export class CandidateFormatError extends Error {
+  override name = "CandidateFormatError";
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export function candidateId(networkId: Hex, candidate: Candidate): Hex {
+  return hashTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
+}
+
+export function recoverProposer(networkId: Hex, signed: SignedCandidate): Promise<Address> {
+  return recoverTypedDataAddress({
+    domain: sentinelDomain(networkId),
+    types: CANDIDATE_TYPES,
+    primaryType: "Candidate",
+    message: signed.candidate,
+    signature: signed.signature,
+  });
+}
+
+/** JSON form, as the HTTP API and gossip carry it: integers as decimal strings. */
+export interface SignedCandidateJson {
+  candidate: {
+    chainId: string;
+    target: string;
+    implementation: string;
+    sourceHash: string;
+    policyHash: string;
+    nonce: string;
+    createdAt: string;
+    expiresAt: string;
+  };
+  signature: string;
+}
+
+export function signedCandidateToJson({ candidate, signature }: SignedCandidate): SignedCandidateJson {
+  return {
+    candidate: {
+      chainId: candidate.chainId.toString(),
+      target: candidate.target,
+      implementation: candidate.implementation,
+      sourceHash: candidate.sourceHash,
+      policyHash: candidate.policyHash,
+      nonce: candidate.nonce.toString(),
+      createdAt: candidate.createdAt.toString(),
+      expiresAt: candidate.expiresAt.toString(),
+    },
+    signature,
+  };
+}
+
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Parses untrusted JSON into a SignedCandidate; throws CandidateFormatError naming the field. */
+export function parseSignedCandidate(input: unknown): SignedCandidate {
+  const root = asObject(input, "body");
+  const c = asObject(root["candidate"], "candidate");
+  const signature = root["signature"];
+  if (!isHex(signature) || size(signature) !== 65) {
+    throw new CandidateFormatError("signature", "must be a 0x-prefixed 65-byte hex string");
+  }
+  return {
+    candidate: {
+      chainId: parseUint(c["chainId"], "candidate.chainId", 2n ** 256n - 1n),
+      target: parseAddress(c["target"], "candidate.target"),
+      implementation: parseAddress(c["implementation"], "candidate.implementation"),
+      sourceHash: parseBytes32(c["sourceHash"], "candidate.sourceHash"),
+      policyHash: parseBytes32(c["policyHash"], "candidate.policyHash"),
+      nonce: parseUint(c["nonce"], "candidate.nonce", UINT64_MAX),
+      createdAt: parseUint(c["createdAt"], "candidate.createdAt", UINT64_MAX),
+      expiresAt: parseUint(c["expiresAt"], "candidate.expiresAt", UINT64_MAX),
+    },
+    signature,
+  };
+}
+
+function asObject(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new CandidateFormatError(field, "must be an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseUint(value: unknown, field: string, max: bigint): bigint {
+  if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(value)) {
+    throw new CandidateFormatError(field, "must be a decimal integer string");
+  }
+  const parsed = BigInt(value);
+  if (parsed > max) throw new CandidateFormatError(field, `must be at most ${max}`);
+  return parsed;
+}
+
+function parseAddress(value: unknown, field: string): Address {
+  if (typeof value !== "string" || !isAddress(value, { strict: false })) {
+    throw new CandidateFormatError(field, "must be a 20-byte hex address");
+  }
+  return getAddress(value);
+}
+
+function parseBytes32(value: unknown, field: string): Hex {
+  if (!isHex(value) || size(value) !== 32) throw new CandidateFormatError(field, "must be a 0x-prefixed 32-byte hex string");
+  return value.toLowerCase() as Hex;
+}

@@ -1,0 +1,65 @@
+// "I signed verdict D for candidate C", written durably before any signature leaves the
+// process. Whatever happens afterwards (crash, restart, a different verdict computed after a
+// code change), this node never releases a signature over a different verdict for C.
+import type { Hex } from "viem";
+import type { Database, Sublevel } from "../db/database.ts";
+
+interface SignedEntry {
+  [key: string]: string;
+  digest: Hex;
+  signedAt: string;
+}
+
+export class ConflictingVerdictError extends Error {
+  override name = "ConflictingVerdictError";
+  readonly candidateId: Hex;
+  readonly signedDigest: Hex;
+  readonly refusedDigest: Hex;
+  constructor(candidateId: Hex, signedDigest: Hex, refusedDigest: Hex) {
+    super(`refusing to sign verdict ${refusedDigest} for candidate ${candidateId}: already signed ${signedDigest}`);
+    this.candidateId = candidateId;
+    this.signedDigest = signedDigest;
+    this.refusedDigest = refusedDigest;
+  }
+}
+
+export class SigningRecord {
+  private readonly db: Database;
+  private readonly signed: Sublevel<SignedEntry>;
+  /** Per-candidate chains of pending calls, so two verdicts for one candidate never race. */
+  private readonly pending = new Map<Hex, Promise<unknown>>();
+
+  constructor(db: Database) {
+    this.db = db;
+    this.signed = db.sublevel<SignedEntry>("signed");
+  }
+
+  async signedDigest(candidateId: Hex): Promise<Hex | undefined> {
+    return (await this.signed.get(candidateId))?.digest;
+  }
+
+  /**
+   * Records (fsync'd) that this node signs `digest` for `candidateId`, then calls `sign`.
+   * Signing the same digest again is allowed (BLS is deterministic: the same signature);
+   * any other digest for the same candidate throws ConflictingVerdictError.
+   */
+  signOnce<T>(candidateId: Hex, digest: Hex, now: Date, sign: () => T): Promise<T> {
+    const previous = this.pending.get(candidateId) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const existing = await this.signed.get(candidateId);
+      if (existing && existing.digest !== digest) throw new ConflictingVerdictError(candidateId, existing.digest, digest);
+      if (!existing) {
+        await this.db.batch([{ sublevel: "signed", key: candidateId, value: { digest, signedAt: now.toISOString() } }], {
+          sync: true,
+        });
+      }
+      return sign();
+    });
+    const settled = run.catch(() => undefined);
+    this.pending.set(candidateId, settled);
+    void settled.then(() => {
+      if (this.pending.get(candidateId) === settled) this.pending.delete(candidateId);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,145 @@
+// Admission: whether a candidate may be stored, verified and forwarded. Untrusted bytes are
+// parsed at the boundary; the rules run cheapest first, signature and chain reads last. Every
+// refusal carries the gossip action it implies: REJECT (the sender should have known:
+// penalise) or IGNORE (could be honest: timing, duplicates, a chain this node does not serve).
+import type { Address, Hex } from "viem";
+import {
+  candidateId as computeCandidateId,
+  CandidateFormatError,
+  parseSignedCandidate,
+  recoverProposer,
+  type SignedCandidate,
+} from "../codec/candidate.ts";
+
+export type AdmissionCode =
+  | "TOO_LARGE"
+  | "MALFORMED"
+  | "UNKNOWN_CHAIN"
+  | "EXPIRED"
+  | "FROM_THE_FUTURE"
+  | "BAD_LIFETIME"
+  | "BAD_SIGNATURE"
+  | "NOT_ENROLLED"
+  | "DUPLICATE";
+
+export type GossipAction = "reject" | "ignore";
+
+const ACTIONS: Record<AdmissionCode, GossipAction> = {
+  TOO_LARGE: "reject",
+  MALFORMED: "reject",
+  UNKNOWN_CHAIN: "ignore",
+  EXPIRED: "ignore",
+  FROM_THE_FUTURE: "ignore",
+  BAD_LIFETIME: "reject",
+  BAD_SIGNATURE: "reject",
+  NOT_ENROLLED: "reject",
+  DUPLICATE: "ignore",
+};
+
+export class AdmissionError extends Error {
+  override name = "AdmissionError";
+  readonly code: AdmissionCode;
+  readonly action: GossipAction;
+  constructor(code: AdmissionCode, message: string) {
+    super(message);
+    this.code = code;
+    this.action = ACTIONS[code];
+  }
+}
+
+export interface AdmissionOptions {
+  networkId: Hex;
+  /** Candidates are small (hashes and addresses); anything larger is not a candidate. */
+  maxCandidateBytes: number;
+  /** How long an approval may be asked for: bounds how long a stale approval can linger. */
+  maxLifetimeSeconds: number;
+  /** Tolerated clock difference between the proposer and this node. */
+  maxClockSkewSeconds: number;
+  chainIds: ReadonlySet<bigint>;
+}
+
+export interface AdmissionModules {
+  /** Whether `proposer` is enrolled for `target` by its upgrade authority (read from chain). */
+  isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }>;
+  /** Whether the candidate is already stored. */
+  isKnown(candidateId: Hex): Promise<boolean>;
+  now(): Date;
+}
+
+export interface AdmittedCandidate {
+  id: Hex;
+  signed: SignedCandidate;
+  proposer: Address;
+  authority?: Address;
+}
+
+export const DEFAULT_ADMISSION = { maxCandidateBytes: 4096, maxLifetimeSeconds: 30 * 86_400, maxClockSkewSeconds: 300 };
+
+export class Admission {
+  private readonly options: AdmissionOptions;
+  private readonly modules: AdmissionModules;
+
+  constructor(options: AdmissionOptions, modules: AdmissionModules) {
+    this.options = options;
+    this.modules = modules;
+  }
+
+  /** Admits raw bytes from gossip or the API (UTF-8 JSON of SignedCandidateJson). */
+  async admitBytes(bytes: Uint8Array): Promise<AdmittedCandidate> {
+    if (bytes.length > this.options.maxCandidateBytes) {
+      throw new AdmissionError("TOO_LARGE", `candidate is ${bytes.length} bytes, at most ${this.options.maxCandidateBytes}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch {
+      throw new AdmissionError("MALFORMED", "candidate is not UTF-8 JSON");
+    }
+    return this.admit(json);
+  }
+
+  async admit(json: unknown): Promise<AdmittedCandidate> {
+    let signed: SignedCandidate;
+    try {
+      signed = parseSignedCandidate(json);
+    } catch (error) {
+      if (error instanceof CandidateFormatError) throw new AdmissionError("MALFORMED", error.message);
+      throw error;
+    }
+    const { candidate } = signed;
+    const now = BigInt(Math.floor(this.modules.now().getTime() / 1000));
+    // [IGNORE] a chain this node does not serve: another node may.
+    if (!this.options.chainIds.has(candidate.chainId)) {
+      throw new AdmissionError("UNKNOWN_CHAIN", `chain ${candidate.chainId} is not configured on this node`);
+    }
+    // [IGNORE] expired, or created ahead of this node's clock: timing, not malice.
+    if (candidate.expiresAt <= now) throw new AdmissionError("EXPIRED", `candidate expired at ${candidate.expiresAt}`);
+    if (candidate.createdAt > now + BigInt(this.options.maxClockSkewSeconds)) {
+      throw new AdmissionError("FROM_THE_FUTURE", `candidate created at ${candidate.createdAt}, now is ${now}`);
+    }
+    // [REJECT] a lifetime longer than policy allows, or ending before it starts.
+    const lifetime = candidate.expiresAt - candidate.createdAt;
+    if (lifetime <= 0n || lifetime > BigInt(this.options.maxLifetimeSeconds)) {
+      throw new AdmissionError("BAD_LIFETIME", `lifetime ${lifetime} s must be in (0, ${this.options.maxLifetimeSeconds}]`);
+    }
+    const id = computeCandidateId(this.options.networkId, candidate);
+    // [IGNORE] already admitted: gossip delivers duplicates.
+    if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`);
+    // [REJECT] the signature must recover to some proposer...
+    let proposer: Address;
+    try {
+      proposer = await recoverProposer(this.options.networkId, signed);
+    } catch {
+      throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
+    }
+    // [REJECT] ...that the target's upgrade authority enrolled.
+    const { enrolled, authority } = await this.modules.isEnrolled(candidate.chainId, candidate.target, proposer);
+    if (!enrolled) {
+      throw new AdmissionError(
+        "NOT_ENROLLED",
+        `proposer ${proposer} is not enrolled for ${candidate.target}${authority ? ` by its authority ${authority}` : ""}`,
+      );
+    }
+    return authority ? { id, signed, proposer, authority } : { id, signed, proposer };
+  }
+}

@@ -1,0 +1,126 @@
+// Admission rules: an accepted candidate, then its forged, replayed, truncated, oversized and
+// wrong-domain twins, each refused with its code and gossip action.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { getAddress, keccak256, stringToHex, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { Admission, AdmissionError, type AdmissionCode } from "../../src/admission/admission.ts";
+import {
+  CANDIDATE_TYPES,
+  candidateId,
+  signedCandidateToJson,
+  type Candidate,
+  type SignedCandidate,
+} from "../../src/codec/candidate.ts";
+import { sentinelDomain } from "../../src/codec/types.ts";
+
+const NETWORK = keccak256(stringToHex("admission-test"));
+const OTHER_NETWORK = keccak256(stringToHex("other"));
+const NOW = new Date("2026-11-20T12:00:00Z");
+const nowSeconds = BigInt(NOW.getTime() / 1000);
+const proposer = privateKeyToAccount(generatePrivateKey());
+const stranger = privateKeyToAccount(generatePrivateKey());
+const target = getAddress("0x1000000000000000000000000000000000000001");
+
+function candidate(overrides: Partial<Candidate> = {}): Candidate {
+  return {
+    chainId: 31337n,
+    target,
+    implementation: getAddress("0x2000000000000000000000000000000000000002"),
+    sourceHash: keccak256(stringToHex("source")),
+    policyHash: keccak256(stringToHex("policy")),
+    nonce: 1n,
+    createdAt: nowSeconds - 10n,
+    expiresAt: nowSeconds + 3600n,
+    ...overrides,
+  };
+}
+
+async function sign(c: Candidate, account = proposer, networkId = NETWORK): Promise<SignedCandidate> {
+  const signature = await account.signTypedData({
+    domain: sentinelDomain(networkId),
+    types: CANDIDATE_TYPES,
+    primaryType: "Candidate",
+    message: c,
+  });
+  return { candidate: c, signature };
+}
+
+function admission(known = new Set<Hex>()) {
+  return new Admission(
+    { networkId: NETWORK, maxCandidateBytes: 4096, maxLifetimeSeconds: 86_400, maxClockSkewSeconds: 300, chainIds: new Set([31337n]) },
+    {
+      isEnrolled: async (_chain, t, p) => ({ enrolled: t === target && p === proposer.address, authority: target }),
+      isKnown: async (id) => known.has(id),
+      now: () => NOW,
+    },
+  );
+}
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+async function refused(promise: Promise<unknown>, code: AdmissionCode, action: "reject" | "ignore") {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof AdmissionError, String(error));
+    assert.equal(error.code, code);
+    assert.equal(error.action, action);
+    return true;
+  });
+}
+
+describe("admission", () => {
+  it("admits a candidate signed by an enrolled proposer", async () => {
+    const signed = await sign(candidate());
+    const admitted = await admission().admitBytes(bytes(signedCandidateToJson(signed)));
+    assert.equal(admitted.proposer, proposer.address);
+    assert.equal(admitted.id, candidateId(NETWORK, signed.candidate));
+  });
+
+  it("forged: signed by a key nobody enrolled (NOT_ENROLLED, reject)", async () => {
+    await refused(admission().admit(signedCandidateToJson(await sign(candidate(), stranger))), "NOT_ENROLLED", "reject");
+  });
+
+  it("forged: a field changed after signing recovers another address (NOT_ENROLLED, reject)", async () => {
+    const signed = await sign(candidate());
+    const json = signedCandidateToJson({ ...signed, candidate: { ...signed.candidate, nonce: 2n } });
+    await refused(admission().admit(json), "NOT_ENROLLED", "reject");
+  });
+
+  it("replayed: an admitted candidate again (DUPLICATE, ignore)", async () => {
+    const signed = await sign(candidate());
+    await refused(admission(new Set([candidateId(NETWORK, signed.candidate)])).admit(signedCandidateToJson(signed)), "DUPLICATE", "ignore");
+  });
+
+  it("truncated: cut JSON, missing fields, short signature (MALFORMED, reject)", async () => {
+    const json = signedCandidateToJson(await sign(candidate()));
+    const text = JSON.stringify(json);
+    await refused(admission().admitBytes(new TextEncoder().encode(text.slice(0, -10))), "MALFORMED", "reject");
+    const { nonce: _drop, ...missing } = json.candidate;
+    await refused(admission().admit({ ...json, candidate: missing }), "MALFORMED", "reject");
+    await refused(admission().admit({ ...json, signature: json.signature.slice(0, -2) }), "MALFORMED", "reject");
+    await refused(admission().admit({ ...json, candidate: { ...json.candidate, chainId: 31337 } }), "MALFORMED", "reject");
+    await refused(admission().admitBytes(new Uint8Array([0xff, 0xfe])), "MALFORMED", "reject");
+  });
+
+  it("oversized: more bytes than any candidate has (TOO_LARGE, reject)", async () => {
+    await refused(admission().admitBytes(new Uint8Array(4097)), "TOO_LARGE", "reject");
+  });
+
+  it("wrong domain: signed for another network (NOT_ENROLLED, reject)", async () => {
+    await refused(admission().admit(signedCandidateToJson(await sign(candidate(), proposer, OTHER_NETWORK))), "NOT_ENROLLED", "reject");
+  });
+
+  it("timing: expired or from the future (ignore); a lifetime too long or backwards (reject)", async () => {
+    await refused(admission().admit(signedCandidateToJson(await sign(candidate({ expiresAt: nowSeconds })))), "EXPIRED", "ignore");
+    const future = candidate({ createdAt: nowSeconds + 3600n, expiresAt: nowSeconds + 7200n });
+    await refused(admission().admit(signedCandidateToJson(await sign(future))), "FROM_THE_FUTURE", "ignore");
+    const long = candidate({ expiresAt: nowSeconds + 2n * 86_400n });
+    await refused(admission().admit(signedCandidateToJson(await sign(long))), "BAD_LIFETIME", "reject");
+    const backwards = candidate({ createdAt: nowSeconds + 200n, expiresAt: nowSeconds + 100n });
+    await refused(admission().admit(signedCandidateToJson(await sign(backwards))), "BAD_LIFETIME", "reject");
+  });
+
+  it("a chain this node does not serve (UNKNOWN_CHAIN, ignore)", async () => {
+    await refused(admission().admit(signedCandidateToJson(await sign(candidate({ chainId: 1n })))), "UNKNOWN_CHAIN", "ignore");
+  });
+});

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { fastAggregateVerify } from "@chainsafe/blst";
+import { bytesToHex, getAddress, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
+import type { Attestation } from "../../src/codec/attestation.ts";
+import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
+import type { VerdictMessage } from "../../src/codec/verdictMessage.ts";
+import { decodeVerdictMessage, encodeVerdictMessage } from "../../src/codec/verdictMessage.ts";
+import { VerdictAggregator, type Evidence } from "../../src/consensus/aggregator.ts";
+import { BatchVerifier } from "../../src/consensus/batchVerifier.ts";
+import { signatureFromEip2537 } from "../../src/crypto/bls.ts";
+import { signerIndices } from "../../src/consensus/validatorSet.ts";
+import { LocalCommittee } from "../../src/devnet/committee.ts";
+
+const NETWORK = keccak256(stringToHex("aggregator-test"));
+const committee = LocalCommittee.generate(4, NETWORK);
+
+function verdict(overrides: Partial<Verdict> = {}): Verdict {
+  return {
+    candidateId: bytesToHex(randomBytes(32)),
+    chainId: 31337n,
+    target: getAddress(bytesToHex(randomBytes(20))),
+    codehash: bytesToHex(randomBytes(32)),
+    outcome: Outcome.Approve,
+    policyHash: bytesToHex(randomBytes(32)),
+    reasons: 0n,
+    findingsDigest: bytesToHex(randomBytes(32)),
+    issuedAt: 1_700_000_000n,
+    expiresAt: 1_700_086_400n,
+    ...overrides,
+  };
+}
+
+function message(v: Verdict, validatorIndex: number, signer = committee.secretKeys[validatorIndex]!): VerdictMessage {
+  const signature = signer.sign(hexToBytes(verdictDigest(NETWORK, v)));
+  return { setIndex: 0, validatorIndex, verdict: v, signature: bytesToHex(signature.toBytes(true)) };
+}
+
+function setup() {
+  const attestations: Attestation[] = [];
+  const evidence: Evidence[] = [];
+  const aggregator = new VerdictAggregator(
+    { networkId: NETWORK, set: { index: 0, keys: committee.publicKeys, threshold: committee.threshold } },
+    { verifier: new BatchVerifier({ maxBatch: 8, maxWaitMs: 1 }), onAttestation: (a) => attestations.push(a), onEvidence: (e) => evidence.push(e) },
+  );
+  return { aggregator, attestations, evidence };
+}
+
+describe("verdict aggregator", () => {
+  it("builds one attestation at the threshold, and its aggregate signature verifies", async () => {
+    const { aggregator, attestations } = setup();
+    const v = verdict();
+    for (const i of [0, 1]) assert.equal(await aggregator.ingest(message(v, i)), "accept");
+    assert.equal(attestations.length, 0);
+    assert.equal(await aggregator.ingest(message(v, 2)), "accept");
+    assert.equal(await aggregator.ingest(message(v, 3)), "accept");
+    assert.equal(attestations.length, 1, "exactly one attestation per digest");
+    const [attestation] = attestations;
+    assert.deepEqual(signerIndices(attestation!.signers), [0, 1, 2]);
+    const keys = signerIndices(attestation!.signers).map((i) => committee.publicKeys[i]!);
+    assert.ok(fastAggregateVerify(hexToBytes(verdictDigest(NETWORK, v)), keys, signatureFromEip2537(attestation!.signature)));
+  });
+
+  it("signatures arriving together are verified as one batch", async () => {
+    const { aggregator, attestations } = setup();
+    const v = verdict();
+    const results = await Promise.all([0, 1, 2, 3].map((i) => aggregator.ingest(message(v, i))));
+    assert.deepEqual(results, ["accept", "accept", "accept", "accept"]);
+    assert.equal(attestations.length, 1);
+  });
+
+  it("one forged signature in a batch is rejected alone", async () => {
+    const { aggregator } = setup();
+    const v = verdict();
+    const forged = message(v, 1, committee.secretKeys[0]!); // validator 1's slot, validator 0's key
+    const results = await Promise.all([aggregator.ingest(message(v, 0)), aggregator.ingest(forged), aggregator.ingest(message(v, 2))]);
+    assert.deepEqual(results, ["accept", "reject", "accept"]);
+  });
+
+  it("rejects a validator index outside the set and a signature that is not a G2 point", async () => {
+    const { aggregator } = setup();
+    const v = verdict();
+    assert.equal(await aggregator.ingest({ ...message(v, 0), validatorIndex: 4 }), "reject");
+    assert.equal(await aggregator.ingest({ ...message(v, 0), signature: bytesToHex(new Uint8Array(96)) }), "reject");
+    assert.equal(await aggregator.ingest({ ...message(v, 0), signature: bytesToHex(randomBytes(96)) }), "reject");
+  });
+
+  it("rejects a signature over other fields (wrong domain or tampered verdict)", async () => {
+    const { aggregator } = setup();
+    const v = verdict();
+    const signed = message(v, 0);
+    assert.equal(await aggregator.ingest({ ...signed, verdict: { ...v, outcome: Outcome.Reject } }), "reject");
+    const otherNetwork = committee.secretKeys[0]!.sign(hexToBytes(verdictDigest(keccak256(stringToHex("x")), v)));
+    assert.equal(await aggregator.ingest({ ...signed, signature: bytesToHex(otherNetwork.toBytes(true)) }), "reject");
+  });
+
+  it("ignores another set and a replayed message", async () => {
+    const { aggregator } = setup();
+    const v = verdict();
+    assert.equal(await aggregator.ingest({ ...message(v, 0), setIndex: 1 }), "ignore");
+    assert.equal(await aggregator.ingest(message(v, 0)), "accept");
+    assert.equal(await aggregator.ingest(message(v, 0)), "ignore");
+  });
+
+  it("keeps two different verdicts from one validator as evidence and counts neither twice", async () => {
+    const { aggregator, evidence, attestations } = setup();
+    const approve = verdict();
+    const reject: Verdict = { ...approve, outcome: Outcome.Reject };
+    assert.equal(await aggregator.ingest(message(approve, 0)), "accept");
+    assert.equal(await aggregator.ingest(message(reject, 0)), "accept");
+    assert.equal(evidence.length, 1);
+    assert.equal(evidence[0]!.validatorIndex, 0);
+    for (const i of [1, 2]) await aggregator.ingest(message(reject, i));
+    assert.equal(attestations.length, 0, "validator 0's second verdict must not count toward the reject");
+  });
+
+  it("the wire codec round-trips and refuses truncated and oversized input", () => {
+    const m = message(verdict(), 2);
+    assert.deepEqual(decodeVerdictMessage(encodeVerdictMessage(m)), m);
+    const bytes = encodeVerdictMessage(m);
+    assert.throws(() => decodeVerdictMessage(bytes.subarray(0, bytes.length - 5)));
+    assert.throws(() => decodeVerdictMessage(new Uint8Array(4096)));
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as { signature: Hex };
+    json.signature = `${json.signature}00` as Hex;
+    assert.throws(() => decodeVerdictMessage(new TextEncoder().encode(JSON.stringify(json))));
+  });
+});

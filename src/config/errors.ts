@@ -1,0 +1,45 @@
+// Errors of the node config file: every problem found, each with the field path and the fix,
+// in one error, so an operator fixes the file in one pass instead of one field per restart.
+
+export interface ConfigIssue {
+  /** The field, as written in the file: `chains[1].registry`; "" for the document itself. */
+  path: string;
+  /** What is wrong and how to fix it. */
+  message: string;
+}
+
+export type ConfigErrorCode =
+  /** The file could not be read. */
+  | "READ_FAILED"
+  /** The file is not JSON. */
+  | "INVALID_JSON"
+  /** The JSON does not describe a valid config; see `issues`. */
+  | "INVALID_CONFIG";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  readonly code: ConfigErrorCode;
+  /** Every problem found (INVALID_CONFIG), or one describing the read/parse failure. */
+  readonly issues: readonly ConfigIssue[];
+  /** The config file, when the config came from one. */
+  readonly file: string | undefined;
+
+  constructor(
+    code: ConfigErrorCode,
+    issues: readonly ConfigIssue[],
+    options: { file?: string | undefined; cause?: unknown } = {},
+  ) {
+    super(formatMessage(code, issues, options.file), { cause: options.cause });
+    this.code = code;
+    this.issues = issues;
+    this.file = options.file;
+  }
+}
+
+function formatMessage(code: ConfigErrorCode, issues: readonly ConfigIssue[], file: string | undefined): string {
+  const where = file === undefined ? "config" : `config file ${file}`;
+  if (code !== "INVALID_CONFIG") return `${where}: ${issues.map((issue) => issue.message).join("; ")}`;
+  const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+  const lines = issues.map((issue) => `  - ${issue.path === "" ? "(top level)" : issue.path}: ${issue.message}`);
+  return [`${where} has ${count}:`, ...lines].join("\n");
+}

@@ -1,0 +1,82 @@
+// The node config: the typed, validated shape the rest of the node receives, and the defaults
+// of every optional field. Arrays are fresh per parse (never the defaults below), so they are
+// typed mutable to pass straight into the parts' options. The file format is documented in config/README.md; keep the two
+// in step.
+import type { Address, Hex } from "viem";
+
+/** pino's level names ("silent" turns logging off). */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface P2pConfig {
+  /** Multiaddrs the libp2p host listens on; at least one. */
+  readonly listen: string[];
+  /** Peers dialled at start; each ends in /p2p/<peerId> so the connection is authenticated. */
+  readonly bootstrap: string[];
+}
+
+export interface ApiConfig {
+  readonly host: string;
+  /** 0 lets the OS pick a free port (tests). */
+  readonly port: number;
+}
+
+export interface ValidatorConfig {
+  /** Absolute path of the EIP-2335 keystore holding the BLS key. */
+  readonly keystore: string;
+  /** Absolute path of a file holding the keystore password. */
+  readonly passwordFile?: string;
+  /** Environment variable holding the keystore password. */
+  readonly passwordEnv?: string;
+}
+
+export type RelayerConfig =
+  | {
+      readonly enabled: true;
+      /** Absolute path of a file holding a 0x-prefixed 32-byte secp256k1 key that pays relay gas. */
+      readonly privateKeyFile: string;
+    }
+  | { readonly enabled: false; readonly privateKeyFile?: string };
+
+export interface ChainConfig {
+  readonly chainId: number;
+  readonly rpcUrl: string;
+  /** The SentinelRegistry on this chain, checksummed. */
+  readonly registry: Address;
+  /** Blocks to wait after an event or a relay transaction before treating it as final. */
+  readonly confirmations: number;
+}
+
+export interface NodeConfig {
+  /** The Sentinel network (the EIP-712 salt of every signed message), lower-case hex. */
+  readonly networkId: Hex;
+  /** Absolute path of the node's database and state. */
+  readonly dataDir: string;
+  readonly p2p: P2pConfig;
+  readonly api: ApiConfig;
+  readonly validator: ValidatorConfig;
+  readonly relayer: RelayerConfig;
+  /** At least one; chain ids are unique. */
+  readonly chains: ChainConfig[];
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_LISTEN: readonly string[] = ["/ip4/0.0.0.0/tcp/9000"];
+/** A first node has no one to bootstrap from. */
+export const DEFAULT_BOOTSTRAP: readonly string[] = [];
+/** Loopback: the API is for the operator and the local pipeline unless exposed on purpose. */
+export const DEFAULT_API_HOST = "127.0.0.1";
+export const DEFAULT_API_PORT = 7400;
+export const DEFAULT_RELAYER_ENABLED = true;
+export const DEFAULT_CONFIRMATIONS = 0;
+export const DEFAULT_LOG_LEVEL: LogLevel = "info";
+
+/**
+ * Upper bound on `confirmations`. Ethereum finalises in 64 blocks and the deepest reorgs seen
+ * on mainstream L1s/L2s are a few hundred blocks; a larger value is almost surely a typo and
+ * would hold every attestation for hours without any error.
+ */
+export const MAX_CONFIRMATIONS = 1000;
+/** Bounds the work of dialling at start and the size of the file's arrays. */
+export const MAX_MULTIADDRS = 64;
+export const MAX_CHAINS = 64;

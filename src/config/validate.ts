@@ -1,0 +1,429 @@
+// Parses the untrusted JSON of a config file into a NodeConfig. Every field is checked, every
+// problem is collected (not just the first), and each message names the field, what is wrong
+// and how to fix it. Unknown fields are errors: a typo such as "confirmation" must not
+// silently fall back to a default.
+import { isIP } from "node:net";
+import { isAbsolute, resolve } from "node:path";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { multiaddr } from "@multiformats/multiaddr";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { ConfigError, type ConfigIssue } from "./errors.ts";
+import {
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  DEFAULT_BOOTSTRAP,
+  DEFAULT_CONFIRMATIONS,
+  DEFAULT_LISTEN,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_RELAYER_ENABLED,
+  LOG_LEVELS,
+  MAX_CHAINS,
+  MAX_CONFIRMATIONS,
+  MAX_MULTIADDRS,
+  type ApiConfig,
+  type ChainConfig,
+  type LogLevel,
+  type NodeConfig,
+  type P2pConfig,
+  type RelayerConfig,
+  type ValidatorConfig,
+} from "./schema.ts";
+
+const EXAMPLE_NETWORK_ID = "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474";
+const EXAMPLE_ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const EXAMPLE_PEER = "/ip4/192.0.2.10/tcp/9000/p2p/12D3KooWJC22H1XcLfQTtTzftF9Jy28vgdH5TDaRYyNSitbtSUxd";
+const NETWORK_ID_PATTERN = /^0x[0-9a-fA-F]{64}$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A Sentinel network id: 0x and 32 bytes of hex, not all zero. */
+export function isNetworkId(value: unknown): value is Hex {
+  return typeof value === "string" && NETWORK_ID_PATTERN.test(value) && !/^0x0{64}$/.test(value);
+}
+
+/**
+ * Validates a parsed config document. Relative paths are resolved against `baseDir` (the
+ * config file's directory). Throws ConfigError INVALID_CONFIG listing every problem.
+ *
+ * @example
+ * const config = parseConfig(JSON.parse(text), dirname(file));
+ */
+export function parseConfig(input: unknown, baseDir: string): NodeConfig {
+  const issues = new Issues();
+  const config = readRoot(input, baseDir, issues);
+  if (config === undefined || issues.list.length > 0) {
+    if (issues.list.length === 0) issues.add("", "could not be read (internal error: no issue recorded)");
+    throw new ConfigError("INVALID_CONFIG", issues.list);
+  }
+  return config;
+}
+
+class Issues {
+  readonly list: ConfigIssue[] = [];
+  add(path: string, message: string): undefined {
+    this.list.push({ path, message });
+    return undefined;
+  }
+}
+
+type Json = Record<string, unknown>;
+/** Reads one value at `path`: its typed form, or undefined after recording an issue. */
+type Reader<T> = (value: unknown, path: string, issues: Issues) => T | undefined;
+
+function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig | undefined {
+  const root = readObject(input, "", issues, ROOT_FIELDS);
+  if (root === undefined) return undefined;
+  const readFile = readPath(baseDir);
+  const networkId = required(root, "networkId", "", issues, readNetworkId, `add "networkId": "${EXAMPLE_NETWORK_ID}" (the id every node of your Sentinel network shares)`);
+  const dataDir = required(root, "dataDir", "", issues, readFile, `add "dataDir": "./data" (where the node keeps its database; relative to the config file)`);
+  const p2p = optional(root, "p2p", "", issues, readP2p, { listen: [...DEFAULT_LISTEN], bootstrap: [...DEFAULT_BOOTSTRAP] });
+  const api = optional(root, "api", "", issues, readApi, { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT });
+  const validator = required(root, "validator", "", issues, (v, p, i) => readValidator(v, p, i, readFile), `add "validator": { "keystore": "./keys/validator.json" } (create one with "sentinel keys generate")`);
+  const relayer = required(root, "relayer", "", issues, (v, p, i) => readRelayer(v, p, i, readFile), `add "relayer": { "privateKeyFile": "./keys/relayer.key" }, or "relayer": { "enabled": false } for a node that does not relay`);
+  const chains = required(root, "chains", "", issues, readChains, `add "chains": [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "registry": "${EXAMPLE_ADDRESS}" }]`);
+  const logLevel = optional(root, "logLevel", "", issues, readLogLevel, DEFAULT_LOG_LEVEL);
+  if (
+    networkId === undefined ||
+    dataDir === undefined ||
+    p2p === undefined ||
+    api === undefined ||
+    validator === undefined ||
+    relayer === undefined ||
+    chains === undefined ||
+    logLevel === undefined
+  ) {
+    return undefined;
+  }
+  return { networkId, dataDir, p2p, api, validator, relayer, chains, logLevel };
+}
+
+const ROOT_FIELDS = ["networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel"] as const;
+const P2P_FIELDS = ["listen", "bootstrap"] as const;
+const API_FIELDS = ["host", "port"] as const;
+const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv"] as const;
+const RELAYER_FIELDS = ["enabled", "privateKeyFile"] as const;
+const CHAIN_FIELDS = ["chainId", "rpcUrl", "registry", "confirmations"] as const;
+
+const readNetworkId: Reader<Hex> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  if (!NETWORK_ID_PATTERN.test(text)) {
+    return issues.add(path, `must be 0x followed by 64 hex digits (32 bytes), e.g. ${EXAMPLE_NETWORK_ID}; ${got(value)}`);
+  }
+  if (!isNetworkId(text)) {
+    return issues.add(path, "must not be all zeros (a placeholder would collide with every other unconfigured network); use your network's id");
+  }
+  return text.toLowerCase() as Hex;
+};
+
+function readP2p(value: unknown, path: string, issues: Issues): P2pConfig | undefined {
+  const p2p = readObject(value, path, issues, P2P_FIELDS);
+  if (p2p === undefined) return undefined;
+  const listen = optional(p2p, "listen", path, issues, readListen, [...DEFAULT_LISTEN]);
+  const bootstrap = optional(p2p, "bootstrap", path, issues, (v, p, i) => readArray(v, p, i, readBootstrapAddr, { max: MAX_MULTIADDRS }), [...DEFAULT_BOOTSTRAP]);
+  if (listen === undefined || bootstrap === undefined) return undefined;
+  return { listen, bootstrap };
+}
+
+const readListen: Reader<string[]> = (value, path, issues) => {
+  const listen = readArray(value, path, issues, readListenAddr, { max: MAX_MULTIADDRS });
+  if (Array.isArray(value) && value.length === 0) {
+    return issues.add(path, `must list at least one multiaddr to listen on, e.g. ["/ip4/0.0.0.0/tcp/9000"], or leave it out for that default`);
+  }
+  return listen;
+};
+
+const readListenAddr: Reader<string> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  const reason = multiaddrProblem(text);
+  if (reason !== undefined) return issues.add(path, `must be a multiaddr such as "/ip4/0.0.0.0/tcp/9000": ${reason}`);
+  return text;
+};
+
+const readBootstrapAddr: Reader<string> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  const fix = `e.g. "${EXAMPLE_PEER}" (the bootstrap node's libp2p peer id)`;
+  const reason = multiaddrProblem(text);
+  if (reason !== undefined) return issues.add(path, `must be a multiaddr ending in /p2p/<peerId>, ${fix}: ${reason}`);
+  const last = multiaddr(text).getComponents().at(-1);
+  if (last?.name !== "p2p" || last.value === undefined) {
+    return issues.add(path, `must end in /p2p/<peerId> so the connection to the bootstrap peer is authenticated, ${fix}`);
+  }
+  try {
+    peerIdFromString(last.value);
+  } catch {
+    return issues.add(path, `"${truncate(last.value)}" is not a valid libp2p peer id; ${fix}`);
+  }
+  return text;
+};
+
+function multiaddrProblem(text: string): string | undefined {
+  if (!text.startsWith("/")) return "must start with /";
+  try {
+    void multiaddr(text).bytes; // encoding checks every component's value
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function readApi(value: unknown, path: string, issues: Issues): ApiConfig | undefined {
+  const api = readObject(value, path, issues, API_FIELDS);
+  if (api === undefined) return undefined;
+  const host = optional(api, "host", path, issues, readHost, DEFAULT_API_HOST);
+  const port = optional(api, "port", path, issues, readPort, DEFAULT_API_PORT);
+  if (host === undefined || port === undefined) return undefined;
+  return { host, port };
+}
+
+const readHost: Reader<string> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  if (isIP(text) === 0 && !HOSTNAME_PATTERN.test(text)) {
+    return issues.add(path, `must be an IP address or host name without scheme or port, e.g. "127.0.0.1" (local only) or "0.0.0.0" (all interfaces); ${got(value)}`);
+  }
+  return text;
+};
+
+const readPort: Reader<number> = (value, path, issues) => {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 65535) {
+    return issues.add(path, `must be an integer port in 0..65535 (0 lets the OS pick), e.g. ${DEFAULT_API_PORT}; ${got(value)}`);
+  }
+  return value;
+};
+
+function readValidator(value: unknown, path: string, issues: Issues, readFile: Reader<string>): ValidatorConfig | undefined {
+  const validator = readObject(value, path, issues, VALIDATOR_FIELDS);
+  if (validator === undefined) return undefined;
+  const keystore = required(validator, "keystore", path, issues, readFile, `add "keystore": "./keys/validator.json" (an EIP-2335 keystore; "sentinel keys generate" creates one)`);
+  const passwordFile = optional(validator, "passwordFile", path, issues, readFile, undefined);
+  const passwordEnv = optional(validator, "passwordEnv", path, issues, readEnvName, undefined);
+  if (validator["passwordFile"] !== undefined && validator["passwordEnv"] !== undefined) {
+    issues.add(at(path, "passwordEnv"), "give passwordFile or passwordEnv, not both; remove one of them");
+    return undefined;
+  }
+  if (keystore === undefined) return undefined;
+  return {
+    keystore,
+    ...(passwordFile === undefined ? {} : { passwordFile }),
+    ...(passwordEnv === undefined ? {} : { passwordEnv }),
+  };
+}
+
+const readEnvName: Reader<string> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  if (!ENV_NAME_PATTERN.test(text)) {
+    return issues.add(path, `must be an environment variable name (letters, digits, _), e.g. "SENTINEL_KEYSTORE_PASSWORD", not the password itself`);
+  }
+  return text;
+};
+
+function readRelayer(value: unknown, path: string, issues: Issues, readFile: Reader<string>): RelayerConfig | undefined {
+  const relayer = readObject(value, path, issues, RELAYER_FIELDS);
+  if (relayer === undefined) return undefined;
+  const enabled = optional(relayer, "enabled", path, issues, readBoolean, DEFAULT_RELAYER_ENABLED);
+  if (enabled === false) {
+    const privateKeyFile = optional(relayer, "privateKeyFile", path, issues, readFile, undefined);
+    return privateKeyFile === undefined ? { enabled } : { enabled, privateKeyFile };
+  }
+  const privateKeyFile = required(relayer, "privateKeyFile", path, issues, readFile, `add "privateKeyFile": "./keys/relayer.key" (a file holding the 0x-prefixed 32-byte secp256k1 key that pays relay gas), or set "enabled": false`);
+  if (enabled === undefined || privateKeyFile === undefined) return undefined;
+  return { enabled, privateKeyFile };
+}
+
+function readChains(value: unknown, path: string, issues: Issues): ChainConfig[] | undefined {
+  const chains = readArray(value, path, issues, readChain, { max: MAX_CHAINS });
+  if (!Array.isArray(value)) return undefined;
+  if (value.length === 0) {
+    return issues.add(path, `must list at least one chain, e.g. [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "registry": "${EXAMPLE_ADDRESS}" }]`);
+  }
+  // On the raw entries, so a clash is reported even when another field of an entry is wrong.
+  const firstIndex = new Map<number, number>();
+  let duplicate = false;
+  value.forEach((entry: unknown, index) => {
+    const chainId = isObject(entry) ? entry["chainId"] : undefined;
+    if (typeof chainId !== "number") return;
+    const first = firstIndex.get(chainId);
+    if (first === undefined) {
+      firstIndex.set(chainId, index);
+      return;
+    }
+    duplicate = true;
+    issues.add(`${path}[${index}].chainId`, `duplicate chain id ${chainId} (also ${path}[${first}]); list each chain once`);
+  });
+  return duplicate ? undefined : chains;
+}
+
+function readChain(value: unknown, path: string, issues: Issues): ChainConfig | undefined {
+  const chain = readObject(value, path, issues, CHAIN_FIELDS);
+  if (chain === undefined) return undefined;
+  const chainId = required(chain, "chainId", path, issues, readChainId, `add "chainId": 31337 (the EIP-155 id the RPC endpoint reports)`);
+  const rpcUrl = required(chain, "rpcUrl", path, issues, readRpcUrl, `add "rpcUrl": "http://127.0.0.1:8545"`);
+  const registry = required(chain, "registry", path, issues, readRegistry, `add "registry": "${EXAMPLE_ADDRESS}" (the SentinelRegistry deployed on this chain)`);
+  const confirmations = optional(chain, "confirmations", path, issues, readConfirmations, DEFAULT_CONFIRMATIONS);
+  if (chainId === undefined || rpcUrl === undefined || registry === undefined || confirmations === undefined) return undefined;
+  return { chainId, rpcUrl, registry, confirmations };
+}
+
+const readChainId: Reader<number> = (value, path, issues) => {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    return issues.add(path, `must be a positive integer (a JSON number, not a string), e.g. 1 or 31337; ${got(value)}`);
+  }
+  return value;
+};
+
+const readRpcUrl: Reader<string> = (value, path, issues) => {
+  // The value is not echoed: RPC URLs often embed a provider API key.
+  if (typeof value !== "string") return issues.add(path, `must be an http(s) URL string, e.g. "http://127.0.0.1:8545"; ${got(value, { hideValue: true })}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return issues.add(path, `is not a valid URL; write it in full, e.g. "http://127.0.0.1:8545" or "https://rpc.example.org"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return issues.add(path, `must use http:// or https://, not ${url.protocol}//, e.g. "http://127.0.0.1:8545"`);
+  }
+  return value;
+};
+
+const readRegistry: Reader<Address> = (value, path, issues) => {
+  const fix = `must be a 0x-prefixed 20-byte address, e.g. ${EXAMPLE_ADDRESS}`;
+  const text = readString(value, path, issues, fix);
+  if (text === undefined) return undefined;
+  if (!isAddress(text, { strict: false })) return issues.add(path, `${fix}; ${got(value)}`);
+  if (!isAddress(text, { strict: true })) {
+    return issues.add(path, `has a mixed-case checksum that does not match (EIP-55), so it was probably mistyped; copy the address again, or write it all lower-case; ${got(value)}`);
+  }
+  if (/^0x0{40}$/.test(text)) return issues.add(path, `must not be the zero address; use the registry's deployed address, e.g. ${EXAMPLE_ADDRESS}`);
+  return getAddress(text);
+};
+
+const readConfirmations: Reader<number> = (value, path, issues) => {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_CONFIRMATIONS) {
+    return issues.add(path, `must be an integer in 0..${MAX_CONFIRMATIONS} (blocks to wait for finality), e.g. 0 for a local chain or 64 for Ethereum mainnet; ${got(value)}`);
+  }
+  return value;
+};
+
+const readLogLevel: Reader<LogLevel> = (value, path, issues) => {
+  const text = readString(value, path, issues);
+  if (text === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    return issues.add(path, `must be one of ${LOG_LEVELS.map((level) => `"${level}"`).join(", ")}; ${got(value)}`);
+  }
+  return text as LogLevel;
+};
+
+const readBoolean: Reader<boolean> = (value, path, issues) => {
+  if (typeof value !== "boolean") return issues.add(path, `must be true or false (no quotes); ${got(value)}`);
+  return value;
+};
+
+/** A file or directory path, resolved against the config file's directory. */
+function readPath(baseDir: string): Reader<string> {
+  return (value, path, issues) => {
+    const text = readString(value, path, issues);
+    if (text === undefined) return undefined;
+    if (text.trim() === "") return issues.add(path, "must not be empty; give a path (relative paths are relative to the config file)");
+    if (text.includes("\0")) return issues.add(path, "must not contain a NUL character");
+    if (text.startsWith("~")) {
+      return issues.add(path, `"~" is not expanded; use an absolute path or one relative to the config file; ${got(value)}`);
+    }
+    return isAbsolute(text) ? resolve(text) : resolve(baseDir, text);
+  };
+}
+
+function readString(value: unknown, path: string, issues: Issues, fix = "must be a string"): string | undefined {
+  if (typeof value !== "string") return issues.add(path, `${fix}; ${got(value)}`);
+  return value;
+}
+
+function readArray<T>(value: unknown, path: string, issues: Issues, item: Reader<T>, bounds: { max: number }): T[] | undefined {
+  if (!Array.isArray(value)) return issues.add(path, `must be an array [...]; ${got(value)}`);
+  if (value.length > bounds.max) return issues.add(path, `must have at most ${bounds.max} entries, has ${value.length}`);
+  const items: T[] = [];
+  let ok = true;
+  value.forEach((entry: unknown, index) => {
+    const parsed = item(entry, `${path}[${index}]`, issues);
+    if (parsed === undefined) ok = false;
+    else items.push(parsed);
+  });
+  return ok ? items : undefined;
+}
+
+/**
+ * A JSON object whose keys must all be `known`: each unknown key is an issue, with a
+ * suggestion. The object is still returned so its known fields get checked too.
+ */
+function readObject(value: unknown, path: string, issues: Issues, known: readonly string[]): Json | undefined {
+  if (!isObject(value)) return issues.add(path, `must be an object {...}; ${got(value)}`);
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const suggestion = closest(key, known);
+    const hint = suggestion === undefined ? `known fields: ${known.join(", ")}` : `did you mean "${suggestion}"?`;
+    issues.add(at(path, key), `unknown field; ${hint}`);
+  }
+  return value;
+}
+
+function required<T>(obj: Json, key: string, path: string, issues: Issues, read: Reader<T>, fix: string): T | undefined {
+  const value = obj[key];
+  if (value === undefined) return issues.add(at(path, key), `is required; ${fix}`);
+  return read(value, at(path, key), issues);
+}
+
+/** Missing → the default; present (even null) → read and checked. */
+function optional<T, D>(obj: Json, key: string, path: string, issues: Issues, read: Reader<T>, fallback: D): T | D | undefined {
+  const value = obj[key];
+  if (value === undefined) return fallback;
+  return read(value, at(path, key), issues);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function at(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function got(value: unknown, options: { hideValue?: boolean } = {}): string {
+  if (value === null) return "got null";
+  if (Array.isArray(value)) return "got an array";
+  if (typeof value === "object") return "got an object";
+  if (options.hideValue) return `got a ${typeof value}`;
+  if (typeof value === "string") return `got "${truncate(value)}"`;
+  return `got ${typeof value} ${String(value)}`;
+}
+
+function truncate(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/** The known key nearest to a typo (case-insensitive, edit distance ≤ 2). */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,35 @@
+// The network layer's public API: the libp2p host, its options, topics, scoring and errors.
+export { SentinelNetwork, type NetworkModules } from "./network.ts";
+export {
+  defaultNetworkOptions,
+  resolveNetworkOptions,
+  MAX_MESSAGE_BYTES_LIMIT,
+  type BootstrapPeer,
+  type NetworkOptions,
+  type ResolvedNetworkOptions,
+} from "./options.ts";
+export {
+  GOSSIP_KINDS,
+  bundleProtocolFor,
+  kindOfTopic,
+  networkPrefix,
+  topicsFor,
+  type GossipKind,
+  type SentinelTopics,
+} from "./topics.ts";
+export {
+  MAX_POSITIVE_SCORE,
+  SCORE_THRESHOLDS,
+  checkScoreParams,
+  checkScoreThresholds,
+  maxPositiveScore,
+  scoreParamsFor,
+} from "./scoring.ts";
+export { gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
+export { BUNDLE_STATUS, type BundleStore } from "./bundles.ts";
+export {
+  BundleFetchError,
+  NetworkError,
+  type BundleFetchErrorCode,
+  type NetworkErrorCode,
+} from "./errors.ts";

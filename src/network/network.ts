@@ -1,0 +1,319 @@
+// The node's libp2p host: TCP + Noise + Yamux, identify, gossipsub on the three Sentinel
+// topics with validation before forwarding, and the bundle request/response protocol.
+//
+// Signature policy: StrictNoSign. Every payload carries its own signature (the proposer's
+// EIP-712 signature on a candidate, BLS on verdicts and attestations) which handlers check,
+// and a peer id is never a signer identity, so a libp2p signature would prove nothing the
+// application uses. Without it, messages carry no author, sequence number or key: the message
+// id can be derived from content alone (identical payloads from two nodes are one message),
+// each message is ~100 bytes smaller and costs no Ed25519 verification, and the origin peer
+// is not revealed. The peer penalised for an invalid message is the one that forwarded it to
+// us, which is exactly whom gossipsub scores.
+import { noise } from "@chainsafe/libp2p-noise";
+import {
+  StrictNoSign,
+  TopicValidatorResult,
+  gossipsub,
+  type GossipSub,
+  type GossipsubMessage,
+  type Message,
+} from "@libp2p/gossipsub";
+import { identify, type Identify } from "@libp2p/identify";
+import type { Libp2p, PeerId } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+import type { Logger } from "pino";
+import type { Hex } from "viem";
+import { BUNDLE_MAX_INBOUND_STREAMS, bundleServer, requestBundle, type BundleStore } from "./bundles.ts";
+import { NetworkError } from "./errors.ts";
+import { GossipValidator, gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
+import { resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from "./options.ts";
+import { BootstrapDialer } from "./peers.ts";
+import { SCORE_THRESHOLDS, checkScoreParams, checkScoreThresholds, scoreParamsFor } from "./scoring.ts";
+import { GOSSIP_KINDS, bundleProtocolFor, kindOfTopic, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
+
+export interface NetworkModules {
+  handlers: GossipHandlers;
+  bundles: BundleStore;
+  logger: Logger;
+}
+
+/** The gossipsub methods used here beyond its exported interface (present on its class). */
+interface GossipRouter extends GossipSub {
+  getScore(peerId: string): number;
+  getMeshPeers(topic: string): string[];
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
+}
+
+type Host = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
+
+const ACCEPTANCE: Readonly<Record<GossipVerdict, TopicValidatorResult>> = {
+  accept: TopicValidatorResult.Accept,
+  ignore: TopicValidatorResult.Ignore,
+  reject: TopicValidatorResult.Reject,
+};
+
+/**
+ * Connections we hold at most: a committee is <= 32 nodes, plus observers (non-validator
+ * nodes, relayers) and headroom for reconnect races. The connection manager prunes beyond it,
+ * bootstrap peers last (they carry the highest tag).
+ */
+export const MAX_CONNECTIONS = 128;
+
+/**
+ * Gossipsub frames (one RPC, possibly several messages) larger than this end the peer's
+ * stream instead of being scored; 4 MiB is what gossipsub itself can send, and always leaves
+ * room for one maxMessageBytes message plus protobuf and control overhead (64 KiB).
+ */
+function rpcFrameLimit(maxMessageBytes: number): number {
+  return Math.max(4 * 1024 * 1024, maxMessageBytes + 64 * 1024);
+}
+
+export class SentinelNetwork {
+  readonly peerId: PeerId;
+  readonly topics: SentinelTopics;
+  readonly bundleProtocol: string;
+  private readonly options: ResolvedNetworkOptions;
+  private readonly libp2p: Host;
+  private readonly pubsub: GossipRouter;
+  private readonly validator: GossipValidator;
+  private readonly dialer: BootstrapDialer;
+  private readonly log: Logger;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    parts: {
+      options: ResolvedNetworkOptions;
+      topics: SentinelTopics;
+      libp2p: Host;
+      pubsub: GossipRouter;
+      dialer: BootstrapDialer;
+      handlers: GossipHandlers;
+    },
+    log: Logger,
+  ) {
+    this.options = parts.options;
+    this.topics = parts.topics;
+    this.bundleProtocol = bundleProtocolFor(parts.options.networkId);
+    this.libp2p = parts.libp2p;
+    this.peerId = parts.libp2p.peerId;
+    this.pubsub = parts.pubsub;
+    this.validator = new GossipValidator(
+      {
+        maxMessageBytes: parts.options.maxMessageBytes,
+        validationTimeoutMs: parts.options.validationTimeoutMs,
+        maxPendingValidations: parts.options.maxPendingValidations,
+      },
+      { handlers: parts.handlers, logger: log, report: (msgId, source, verdict) => this.report(msgId, source, verdict) },
+    );
+    this.dialer = parts.dialer;
+    this.log = log;
+  }
+
+  /**
+   * Builds, starts and connects the host: checks options and score settings, subscribes to
+   * the three topics, serves bundles, dials the bootstrap peers. Throws NetworkError.
+   */
+  static async create(input: NetworkOptions, modules: NetworkModules): Promise<SentinelNetwork> {
+    const options = resolveNetworkOptions(input);
+    const topics = topicsFor(options.networkId);
+    const scoreParams = scoreParamsFor(topics);
+    checkScoreThresholds(SCORE_THRESHOLDS);
+    checkScoreParams(scoreParams);
+    const log = modules.logger.child({ module: "network" });
+
+    const libp2p: Host = await createLibp2p({
+      start: false,
+      ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+      addresses: { listen: options.listen.map((address) => address.toString()) },
+      connectionManager: { maxConnections: MAX_CONNECTIONS },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: {
+        identify: identify(),
+        // Mesh degrees stay at gossipsub's defaults (D 6, Dlo 4, Dhi 12): in a committee of up
+        // to 7 every peer is in every mesh; in larger ones our own messages still go to every
+        // subscriber directly (floodPublish) and only forwarded ones travel the mesh.
+        pubsub: gossipsub({
+          globalSignaturePolicy: StrictNoSign,
+          msgIdFn: (msg: Message) => gossipMessageId(msg.topic, msg.data),
+          // Forward only after our handler said accept (reportMessageValidationResult).
+          asyncValidation: true,
+          // Our own messages go straight to every subscribed peer above the publish threshold:
+          // in a committee of <= 32 that is cheap, and it is the fastest path.
+          floodPublish: true,
+          // Thrown NoPeersSubscribedToTopic is turned into "0 recipients" by publish().
+          allowPublishToZeroTopicPeers: false,
+          // The same attestation built by two nodes is one message: not an error.
+          ignoreDuplicatePublishError: true,
+          // The bootstrap list is authoritative: no peer exchange, no floodsub peers.
+          doPX: false,
+          fallbackToFloodsub: false,
+          emitSelf: false,
+          allowedTopics: GOSSIP_KINDS.map((kind) => topics[kind]),
+          maxInboundDataLength: rpcFrameLimit(options.maxMessageBytes),
+          scoreParams,
+          scoreThresholds: { ...SCORE_THRESHOLDS },
+        }),
+      },
+    });
+
+    const pubsub = libp2p.services.pubsub;
+    if (!isGossipRouter(pubsub)) {
+      await libp2p.stop();
+      throw new NetworkError("UNSUPPORTED_GOSSIPSUB", "the installed gossipsub lacks getScore/getMeshPeers/reportMessageValidationResult");
+    }
+    const dialer = new BootstrapDialer({ peers: options.bootstrap, redialIntervalMs: options.redialIntervalMs }, { libp2p, logger: log });
+    const network = new SentinelNetwork({ options, topics, libp2p, pubsub, dialer, handlers: modules.handlers }, log);
+    const validator = network.validator;
+
+    try {
+      for (const kind of GOSSIP_KINDS) {
+        // [REJECT] oversized, synchronously, before the message is cached or handed to us.
+        pubsub.topicValidators.set(topics[kind], (from, msg) =>
+          validator.precheck(kind, msg.data, from) === undefined ? TopicValidatorResult.Accept : TopicValidatorResult.Reject,
+        );
+      }
+      pubsub.addEventListener("gossipsub:message", network.onMessage);
+      await libp2p.handle(
+        network.bundleProtocol,
+        bundleServer({ maxBundleBytes: options.maxBundleBytes }, { store: modules.bundles, logger: log }),
+        { maxInboundStreams: BUNDLE_MAX_INBOUND_STREAMS },
+      );
+      await libp2p.start();
+      for (const kind of GOSSIP_KINDS) pubsub.subscribe(topics[kind]);
+      dialer.start();
+    } catch (cause) {
+      await network.stop().catch(() => undefined);
+      throw new NetworkError("START_FAILED", `the libp2p host could not start: ${String(cause)}`, {}, { cause });
+    }
+    log.info(
+      {
+        peerId: network.peerId.toString(),
+        addresses: network.multiaddrs().map(String),
+        bootstrap: options.bootstrap.length,
+        ephemeralIdentity: options.privateKey === undefined,
+      },
+      "network started",
+    );
+    return network;
+  }
+
+  /** The addresses we listen on, each ending in /p2p/<our peer id>. */
+  multiaddrs(): Multiaddr[] {
+    return this.libp2p.getMultiaddrs();
+  }
+
+  /** Peers we hold a connection to. */
+  peers(): PeerId[] {
+    return this.libp2p.getPeers();
+  }
+
+  /** Peers known to be subscribed to a kind's topic. */
+  subscribers(kind: GossipKind): PeerId[] {
+    return this.pubsub.getSubscribers(this.topics[kind]);
+  }
+
+  /** Peers in our gossipsub mesh for a kind's topic (they receive what we forward). */
+  meshPeers(kind: GossipKind): PeerId[] {
+    return this.pubsub.getMeshPeers(this.topics[kind]).map((id) => peerIdFromString(id));
+  }
+
+  /** The gossipsub score we give a peer (0 for an unknown peer). */
+  scoreOf(peer: PeerId): number {
+    return this.pubsub.getScore(peer.toString());
+  }
+
+  /** Validation counters since start (accepted, rejected, dropped, ...). */
+  counters(): Readonly<GossipCounters> {
+    return this.validator.counters();
+  }
+
+  /**
+   * Publishes a payload on a kind's topic. Resolves with the number of peers it was sent to:
+   * 0 when no peer is subscribed yet (logged; publish again later) or when the same payload was
+   * already published or received. Throws NetworkError MESSAGE_TOO_LARGE, STOPPED, PUBLISH_FAILED.
+   */
+  async publish(kind: GossipKind, data: Uint8Array): Promise<number> {
+    if (this.stopping !== undefined) throw new NetworkError("STOPPED", "publish after stop()", { kind });
+    if (data.byteLength > this.options.maxMessageBytes) {
+      throw new NetworkError("MESSAGE_TOO_LARGE", `${kind} of ${data.byteLength} bytes exceeds maxMessageBytes (${this.options.maxMessageBytes})`, {
+        kind,
+        bytes: data.byteLength,
+        max: this.options.maxMessageBytes,
+      });
+    }
+    try {
+      const { recipients } = await this.pubsub.publish(this.topics[kind], data);
+      this.log.debug({ kind, bytes: data.byteLength, recipients: recipients.length }, "published");
+      return recipients.length;
+    } catch (err) {
+      if (err instanceof Error && err.message === "PublishError.NoPeersSubscribedToTopic") {
+        this.log.warn({ kind, bytes: data.byteLength }, "published to no peers: none subscribed yet");
+        return 0;
+      }
+      throw new NetworkError("PUBLISH_FAILED", `publishing a ${kind} failed: ${String(err)}`, { kind }, { cause: err });
+    }
+  }
+
+  /**
+   * Fetches a bundle by its keccak256 hash from `peer`, bounded by maxBundleBytes and
+   * bundleRequestTimeoutMs. Throws BundleFetchError; HASH_MISMATCH if the peer served other bytes.
+   */
+  async fetchBundle(peer: PeerId, hash: Hex): Promise<Uint8Array> {
+    if (this.stopping !== undefined) throw new NetworkError("STOPPED", "fetchBundle after stop()", { hash });
+    return requestBundle((target, protocol, options) => this.libp2p.dialProtocol(target, protocol, options), peer, hash, {
+      protocol: this.bundleProtocol,
+      maxBundleBytes: this.options.maxBundleBytes,
+      timeoutMs: this.options.bundleRequestTimeoutMs,
+    });
+  }
+
+  /** Stops dialling, unsubscribes, closes every connection. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.dialer.stop();
+    this.pubsub.removeEventListener("gossipsub:message", this.onMessage);
+    for (const kind of GOSSIP_KINDS) this.pubsub.topicValidators.delete(this.topics[kind]);
+    try {
+      await this.libp2p.stop();
+    } finally {
+      this.log.info({ peerId: this.peerId.toString() }, "network stopped");
+    }
+  }
+
+  private report(msgId: string, source: PeerId, verdict: GossipVerdict): void {
+    // After stop() the router is gone; a late handler's result has nowhere to go.
+    if (this.stopping !== undefined) return;
+    this.pubsub.reportMessageValidationResult(msgId, source.toString(), ACCEPTANCE[verdict]);
+  }
+
+  private readonly onMessage = (event: CustomEvent<GossipsubMessage>): void => {
+    const { msgId, msg, propagationSource } = event.detail;
+    if (this.stopping !== undefined) return;
+    const kind = kindOfTopic(this.topics, msg.topic);
+    if (kind === undefined) {
+      // Not one of ours (allowedTopics makes this unreachable): drop it, no penalty.
+      this.report(msgId, propagationSource, "ignore");
+      return;
+    }
+    void this.validator.validate(kind, msgId, msg.data, propagationSource);
+  };
+}
+
+function isGossipRouter(pubsub: GossipSub): pubsub is GossipRouter {
+  const candidate = pubsub as Partial<GossipRouter>;
+  return (
+    typeof candidate.getScore === "function" &&
+    typeof candidate.getMeshPeers === "function" &&
+    typeof candidate.reportMessageValidationResult === "function"
+  );
+}

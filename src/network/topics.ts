@@ -1,0 +1,52 @@
+// Gossip topics and protocol ids. Every name carries the network prefix (first 8 bytes of the
+// network id) and a version, so two Sentinel networks sharing peers never mix messages, and a
+// wire-format change gets a new name instead of confusing old nodes.
+import type { Hex } from "viem";
+import { NetworkError } from "./errors.ts";
+import { isNetworkId } from "./options.ts";
+
+export const GOSSIP_KINDS = ["candidate", "verdict", "attestation"] as const;
+export type GossipKind = (typeof GOSSIP_KINDS)[number];
+
+export type SentinelTopics = Readonly<Record<GossipKind, string>>;
+
+/** Version of the gossip message encodings; bump when a payload format changes. */
+export const GOSSIP_VERSION = 1;
+/** Version of the bundle request/response protocol. */
+export const BUNDLE_PROTOCOL_VERSION = 1;
+
+const TOPIC_NAMES: Record<GossipKind, string> = {
+  candidate: "candidates",
+  verdict: "verdicts",
+  attestation: "attestations",
+};
+
+/** The first 8 bytes of the network id as 16 lowercase hex characters (no 0x). */
+export function networkPrefix(networkId: Hex): string {
+  if (!isNetworkId(networkId)) {
+    throw new NetworkError("INVALID_OPTIONS", "network id must be 0x followed by 64 hex characters", { networkId });
+  }
+  return networkId.slice(2, 18).toLowerCase();
+}
+
+/**
+ * @example topicsFor("0x0123456789abcdef…").candidate === "/sentinel/0123456789abcdef/1/candidates"
+ */
+export function topicsFor(networkId: Hex): SentinelTopics {
+  const base = `/sentinel/${networkPrefix(networkId)}/${GOSSIP_VERSION}`;
+  return {
+    candidate: `${base}/${TOPIC_NAMES.candidate}`,
+    verdict: `${base}/${TOPIC_NAMES.verdict}`,
+    attestation: `${base}/${TOPIC_NAMES.attestation}`,
+  };
+}
+
+/** @example bundleProtocolFor(id) === "/sentinel/0123456789abcdef/bundle/1" */
+export function bundleProtocolFor(networkId: Hex): string {
+  return `/sentinel/${networkPrefix(networkId)}/bundle/${BUNDLE_PROTOCOL_VERSION}`;
+}
+
+/** The kind a topic carries, or undefined for a topic that is not one of ours. */
+export function kindOfTopic(topics: SentinelTopics, topic: string): GossipKind | undefined {
+  return GOSSIP_KINDS.find((kind) => topics[kind] === topic);
+}

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import {
+  NetworkError,
+  bundleProtocolFor,
+  defaultNetworkOptions,
+  kindOfTopic,
+  resolveNetworkOptions,
+  topicsFor,
+} from "../../src/network/index.ts";
+
+const ID = "0x0123456789ABCDEF00112233445566778899aabbccddeeff0011223344556677";
+const PEER = "12D3KooWGRUVh7dRc3RSRt6kscBnPTxiCCCdKFRtpGCoLsMvrQ6J";
+
+function invalidOption(fn: () => unknown, field: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof NetworkError);
+    assert.equal(err.code, "INVALID_OPTIONS");
+    assert.equal(err.details["field"], field);
+    return true;
+  });
+}
+
+describe("topics", () => {
+  it("are versioned under the first 8 bytes of the network id, lowercase", () => {
+    assert.deepEqual(topicsFor(ID), {
+      candidate: "/sentinel/0123456789abcdef/1/candidates",
+      verdict: "/sentinel/0123456789abcdef/1/verdicts",
+      attestation: "/sentinel/0123456789abcdef/1/attestations",
+    });
+    assert.equal(bundleProtocolFor(ID), "/sentinel/0123456789abcdef/bundle/1");
+  });
+
+  it("map back to their kind, and other topics to none", () => {
+    const topics = topicsFor(ID);
+    assert.equal(kindOfTopic(topics, topics.verdict), "verdict");
+    assert.equal(kindOfTopic(topics, "/sentinel/ffffffffffffffff/1/verdicts"), undefined);
+  });
+
+  it("differ between networks", () => {
+    const other = `0x1${ID.slice(3)}` as const;
+    assert.notEqual(topicsFor(other).candidate, topicsFor(ID).candidate);
+  });
+
+  it("refuse a malformed network id", () => {
+    assert.throws(() => topicsFor("0x1234"), { name: "NetworkError", code: "INVALID_OPTIONS" });
+  });
+});
+
+describe("resolveNetworkOptions", () => {
+  const base = { networkId: ID, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER}`] } as const;
+
+  it("applies the defaults and parses the addresses", () => {
+    const resolved = resolveNetworkOptions({ ...base, listen: [...base.listen], bootstrap: [...base.bootstrap] });
+    assert.equal(resolved.maxMessageBytes, 1024 * 1024);
+    assert.equal(resolved.maxBundleBytes, 4 * 1024 * 1024);
+    assert.equal(resolved.validationTimeoutMs, defaultNetworkOptions.validationTimeoutMs);
+    assert.equal(resolved.bootstrap[0]?.peerId, PEER);
+    assert.equal(resolved.privateKey, undefined);
+  });
+
+  it("refuses bad values, naming the field", () => {
+    invalidOption(() => resolveNetworkOptions({ ...base, listen: [], bootstrap: [] }), "listen");
+    invalidOption(() => resolveNetworkOptions({ ...base, networkId: "0xabc", listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [] }), "networkId");
+    invalidOption(() => resolveNetworkOptions({ ...base, listen: ["not a multiaddr"], bootstrap: [] }), "listen");
+    invalidOption(() => resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: ["/ip4/127.0.0.1/tcp/4001"] }), "bootstrap");
+    invalidOption(() => resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxMessageBytes: 0 }), "maxMessageBytes");
+    invalidOption(
+      () => resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxMessageBytes: 8 * 1024 * 1024 }),
+      "maxMessageBytes",
+    );
+  });
+
+  it("accepts an Ed25519 identity and refuses any other key type", async () => {
+    const ed25519 = await generateKeyPair("Ed25519");
+    assert.equal(resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], privateKey: ed25519 }).privateKey, ed25519);
+    const secp = await generateKeyPair("secp256k1");
+    invalidOption(() => resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], privateKey: secp }), "privateKey");
+  });
+});

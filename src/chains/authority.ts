@@ -1,0 +1,136 @@
+// Who may upgrade a target: the account whose enrollment in the registry counts. The registry
+// cannot read another contract's ERC-1967 admin slot, so every node resolves the authority off
+// chain the same way, and reads only that authority's enrollment (docs/contracts.md).
+import {
+  AbiDecodingDataSizeTooSmallError,
+  AbiDecodingZeroDataError,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
+  getAddress,
+  hexToBigInt,
+  InternalRpcError,
+  parseAbi,
+  sliceHex,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
+
+/** bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1). */
+export const ERC1967_ADMIN_SLOT: Hex = "0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103";
+
+const OWNABLE_ABI = parseAbi(["function owner() view returns (address)"]);
+
+export type UpgradeAuthorityKind =
+  /** The ERC-1967 admin itself (an EOA, or a contract without owner()). */
+  | "erc1967-admin"
+  /** The owner of the contract in the admin slot, as with OZ's ProxyAdmin. */
+  | "proxy-admin-owner"
+  /** The target's own owner(), as with UUPS proxies and Ownable contracts. */
+  | "owner";
+
+export interface UpgradeAuthority {
+  authority: Address;
+  kind: UpgradeAuthorityKind;
+}
+
+export type NoUpgradeAuthorityReason =
+  /** Nothing is deployed at the target. */
+  | "no-code"
+  /** No admin slot, and no owner() answers. */
+  | "no-admin-no-owner"
+  /** owner() answers the zero address: ownership was renounced, nobody can upgrade. */
+  | "renounced";
+
+export class NoUpgradeAuthority extends Error {
+  override name = "NoUpgradeAuthority";
+  readonly code = "NO_UPGRADE_AUTHORITY";
+  readonly target: Address;
+  readonly reason: NoUpgradeAuthorityReason;
+
+  constructor(target: Address, reason: NoUpgradeAuthorityReason, detail: string) {
+    super(`no upgrade authority for ${target}: ${detail}`);
+    this.target = target;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The upgrade authority of `target`, read at one block:
+ * 1. a non-zero ERC-1967 admin slot: the admin's owner() if it has one (OZ ProxyAdmin →
+ *    "proxy-admin-owner"), else the admin ("erc1967-admin");
+ * 2. an empty slot: the target's owner() ("owner"), which a UUPS proxy forwards to its
+ *    implementation;
+ * 3. otherwise NoUpgradeAuthority. A renounced owner (zero address) is no authority either.
+ * RPC failures are thrown as they come: an unreachable node is not "no authority".
+ *
+ * @example const { authority } = await resolveUpgradeAuthority(client, proxy)
+ */
+export async function resolveUpgradeAuthority(
+  client: PublicClient,
+  target: Address,
+  options: { blockNumber?: bigint } = {},
+): Promise<UpgradeAuthority> {
+  const address = getAddress(target);
+  const blockNumber = options.blockNumber ?? (await client.getBlockNumber({ cacheTime: 0 }));
+  const code = await client.getCode({ address, blockNumber });
+  if (code === undefined || code === "0x") throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
+
+  const word = await client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT, blockNumber });
+  const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
+  if (admin !== undefined) {
+    const adminOwner = await readOwner(client, admin, blockNumber);
+    if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin" };
+    if (BigInt(adminOwner) === 0n) {
+      throw new NoUpgradeAuthority(address, "renounced", `its admin ${admin} has renounced ownership`);
+    }
+    return { authority: adminOwner, kind: "proxy-admin-owner" };
+  }
+
+  const owner = await readOwner(client, address, blockNumber);
+  if (owner === undefined) {
+    throw new NoUpgradeAuthority(address, "no-admin-no-owner", "the ERC-1967 admin slot is empty and owner() does not answer");
+  }
+  if (BigInt(owner) === 0n) throw new NoUpgradeAuthority(address, "renounced", "owner() is the zero address");
+  return { authority: owner, kind: "owner" };
+}
+
+/** The low 20 bytes of a storage word (Solidity stores an address right-aligned). */
+function slotAddress(word: Hex): Address {
+  const padded = `0x${word.slice(2).padStart(64, "0")}` as Hex;
+  return getAddress(sliceHex(padded, 12));
+}
+
+/**
+ * `owner()` of `address`, or undefined when the contract has no such function: the call reverts,
+ * returns nothing (an EOA, a contract without the function or fallback) or returns too little.
+ */
+async function readOwner(client: PublicClient, address: Address, blockNumber: bigint): Promise<Address | undefined> {
+  try {
+    const owner = await client.readContract({ address, abi: OWNABLE_ABI, functionName: "owner", blockNumber });
+    return getAddress(owner);
+  } catch (error) {
+    if (error instanceof BaseError && error.walk(isNoOwnerAnswer) !== null && !isNodeFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * viem reads a JSON-RPC "internal error" (-32603) as a revert. Without revert data it is more
+ * likely the node failing than the contract answering, so it must not become "no owner".
+ */
+function isNodeFailure(error: BaseError): boolean {
+  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  const hasData = revert?.raw !== undefined && revert.raw !== "0x";
+  return !hasData && error.walk((e) => e instanceof InternalRpcError) !== null;
+}
+
+function isNoOwnerAnswer(error: unknown): boolean {
+  return (
+    error instanceof ContractFunctionRevertedError ||
+    error instanceof ContractFunctionZeroDataError ||
+    error instanceof AbiDecodingZeroDataError ||
+    error instanceof AbiDecodingDataSizeTooSmallError
+  );
+}

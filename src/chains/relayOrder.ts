@@ -1,0 +1,55 @@
+// Who relays a candidate's attestation, and when. Every node of a validator set derives the same
+// order from the candidate id alone, so no coordination message is needed: the validator ranked
+// 0 relays at once, the one ranked 1 steps in after one fallback step if nothing is recorded yet,
+// and so on. A different candidate gives a different, independent order, which spreads the gas
+// cost of relaying over the whole set.
+import { concatHex, keccak256, numberToHex, size, type Hex } from "viem";
+import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
+
+/** Bytes of the validator index in the hashed seed: keccak256(candidateId ‖ uint32be(index)). */
+const INDEX_BYTES = 4;
+
+export class RelayOrderError extends Error {
+  override name = "RelayOrderError";
+}
+
+/**
+ * Validator indices of a set of `setSize`, in relay order for `candidateId`: the indices sorted
+ * by keccak256(candidateId ‖ uint32be(index)) ascending. Element 0 is the primary relayer.
+ *
+ * @example relayOrder(candidateId, 4) // a permutation of [0, 1, 2, 3], the same on every node
+ */
+export function relayOrder(candidateId: Hex, setSize: number): number[] {
+  if (size(candidateId) !== 32) throw new RelayOrderError(`candidate id must be 32 bytes, got ${size(candidateId)}`);
+  if (!Number.isInteger(setSize) || setSize < 1 || setSize > MAX_VALIDATORS) {
+    throw new RelayOrderError(`set size must be an integer in [1, ${MAX_VALIDATORS}], got ${setSize}`);
+  }
+  const scored = Array.from({ length: setSize }, (_, index) => ({
+    index,
+    score: keccak256(concatHex([candidateId, numberToHex(index, { size: INDEX_BYTES })])),
+  }));
+  // Hex strings of equal length compare like the numbers they encode (viem writes lowercase).
+  scored.sort((a, b) => (a.score < b.score ? -1 : a.score > b.score ? 1 : a.index - b.index));
+  return scored.map((entry) => entry.index);
+}
+
+/**
+ * The rank of `validatorIndex` in the relay order of `candidateId`: 0 is the primary relayer,
+ * `setSize - 1` the last fallback. Every index of the set gets a distinct rank.
+ *
+ * @example relayRank(candidateId, myIndex, set.keys.length) // → 0 means "relay now"
+ */
+export function relayRank(candidateId: Hex, validatorIndex: number, setSize: number): number {
+  const order = relayOrder(candidateId, setSize);
+  if (!Number.isInteger(validatorIndex) || validatorIndex < 0 || validatorIndex >= setSize) {
+    throw new RelayOrderError(`validator index must be an integer in [0, ${setSize}), got ${validatorIndex}`);
+  }
+  return order.indexOf(validatorIndex);
+}
+
+/** How long the relayer of `rank` waits before relaying: `rank * stepMs` (rank 0 at once). */
+export function relayDelayMs(rank: number, stepMs: number): number {
+  if (!Number.isInteger(rank) || rank < 0) throw new RelayOrderError(`rank must be a non-negative integer, got ${rank}`);
+  if (!Number.isFinite(stepMs) || stepMs < 0) throw new RelayOrderError(`step must be a non-negative number, got ${stepMs}`);
+  return rank * stepMs;
+}

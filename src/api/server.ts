@@ -1,0 +1,136 @@
+// The node's HTTP API: submit candidates, read their status and attestations, health and
+// readiness. Plain node:http; every bad request gets a 4xx with a code and a reason.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { isAddress, isHex, size, type Hex } from "viem";
+import { AdmissionError } from "../admission/admission.ts";
+
+/** Far above any candidate (~1 KB); refuses junk before reading it all. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface ApiBackend {
+  submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
+  candidateStatus(candidateId: Hex): Promise<Json | undefined>;
+  attestation(candidateId: Hex): Promise<Json | undefined>;
+  attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]>;
+  health(): Json;
+  /** Connected peers with this node's gossipsub score of each. */
+  peers(): Json;
+  readiness(): Promise<{ ready: boolean; reasons: string[] }>;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: { host: string; port: number }, backend: ApiBackend): Promise<ApiServer> {
+  const server: Server = createServer((request, response) => {
+    handle(request, response, backend).catch((error: unknown) => {
+      if (error instanceof HttpError) return send(response, error.status, { error: error.code, message: error.message });
+      send(response, 500, { error: "INTERNAL", message: "internal error" });
+    });
+  });
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, backend: ApiBackend): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const path = url.pathname.replace(/\/+$/, "") || "/";
+  const method = request.method ?? "GET";
+
+  if (path === "/health") return send(response, 200, backend.health());
+  if (path === "/v1/peers") return send(response, 200, backend.peers());
+  if (path === "/ready") {
+    const readiness = await backend.readiness();
+    return send(response, readiness.ready ? 200 : 503, readiness);
+  }
+  if (path === "/v1/candidates") {
+    if (method !== "POST") throw new HttpError(405, "METHOD_NOT_ALLOWED", "use POST to submit a candidate");
+    const body = await readJson(request);
+    try {
+      const { candidateId, duplicate } = await backend.submitCandidate(body);
+      return send(response, duplicate ? 200 : 202, { candidateId, status: duplicate ? "known" : "admitted" });
+    } catch (error) {
+      if (error instanceof AdmissionError) {
+        throw new HttpError(error.code === "NOT_ENROLLED" ? 403 : 400, error.code, error.message);
+      }
+      throw error;
+    }
+  }
+  let match = /^\/v1\/candidates\/([^/]+)$/.exec(path);
+  if (match) {
+    const status = await backend.candidateStatus(bytes32(match[1]!, "candidate id"));
+    if (!status) throw new HttpError(404, "NOT_FOUND", "no such candidate on this node");
+    return send(response, 200, status);
+  }
+  match = /^\/v1\/attestations\/([^/]+)$/.exec(path);
+  if (match) {
+    const attestation = await backend.attestation(bytes32(match[1]!, "candidate id"));
+    if (!attestation) throw new HttpError(404, "NOT_FOUND", "no attestation for this candidate yet");
+    return send(response, 200, attestation);
+  }
+  if (path === "/v1/attestations") {
+    const chainId = url.searchParams.get("chainId");
+    const target = url.searchParams.get("target");
+    if (!chainId || !/^[1-9][0-9]{0,19}$/.test(chainId)) throw new HttpError(400, "BAD_QUERY", "chainId must be a positive integer");
+    if (!target || !isAddress(target, { strict: false })) throw new HttpError(400, "BAD_QUERY", "target must be a 20-byte hex address");
+    return send(response, 200, { attestations: await backend.attestationsByTarget(BigInt(chainId), target as Hex) });
+  }
+  throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${path}`);
+}
+
+function bytes32(value: string, what: string): Hex {
+  if (!isHex(value) || size(value) !== 32) throw new HttpError(400, "BAD_ID", `${what} must be 0x followed by 64 hex digits`);
+  return value.toLowerCase() as Hex;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const type = request.headers["content-type"] ?? "";
+  if (!type.startsWith("application/json")) throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send Content-Type: application/json");
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, "TOO_LARGE", `body over ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_BODY_BYTES) throw new HttpError(413, "TOO_LARGE", `body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "BAD_JSON", "body is not valid JSON");
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.end(text);
+}

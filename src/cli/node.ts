@@ -1,0 +1,49 @@
+// `sentinel node start --config <file>`: load and check the config (a bad one stops here with
+// every field and its fix), start the node, stop it cleanly on SIGINT / SIGTERM.
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { DataDirLockedError } from "../db/database.ts";
+import { KeystoreError } from "../crypto/keystore.ts";
+import { RelayerKeyError } from "../crypto/secp256k1.ts";
+import { SentinelNode } from "../node/node.ts";
+import type { CommandIo } from "./keys.ts";
+
+export async function runNodeCommand(argv: string[], io: CommandIo): Promise<number> {
+  let config;
+  try {
+    const { positionals, values } = parseArgs({ args: argv, options: { config: { type: "string" } }, allowPositionals: true });
+    if (positionals[0] !== "start" || !values.config) {
+      io.stderr("usage: sentinel node start --config <file>\n");
+      return 2;
+    }
+    config = loadConfig(values.config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.message}\n`);
+      return 1;
+    }
+    io.stderr(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const logger = pino({ level: config.logLevel, base: { node: config.dataDir.split("/").at(-1) } });
+  let node: SentinelNode;
+  try {
+    node = await SentinelNode.start(config, { logger });
+  } catch (error) {
+    if (error instanceof DataDirLockedError || error instanceof KeystoreError || error instanceof RelayerKeyError) {
+      io.stderr(`cannot start: ${error.message}\n`);
+      return 1;
+    }
+    logger.fatal({ err: error }, "cannot start");
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await node.stop();
+  return 0;
+}

@@ -1,0 +1,394 @@
+// A local Sentinel network for demos, end-to-end tests and benchmarks: anvil chains with a
+// registry each, a sample upgradeable protocol enrolled with a proposer, and N nodes running as
+// separate processes with their own keystores, configs, data directories and libp2p identities.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { encodeFunctionData, keccak256, stringToHex, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import {
+  DrainableVault,
+  GuardedVaultV1,
+  GuardedVaultV2,
+  SentinelRegistry,
+  SentinelTestERC1967Proxy,
+} from "../../artifacts/contracts.ts";
+import { connectChain, type ChainClients } from "../chains/clients.ts";
+import { deployContract, type Artifact } from "../chains/deploy.ts";
+import { deployRegistry } from "../chains/registry.ts";
+import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
+import { sentinelDomain } from "../codec/types.ts";
+import { signProofOfPossession } from "../consensus/validatorSet.ts";
+import { createKeystore, INSECURE_FAST_KDF, writeKeystore } from "../crypto/keystore.ts";
+import { writeP2pKey } from "../node/p2pKey.ts";
+import { ANVIL_DEV_KEYS } from "./accounts.ts";
+import { startAnvil, type AnvilInstance } from "./anvil.ts";
+import { LocalCommittee } from "./committee.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "src/cli/sentinel.ts");
+const PASSWORD = "devnet-password";
+const DEVNET_POLICY_HASH = keccak256(stringToHex("sentinel default policy v1"));
+/** How long a node process may take to answer /ready. */
+const NODE_READY_TIMEOUT_MS = 60_000;
+
+export interface DevnetOptions {
+  nodes: number;
+  /** Working directory: keystores, configs, data, logs, manifest. Wiped at start. */
+  dir: string;
+  chainIds?: number[];
+  networkName?: string;
+  nodeLogLevel?: string;
+  log?: (message: string) => void;
+}
+
+export interface DevnetChain extends ChainClients {
+  chainId: number;
+  anvil: AnvilInstance;
+  registry: Address;
+  protocol: { proxy: Address; benign: Address; malicious: Address };
+}
+
+export class DevnetNode {
+  readonly index: number;
+  readonly configPath: string;
+  readonly dataDir: string;
+  readonly apiUrl: string;
+  readonly peerId: string;
+  /** The full libp2p address other peers dial, ending in /p2p/<peerId>. */
+  readonly p2pAddress: string;
+  readonly logPath: string;
+  private child: ChildProcess | undefined;
+
+  constructor(fields: {
+    index: number;
+    configPath: string;
+    dataDir: string;
+    apiUrl: string;
+    peerId: string;
+    p2pAddress: string;
+    logPath: string;
+  }) {
+    this.index = fields.index;
+    this.p2pAddress = fields.p2pAddress;
+    this.configPath = fields.configPath;
+    this.dataDir = fields.dataDir;
+    this.apiUrl = fields.apiUrl;
+    this.peerId = fields.peerId;
+    this.logPath = fields.logPath;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the node process; its output goes to its log file. */
+  start(): void {
+    if (this.running) return;
+    const log = createWriteStream(this.logPath, { flags: "a" });
+    const child = spawn(process.execPath, [CLI, "node", "start", "--config", this.configPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+  }
+
+  async waitReady(timeoutMs = NODE_READY_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child && !this.running) throw new Error(`node ${this.index} exited (${this.child.exitCode ?? this.child.signalCode}); see ${this.logPath}`);
+      try {
+        const response = await fetch(`${this.apiUrl}/ready`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`node ${this.index} not ready after ${timeoutMs} ms; see ${this.logPath}`);
+  }
+
+  async health(): Promise<{ peers: number } & Record<string, unknown>> {
+    return (await (await fetch(`${this.apiUrl}/health`)).json()) as { peers: number };
+  }
+
+  /** SIGKILL: a crash, nothing flushed beyond what the node already fsync'd. */
+  kill(): Promise<void> {
+    return this.signal("SIGKILL");
+  }
+
+  stop(): Promise<void> {
+    return this.signal("SIGTERM");
+  }
+
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill(signal);
+    });
+  }
+}
+
+export interface Devnet {
+  networkId: Hex;
+  dir: string;
+  committee: LocalCommittee;
+  chains: DevnetChain[];
+  nodes: DevnetNode[];
+  proposer: { address: Address; privateKey: Hex };
+  manifestPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
+  const log = options.log ?? (() => {});
+  const dir = resolve(options.dir);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const networkId = keccak256(stringToHex(options.networkName ?? `sentinel-devnet-${Date.now()}`));
+  const committee = LocalCommittee.generate(options.nodes, networkId);
+  const proposerKey = generatePrivateKey();
+  const proposer = { address: privateKeyToAccount(proposerKey).address, privateKey: proposerKey };
+  const anvils: AnvilInstance[] = [];
+  const nodes: DevnetNode[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(anvils.map((anvil) => anvil.stop()));
+  };
+
+  try {
+    const chains: DevnetChain[] = [];
+    for (const chainId of options.chainIds ?? [31337, 31338]) {
+      const anvil = await startAnvil({ chainId });
+      anvils.push(anvil);
+      chains.push(await deployChain(anvil, chainId, networkId, committee, proposer.address));
+      log(`chain ${chainId} at ${anvil.rpcUrl}: registry ${chains.at(-1)!.registry}, protocol proxy ${chains.at(-1)!.protocol.proxy}`);
+    }
+
+    const ports = await freePorts(options.nodes * 2);
+    const identities = await Promise.all(committee.secretKeys.map(() => generateKeyPair("Ed25519")));
+    const peerIds = identities.map((key) => peerIdFromPrivateKey(key).toString());
+    const p2pAddress = (i: number) => `/ip4/127.0.0.1/tcp/${ports[2 * i]}/p2p/${peerIds[i]}`;
+    for (let i = 0; i < options.nodes; i++) {
+      const nodeDir = join(dir, `node${i}`);
+      const dataDir = join(nodeDir, "data");
+      mkdirSync(dataDir, { recursive: true });
+      writeP2pKey(dataDir, identities[i]!);
+      writeFileSync(join(nodeDir, "password"), PASSWORD, { mode: 0o600 });
+      writeKeystore(join(nodeDir, "keystore.json"), await createKeystore(committee.secretKeys[i]!, PASSWORD, { kdf: INSECURE_FAST_KDF }));
+      const relayerKey = generatePrivateKey();
+      writeFileSync(join(nodeDir, "relayer.key"), relayerKey, { mode: 0o600 });
+      for (const chain of chains) await fund(chain, privateKeyToAccount(relayerKey).address);
+      const config = {
+        networkId,
+        dataDir: "./data",
+        p2p: {
+          listen: [`/ip4/127.0.0.1/tcp/${ports[2 * i]}`],
+          bootstrap: peerIds.flatMap((_, j) => (j === i ? [] : [p2pAddress(j)])),
+        },
+        api: { host: "127.0.0.1", port: ports[2 * i + 1] },
+        validator: { keystore: "./keystore.json", passwordFile: "./password" },
+        relayer: { enabled: true, privateKeyFile: "./relayer.key" },
+        chains: chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
+        logLevel: options.nodeLogLevel ?? "info",
+      };
+      const configPath = join(nodeDir, "config.json");
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
+      nodes.push(
+        new DevnetNode({
+          index: i,
+          configPath,
+          dataDir,
+          apiUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
+          peerId: peerIds[i]!,
+          p2pAddress: p2pAddress(i),
+          logPath: join(nodeDir, "node.log"),
+        }),
+      );
+    }
+    for (const node of nodes) node.start();
+    await Promise.all(nodes.map((node) => node.waitReady()));
+    await waitForPeers(nodes, Math.min(options.nodes - 1, 6));
+    log(`${options.nodes} nodes ready (separate processes), threshold ${committee.threshold} of ${committee.size}`);
+
+    const manifestPath = join(dir, "manifest.json");
+    writeFileSync(
+      manifestPath,
+      JSON.stringify(
+        {
+          networkId,
+          chains: chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.anvil.rpcUrl, registry: c.registry, protocol: c.protocol })),
+          nodes: nodes.map((n) => ({ index: n.index, apiUrl: n.apiUrl, peerId: n.peerId, config: n.configPath, log: n.logPath })),
+          proposer,
+          threshold: committee.threshold,
+        },
+        null,
+        2,
+      ),
+    );
+    return { networkId, dir, committee, chains, nodes, proposer, manifestPath, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A fresh proxy (and candidate implementations) on every chain, its proposer enrolled: a new subject for each test. */
+export async function addProtocol(devnet: Devnet): Promise<void> {
+  for (const chain of devnet.chains) chain.protocol = await deployProtocol(chain, chain.registry, devnet.proposer.address);
+}
+
+async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address): Promise<DevnetChain["protocol"]> {
+  const deploy = (artifact: Artifact, args: readonly unknown[] = []) => deployContract(clients.wallet, clients.client, artifact, args);
+  const owner = clients.wallet.account.address;
+  const v1 = await deploy(GuardedVaultV1, [registry]);
+  const proxy = await deploy(SentinelTestERC1967Proxy, [
+    v1,
+    encodeFunctionData({ abi: GuardedVaultV1.abi, functionName: "initialize", args: [owner, 100n] }),
+  ]);
+  const benign = await deploy(GuardedVaultV2, [registry]);
+  const malicious = await deploy(DrainableVault, [registry]);
+  // The proxy's owner() is its upgrade authority: it enrolls the proposer.
+  const hash = await clients.wallet.writeContract({
+    address: registry,
+    abi: SentinelRegistry.abi,
+    functionName: "enroll",
+    args: [proxy, [proposer], DEVNET_POLICY_HASH],
+  });
+  await clients.client.waitForTransactionReceipt({ hash });
+  return { proxy, benign, malicious };
+}
+
+async function deployChain(
+  anvil: AnvilInstance,
+  chainId: number,
+  networkId: Hex,
+  committee: LocalCommittee,
+  proposer: Address,
+): Promise<DevnetChain> {
+  const clients = connectChain(chainId, anvil.rpcUrl, ANVIL_DEV_KEYS[0]!);
+  const { address: registry } = await deployRegistry(clients, {
+    networkId,
+    rotationGracePeriodSeconds: 3600n,
+    genesis: { keys: committee.publicKeys, proofs: committee.secretKeys.map((sk) => signProofOfPossession(sk, networkId)), threshold: committee.threshold },
+  });
+  return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer) };
+}
+
+async function fund(chain: DevnetChain, address: Address): Promise<void> {
+  await chain.client.request({ method: "anvil_setBalance" as never, params: [address, "0x56bc75e2d63100000"] as never });
+}
+
+/** A candidate for `implementation` on `chain`, signed by the devnet's proposer. */
+export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint) {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const candidate: Candidate = {
+    chainId: BigInt(chain.chainId),
+    target: chain.protocol.proxy,
+    implementation,
+    sourceHash: keccak256(stringToHex(`devnet source bundle ${implementation}`)),
+    policyHash: DEVNET_POLICY_HASH,
+    nonce,
+    createdAt: now,
+    expiresAt: now + 86_400n,
+  };
+  const signature = await privateKeyToAccount(devnet.proposer.privateKey).signTypedData({
+    domain: sentinelDomain(devnet.networkId),
+    types: CANDIDATE_TYPES,
+    primaryType: "Candidate",
+    message: candidate,
+  });
+  return signedCandidateToJson({ candidate, signature });
+}
+
+/** POSTs a candidate to a node's API; returns its id. */
+export async function submitCandidate(node: DevnetNode, body: unknown): Promise<Hex> {
+  const response = await fetch(`${node.apiUrl}/v1/candidates`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as { candidateId?: Hex; error?: string; message?: string };
+  if (!response.ok || !json.candidateId) throw new Error(`candidate refused: ${response.status} ${json.error}: ${json.message}`);
+  return json.candidateId;
+}
+
+/** The registry's decision for (chain, target, codehash) on `registryChain`: 0 none, 1 approve, 2 reject, 3 revoke. */
+export async function decisionOn(registryChain: DevnetChain, chainId: number, target: Address, codehash: Hex): Promise<number> {
+  const decision = await registryChain.client.readContract({
+    address: registryChain.registry,
+    abi: SentinelRegistry.abi,
+    functionName: "decisionOf",
+    args: [BigInt(chainId), target, codehash],
+  });
+  return decision.outcome;
+}
+
+export async function codehashOf(chain: DevnetChain, address: Address): Promise<Hex> {
+  return keccak256((await chain.client.getCode({ address }))!);
+}
+
+/** Waits until every chain's registry records `outcome` for the subject; false on timeout. */
+export async function waitForDecision(
+  devnet: Devnet,
+  subject: { chainId: number; target: Address; codehash: Hex },
+  outcome: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const outcomes = await Promise.all(devnet.chains.map((c) => decisionOn(c, subject.chainId, subject.target, subject.codehash)));
+    if (outcomes.every((o) => o === outcome)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+async function waitForPeers(nodes: DevnetNode[], minimum: number): Promise<void> {
+  const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const peers = await Promise.all(nodes.map(async (node) => (await node.health()).peers));
+    if (peers.every((count) => count >= minimum)) {
+      // Gossipsub grafts meshes on its heartbeat (1 s): give it two before publishing.
+      await sleep(2_000);
+      return;
+    }
+    await sleep(200);
+  }
+  throw new Error(`nodes did not connect to ${minimum} peers each within ${NODE_READY_TIMEOUT_MS} ms`);
+}
+
+/** Ports the OS reports free now (a tiny race remains until the node binds them). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<import("node:net").Server>((resolveServer, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolveServer(server));
+      }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
+  return ports;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}

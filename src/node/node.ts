@@ -1,0 +1,598 @@
+// The composition root: builds every part of a node from its config, wires them together,
+// and stops them in reverse order. Flows:
+//   candidate (API or gossip) -> admission -> store -> verify -> sign (signing record first)
+//   -> gossip verdict -> aggregate -> attestation -> gossip + relay to every chain.
+// A restarted node re-verifies its pending candidates (the signing record guarantees the same
+// verdict or none) and catches up on attestations recorded while it was away from the chains.
+import type { PublicKey, SecretKey } from "@chainsafe/blst";
+import type { Logger } from "pino";
+import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
+import { SentinelRegistry } from "../../artifacts/contracts.ts";
+import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
+import { startApiServer, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
+import { resolveUpgradeAuthority } from "../chains/authority.ts";
+import { connectChain, type ChainClients } from "../chains/clients.ts";
+import { RegistryReader } from "../chains/registryReader.ts";
+import { ChainRelayer, RELAYER_DEFAULTS, type RelayResult } from "../chains/relayer.ts";
+import { relayRank } from "../chains/relayOrder.ts";
+import { decodeAttestation, encodeAttestation, type Attestation } from "../codec/attestation.ts";
+import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson } from "../codec/candidate.ts";
+import { verdictDigest, type Verdict } from "../codec/types.ts";
+import { decodeVerdictMessage, encodeVerdictMessage } from "../codec/verdictMessage.ts";
+import type { NodeConfig } from "../config/schema.ts";
+import { VerdictAggregator, type Evidence, type ValidatorSetView } from "../consensus/aggregator.ts";
+import { BatchVerifier } from "../consensus/batchVerifier.ts";
+import { ConflictingVerdictError, SigningRecord } from "../consensus/signingRecord.ts";
+import { signerIndices } from "../consensus/validatorSet.ts";
+import { publicKeyRaw } from "../crypto/bls.ts";
+import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
+import { loadRelayerKey } from "../crypto/secp256k1.ts";
+import { Database, type Sublevel } from "../db/database.ts";
+import { SentinelNetwork } from "../network/index.ts";
+import { forbiddenOpcodesCheck } from "../verify/checks/forbiddenOpcodes.ts";
+import { implementationCodeCheck } from "../verify/checks/implementationCode.ts";
+import { originCheck } from "../verify/checks/origin.ts";
+import { runPipeline, type Check, type PipelineResult } from "../verify/pipeline.ts";
+import { checkAttestation } from "./attestationCheck.ts";
+import { loadOrCreateP2pKey } from "./p2pKey.ts";
+
+/** Each check gets this long before it ends in a CHECK_TIMED_OUT finding. */
+const CHECK_TIMEOUT_MS = 20_000;
+/** How often pending candidates are re-checked against the chains (missed attestations). */
+const CATCH_UP_INTERVAL_MS = 2_000;
+/** A relayer of rank r waits r steps before submitting: time for the primary to land it. */
+const RELAY_FALLBACK_STEP_MS = 1_500;
+/** RPC failures get this many attempts, backing off between them. */
+const RELAY_MAX_ATTEMPTS = 5;
+const RELAY_BACKOFF_MS = { initial: 250, max: 5_000 };
+/** Receipt polling: a fast local chain mines at once; a slow one just costs a few more polls. */
+const RECEIPT_POLL_MS = 100;
+/** Verifications at once: each is mostly waiting on RPC. */
+const VERIFY_CONCURRENCY = 4;
+/** Bounds the verification queue; beyond it candidates wait for the catch-up sweep. */
+const MAX_VERIFY_QUEUE = 1024;
+
+interface CandidateRecord {
+  [key: string]: Json;
+  signed: SignedCandidateJson & { [key: string]: Json };
+  proposer: string;
+  admittedAt: string;
+  source: string;
+  verification: Json;
+}
+
+interface AttestationRecord {
+  [key: string]: Json;
+  candidateId: string;
+  digest: string;
+  encoded: string;
+  setIndex: number;
+  signers: number[];
+  outcome: number;
+  chainId: string;
+  target: string;
+  codehash: string;
+  receivedAt: string;
+}
+
+interface ChainParts extends ChainClients {
+  chainId: number;
+  reader: RegistryReader;
+  relayer?: ChainRelayer;
+}
+
+export interface NodeModules {
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class SentinelNode {
+  private readonly config: NodeConfig;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly db: Database;
+  private readonly chains: Map<number, ChainParts>;
+  private readonly secretKey: SecretKey;
+  private readonly set: ValidatorSetView;
+  private readonly validatorIndex: number | undefined;
+  private readonly signingRecord: SigningRecord;
+  private readonly aggregator: VerdictAggregator;
+  private readonly verifier = new BatchVerifier();
+  private readonly admission: Admission;
+  private readonly checks: Check[];
+  private readonly candidates: Sublevel<CandidateRecord>;
+  private readonly attestations: Sublevel<AttestationRecord>;
+  private readonly relayResults: Sublevel<Json>;
+  private readonly evidence: Sublevel<Json>;
+  private network!: SentinelNetwork;
+  private api!: ApiServer;
+  private readonly verifyQueue: AdmittedCandidate[] = [];
+  private verifying = 0;
+  private readonly inFlight = new Set<Hex>();
+  private catchUpTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(parts: {
+    config: NodeConfig;
+    modules: NodeModules;
+    db: Database;
+    chains: Map<number, ChainParts>;
+    secretKey: SecretKey;
+    set: ValidatorSetView;
+  }) {
+    this.config = parts.config;
+    this.log = parts.modules.logger;
+    this.now = parts.modules.now ?? (() => new Date());
+    this.db = parts.db;
+    this.chains = parts.chains;
+    this.secretKey = parts.secretKey;
+    this.set = parts.set;
+    const ownKey = Buffer.from(publicKeyRaw(parts.secretKey.toPublicKey()));
+    const index = parts.set.keys.findIndex((key: PublicKey) => ownKey.equals(Buffer.from(publicKeyRaw(key))));
+    this.validatorIndex = index >= 0 ? index : undefined;
+    this.signingRecord = new SigningRecord(parts.db);
+    this.candidates = parts.db.sublevel<CandidateRecord>("candidates");
+    this.attestations = parts.db.sublevel<AttestationRecord>("attestations");
+    this.relayResults = parts.db.sublevel<Json>("relay");
+    this.evidence = parts.db.sublevel<Json>("evidence");
+    this.aggregator = new VerdictAggregator(
+      { networkId: parts.config.networkId, set: parts.set },
+      {
+        verifier: this.verifier,
+        onAttestation: (attestation, digest) => void this.onAttestation(attestation, digest, "aggregated"),
+        onEvidence: (evidence) => void this.onEvidence(evidence),
+      },
+    );
+    this.admission = new Admission(
+      { networkId: parts.config.networkId, ...DEFAULT_ADMISSION, chainIds: new Set([...parts.chains.keys()].map(BigInt)) },
+      {
+        isEnrolled: (chainId, target, proposer) => this.isEnrolled(chainId, target, proposer),
+        isKnown: async (id) => (await this.candidates.get(id)) !== undefined,
+        now: this.now,
+      },
+    );
+    this.checks = [
+      originCheck(async (context) => this.isEnrolled(context.candidate.chainId, context.candidate.target, context.proposer)),
+      implementationCodeCheck,
+      forbiddenOpcodesCheck,
+    ];
+  }
+
+  /** Starts a node: opens its data directory (refusing one in use), keys, chains, network, API. */
+  static async start(config: NodeConfig, modules: NodeModules): Promise<SentinelNode> {
+    const log = modules.logger;
+    const db = await Database.open(config.dataDir);
+    try {
+      const password = resolvePassword(config.validator);
+      const secretKey = await loadSecretKey(config.validator.keystore, password);
+      const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
+      const chains = new Map<number, ChainParts>();
+      for (const chain of config.chains) {
+        // Without a relayer key the clients still read; a throwaway key is never used to send.
+        const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
+        const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
+        const parts: ChainParts = { ...clients, chainId: chain.chainId, reader };
+        if (config.relayer.enabled && relayerKey) {
+          parts.relayer = new ChainRelayer(
+            {
+              ...RELAYER_DEFAULTS,
+              chainId: chain.chainId,
+              registry: chain.registry,
+              fallbackStepMs: RELAY_FALLBACK_STEP_MS,
+              maxAttempts: RELAY_MAX_ATTEMPTS,
+              backoffMs: RELAY_BACKOFF_MS,
+              receiptPollMs: RECEIPT_POLL_MS,
+            },
+            { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
+          );
+        }
+        chains.set(chain.chainId, parts);
+      }
+      // Every chain's registry holds the same set; the first configured chain is read.
+      const set = await chains.values().next().value!.reader.currentValidatorSet();
+      const node = new SentinelNode({ config, modules, db, chains, secretKey, set });
+      await node.startServices(await loadOrCreateP2pKey(config.dataDir));
+      return node;
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  private async startServices(p2pKey: Awaited<ReturnType<typeof loadOrCreateP2pKey>>): Promise<void> {
+    this.network = await SentinelNetwork.create(
+      {
+        networkId: this.config.networkId,
+        listen: [...this.config.p2p.listen],
+        bootstrap: [...this.config.p2p.bootstrap],
+        privateKey: p2pKey,
+      },
+      {
+        handlers: {
+          candidate: (data) => this.onGossipCandidate(data),
+          verdict: (data) => this.onGossipVerdict(data),
+          attestation: (data) => this.onGossipAttestation(data),
+        },
+        bundles: { get: async () => undefined },
+        logger: this.log,
+      },
+    );
+    this.api = await startApiServer(this.config.api, this.apiBackend());
+    this.log.info(
+      {
+        peerId: this.network.peerId.toString(),
+        api: this.api.url,
+        validatorIndex: this.validatorIndex ?? null,
+        setIndex: this.set.index,
+        threshold: this.set.threshold,
+        size: this.set.keys.length,
+      },
+      this.validatorIndex === undefined ? "node started (not in the validator set: observing)" : "node started",
+    );
+    await this.resumePending();
+    this.catchUpTimer = setInterval(() => void this.catchUp(), CATCH_UP_INTERVAL_MS);
+  }
+
+  get apiUrl(): string {
+    return this.api.url;
+  }
+
+  get peerId(): string {
+    return this.network.peerId.toString();
+  }
+
+  multiaddrs(): string[] {
+    return this.network.multiaddrs().map((address) => address.toString());
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.catchUpTimer);
+      await this.api?.close();
+      for (const chain of this.chains.values()) await chain.relayer?.stop();
+      await this.network?.stop();
+      this.verifier.flush();
+      await this.db.close();
+      this.log.info("node stopped");
+    })();
+    return this.stopping;
+  }
+
+  // ------------------------------------------------------------------ candidates
+
+  private async isEnrolled(chainId: bigint, target: Address, proposer: Address) {
+    const chain = this.chains.get(Number(chainId));
+    if (!chain) return { enrolled: false };
+    try {
+      const { authority } = await resolveUpgradeAuthority(chain.client, target);
+      return { enrolled: await chain.reader.isEnrolledProposer(target, authority, proposer), authority };
+    } catch (error) {
+      this.log.debug({ err: error, target }, "no upgrade authority");
+      return { enrolled: false };
+    }
+  }
+
+  private async submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
+    try {
+      const admitted = await this.admission.admit(body);
+      await this.store(admitted, "api");
+      await this.network.publish("candidate", new TextEncoder().encode(JSON.stringify(signedCandidateToJson(admitted.signed))));
+      return { candidateId: admitted.id, duplicate: false };
+    } catch (error) {
+      if (error instanceof AdmissionError && error.code === "DUPLICATE") {
+        return { candidateId: error.message.split(" ")[1] as Hex, duplicate: true };
+      }
+      throw error;
+    }
+  }
+
+  private async onGossipCandidate(data: Uint8Array) {
+    try {
+      await this.store(await this.admission.admitBytes(data), "gossip");
+      return "accept" as const;
+    } catch (error) {
+      if (error instanceof AdmissionError) {
+        this.log.debug({ code: error.code }, "gossip candidate refused");
+        return error.action;
+      }
+      throw error;
+    }
+  }
+
+  private async store(admitted: AdmittedCandidate, source: "api" | "gossip"): Promise<void> {
+    const record: CandidateRecord = {
+      signed: signedCandidateToJson(admitted.signed) as CandidateRecord["signed"],
+      proposer: admitted.proposer,
+      admittedAt: this.now().toISOString(),
+      source,
+      verification: null,
+    };
+    await this.db.batch([{ sublevel: "candidates", key: admitted.id, value: record }], { sync: true });
+    this.log.info({ candidate: admitted.id, source, target: admitted.signed.candidate.target }, "candidate admitted");
+    this.enqueueVerification(admitted);
+  }
+
+  private enqueueVerification(admitted: AdmittedCandidate): void {
+    if (this.validatorIndex === undefined || this.inFlight.has(admitted.id)) return;
+    if (this.verifyQueue.length >= MAX_VERIFY_QUEUE) {
+      this.log.warn({ candidate: admitted.id }, "verification queue full; the catch-up sweep will retry");
+      return;
+    }
+    this.inFlight.add(admitted.id);
+    this.verifyQueue.push(admitted);
+    this.drainVerifyQueue();
+  }
+
+  private drainVerifyQueue(): void {
+    while (this.verifying < VERIFY_CONCURRENCY && this.verifyQueue.length > 0) {
+      const next = this.verifyQueue.shift()!;
+      this.verifying++;
+      void this.verifyAndSign(next)
+        .catch((error: unknown) => this.log.error({ err: error, candidate: next.id }, "verification failed"))
+        .finally(() => {
+          this.verifying--;
+          this.inFlight.delete(next.id);
+          this.drainVerifyQueue();
+        });
+    }
+  }
+
+  private async verifyAndSign(admitted: AdmittedCandidate): Promise<void> {
+    const { candidate } = admitted.signed;
+    const chain = this.chains.get(Number(candidate.chainId))!;
+    const started = performance.now();
+    const result = await runPipeline(
+      { candidateId: admitted.id, candidate, proposer: admitted.proposer, client: chain.client, artifacts: {} },
+      this.checks,
+      { checkTimeoutMs: CHECK_TIMEOUT_MS },
+    );
+    const verificationMs = performance.now() - started;
+    const verdict = toVerdict(admitted, result);
+    const digest = verdictDigest(this.config.networkId, verdict);
+    const record = await this.candidates.get(admitted.id);
+    if (record) {
+      record.verification = {
+        outcome: result.outcome,
+        reasons: result.reasons.toString(),
+        findings: result.findings as unknown as Json,
+        findingsDigest: result.findingsDigest,
+        codehash: result.codehash,
+        digest,
+        verificationMs: Math.round(verificationMs),
+      };
+      await this.candidates.put(admitted.id, record);
+    }
+    let signature: Hex;
+    try {
+      signature = await this.signingRecord.signOnce(admitted.id, digest, this.now(), () =>
+        `0x${Buffer.from(this.secretKey.sign(hexToBytes(digest)).toBytes(true)).toString("hex")}` as Hex,
+      );
+    } catch (error) {
+      if (error instanceof ConflictingVerdictError) {
+        this.log.error({ candidate: admitted.id, signed: error.signedDigest, refused: error.refusedDigest }, "refused to sign a conflicting verdict");
+        return;
+      }
+      throw error;
+    }
+    const message = { setIndex: this.set.index, validatorIndex: this.validatorIndex!, verdict, signature };
+    this.log.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
+    await this.aggregator.ingest(message);
+    await this.network.publish("verdict", encodeVerdictMessage(message));
+  }
+
+  // ------------------------------------------------------------------ verdicts and attestations
+
+  private async onGossipVerdict(data: Uint8Array) {
+    let message;
+    try {
+      message = decodeVerdictMessage(data);
+    } catch {
+      return "reject" as const;
+    }
+    return this.aggregator.ingest(message);
+  }
+
+  private async onGossipAttestation(data: Uint8Array) {
+    const check = checkAttestation(data, this.config.networkId, this.set);
+    if (!check.ok) return check.action;
+    const { candidateId } = check.attestation.verdict;
+    if (await this.attestations.get(candidateId)) return "ignore" as const;
+    await this.onAttestation(check.attestation, check.digest, "gossip");
+    return "accept" as const;
+  }
+
+  private async onAttestation(attestation: Attestation, digest: Hex, source: "aggregated" | "gossip" | "chain"): Promise<void> {
+    const { verdict } = attestation;
+    if (await this.attestations.get(verdict.candidateId)) return;
+    const encoded = encodeAttestation(attestation);
+    const record: AttestationRecord = {
+      candidateId: verdict.candidateId,
+      digest,
+      encoded,
+      setIndex: attestation.setIndex,
+      signers: signerIndices(attestation.signers),
+      outcome: verdict.outcome,
+      chainId: verdict.chainId.toString(),
+      target: verdict.target,
+      codehash: verdict.codehash,
+      receivedAt: this.now().toISOString(),
+    };
+    await this.db.batch(
+      [
+        { sublevel: "attestations", key: verdict.candidateId, value: record },
+        { sublevel: "attestations", key: targetKey(verdict.chainId, verdict.target, verdict.candidateId), value: verdict.candidateId },
+      ],
+      { sync: true },
+    );
+    this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
+    if (source === "aggregated") await this.network.publish("attestation", hexToBytes(encoded));
+    this.relay(verdict.candidateId, digest, encoded);
+  }
+
+  private relay(candidateId: Hex, digest: Hex, attestation: Hex): void {
+    const rank = relayRank(candidateId, this.validatorIndex ?? this.set.keys.length - 1, this.set.keys.length);
+    for (const chain of this.chains.values()) {
+      if (!chain.relayer) continue;
+      void chain.relayer.relay({ candidateId, digest, attestation, rank }).then(
+        (result) => this.recordRelay(candidateId, chain.chainId, result),
+        (error: unknown) => this.log.error({ err: error, candidate: candidateId, chainId: chain.chainId }, "relay crashed"),
+      );
+    }
+  }
+
+  private async recordRelay(candidateId: Hex, chainId: number, result: RelayResult): Promise<void> {
+    if (this.stopping) return;
+    const value = JSON.parse(JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Json;
+    await this.relayResults.put(`${candidateId}:${chainId}`, value);
+    this.log.info({ candidate: candidateId, chainId, status: result.status }, "relay finished");
+  }
+
+  private async onEvidence(evidence: Evidence): Promise<void> {
+    this.log.warn({ candidate: evidence.candidateId, validatorIndex: evidence.validatorIndex }, "conflicting verdicts from one validator");
+    await this.evidence.put(`${evidence.candidateId}:${evidence.validatorIndex}`, evidence as unknown as Json);
+  }
+
+  // ------------------------------------------------------------------ restart and catch-up
+
+  /** After a restart: re-verify pending candidates; the signing record keeps the verdict the same. */
+  private async resumePending(): Promise<void> {
+    for await (const [id, record] of this.candidates.entries()) {
+      if (await this.attestations.get(id)) continue;
+      const signed = parseSignedCandidate(record.signed);
+      if (signed.candidate.expiresAt * 1000n <= BigInt(this.now().getTime())) continue;
+      this.enqueueVerification({ id: id as Hex, signed, proposer: record.proposer as Address });
+    }
+  }
+
+  /** Pending candidates whose verdict is already recorded on a chain: take the attestation from there. */
+  private async catchUp(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      for await (const [id, record] of this.candidates.entries()) {
+        const verification = record.verification as { digest?: Hex } | null;
+        if (!verification?.digest || (await this.attestations.get(id))) continue;
+        const found = await this.attestationFromChains(verification.digest);
+        if (found) await this.onAttestation(found, verification.digest, "chain");
+      }
+    } catch (error) {
+      this.log.debug({ err: error }, "catch-up sweep failed; next sweep retries");
+    }
+  }
+
+  private async attestationFromChains(digest: Hex): Promise<Attestation | undefined> {
+    for (const chain of this.chains.values()) {
+      const registry = this.config.chains.find((c) => c.chainId === chain.chainId)!.registry;
+      const logs = await chain.client.getContractEvents({
+        address: registry,
+        abi: SentinelRegistry.abi,
+        eventName: "VerdictRecorded",
+        args: { digest },
+        fromBlock: 0n,
+      });
+      const log = logs[0];
+      if (!log?.transactionHash) continue;
+      const transaction = await chain.client.getTransaction({ hash: log.transactionHash });
+      const call = decodeFunctionData({ abi: SentinelRegistry.abi, data: transaction.input });
+      if (call.functionName !== "submitAttestation") continue;
+      const attestation = decodeAttestation(call.args[0]);
+      if (verdictDigest(this.config.networkId, attestation.verdict) === digest) return attestation;
+    }
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ API
+
+  private apiBackend(): ApiBackend {
+    return {
+      submitCandidate: (body) => this.submitCandidate(body),
+      candidateStatus: (id) => this.candidateStatus(id),
+      attestation: async (id) => {
+        const record = await this.attestations.get(id);
+        return record ? { ...record, relay: await this.relayStatus(id) } : undefined;
+      },
+      attestationsByTarget: async (chainId, target) => {
+        const prefix = targetKey(chainId, target as Address, "");
+        const out: Json[] = [];
+        for await (const [, candidateId] of this.attestations.entries({ gte: prefix, lt: `${prefix}~`, limit: 100 })) {
+          const record = await this.attestations.get(candidateId as unknown as string);
+          if (record) out.push(record);
+        }
+        return out;
+      },
+      health: () => ({
+        status: "ok",
+        peerId: this.network.peerId.toString(),
+        peers: this.network.peers().length,
+        validatorIndex: this.validatorIndex ?? null,
+        setIndex: this.set.index,
+        gossip: this.network.counters() as unknown as Json,
+        aggregator: this.aggregator.stats,
+        verifier: this.verifier.stats,
+      }),
+      peers: () => ({
+        peers: this.network.peers().map((peer) => ({ peerId: peer.toString(), score: this.network.scoreOf(peer) })),
+      }),
+      readiness: async () => {
+        const reasons: string[] = [];
+        if (this.network.peers().length === 0 && this.config.p2p.bootstrap.length > 0) reasons.push("no peers connected");
+        for (const chain of this.chains.values()) {
+          try {
+            await chain.client.getBlockNumber();
+          } catch {
+            reasons.push(`chain ${chain.chainId} unreachable`);
+          }
+        }
+        return { ready: reasons.length === 0, reasons };
+      },
+    };
+  }
+
+  private async candidateStatus(id: Hex): Promise<Json | undefined> {
+    const record = await this.candidates.get(id);
+    const attestation = await this.attestations.get(id);
+    if (!record && !attestation) return undefined;
+    return {
+      candidateId: id,
+      candidate: record?.signed ?? null,
+      proposer: record?.proposer ?? null,
+      admittedAt: record?.admittedAt ?? null,
+      verification: record?.verification ?? null,
+      signedDigest: (await this.signingRecord.signedDigest(id)) ?? null,
+      verdictsSeen: this.aggregator.signersOf(id) as unknown as Json,
+      attestation: attestation ?? null,
+      relay: await this.relayStatus(id),
+    };
+  }
+
+  private async relayStatus(id: Hex): Promise<Json> {
+    const out: Record<string, Json> = {};
+    for (const chain of this.chains.values()) {
+      const stored = await this.relayResults.get(`${id}:${chain.chainId}`);
+      const live = chain.relayer?.status(id).at(-1);
+      out[String(chain.chainId)] =
+        stored ?? (live ? (JSON.parse(JSON.stringify(live, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Json) : null);
+    }
+    return out;
+  }
+}
+
+function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): Verdict {
+  const { candidate } = admitted.signed;
+  return {
+    candidateId: admitted.id,
+    chainId: candidate.chainId,
+    target: candidate.target,
+    codehash: result.codehash,
+    outcome: result.outcome,
+    policyHash: candidate.policyHash,
+    reasons: result.reasons,
+    findingsDigest: result.findingsDigest,
+    // Both come from the signed candidate, so every node signs the same digest.
+    issuedAt: candidate.createdAt,
+    expiresAt: candidate.expiresAt,
+  };
+}
+
+function targetKey(chainId: bigint, target: Address, candidateId: string): string {
+  return `t:${chainId}:${target.toLowerCase()}:${candidateId}`;
+}

@@ -1,0 +1,194 @@
+// The network end to end, with real parts: two anvil chains, four node processes (each with its
+// keystore, level database and libp2p host), real gossip, real relay transactions.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { pino } from "pino";
+import type { Hex } from "viem";
+import { SentinelRegistry } from "../../artifacts/contracts.ts";
+import { runScenario } from "../../src/cli/devnet.ts";
+import { Outcome } from "../../src/codec/types.ts";
+import {
+  addProtocol,
+  codehashOf,
+  decisionOn,
+  signCandidate,
+  sleep,
+  startDevnet,
+  submitCandidate,
+  waitForDecision,
+  type Devnet,
+  type DevnetChain,
+} from "../../src/devnet/devnet.ts";
+import { SentinelNetwork } from "../../src/network/index.ts";
+
+/** Long enough for a healthy network (about 2 s here) many times over. */
+const DECISION_TIMEOUT_MS = 60_000;
+/** How long "nothing happens" is watched for when too few nodes are up. */
+const QUIET_PERIOD_MS = 6_000;
+
+interface CandidateStatus {
+  signedDigest: Hex | null;
+  attestation: { digest: Hex; signers: number[] } | null;
+  relay: Record<string, { status?: string; state?: string } | null>;
+}
+
+async function status(devnet: Devnet, node: number, candidateId: Hex): Promise<CandidateStatus | undefined> {
+  const response = await fetch(`${devnet.nodes[node]!.apiUrl}/v1/candidates/${candidateId}`);
+  return response.ok ? ((await response.json()) as CandidateStatus) : undefined;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = DECISION_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function subject(chain: DevnetChain, codehash: Hex) {
+  return { chainId: chain.chainId, target: chain.protocol.proxy, codehash };
+}
+
+describe("a four-node network on two chains", { timeout: 300_000 }, () => {
+  let devnet: Devnet;
+  let nonce = 100n;
+
+  before(async () => {
+    devnet = await startDevnet({ nodes: 4, dir: join(tmpdir(), `sentinel-e2e-${process.pid}`), nodeLogLevel: "info" });
+  });
+  after(async () => devnet?.stop());
+
+  const submitBenign = async (node: number) => {
+    const chain = devnet.chains[0]!;
+    const body = await signCandidate(devnet, chain, chain.protocol.benign, nonce++);
+    const candidateId = await submitCandidate(devnet.nodes[node]!, body);
+    return { chain, body, candidateId, codehash: await codehashOf(chain, chain.protocol.benign) };
+  };
+
+  it("approves a benign upgrade and rejects a malicious one, recorded on both chains, enforced by the guard", async () => {
+    const results = await runScenario(devnet, () => {});
+    for (const result of results) assert.ok(result.ok, JSON.stringify(result));
+  });
+
+  it("with one of four nodes down, still reaches the threshold and records on both chains", async () => {
+    await addProtocol(devnet);
+    await devnet.nodes[3]!.stop();
+    const { chain, codehash } = await submitBenign(0);
+    assert.ok(await waitForDecision(devnet, subject(chain, codehash), Outcome.Approve, DECISION_TIMEOUT_MS));
+    devnet.nodes[3]!.start();
+    await devnet.nodes[3]!.waitReady();
+  });
+
+  it("with two of four down, records nothing and leaves nothing half-done", async () => {
+    await addProtocol(devnet);
+    await Promise.all([devnet.nodes[2]!.stop(), devnet.nodes[3]!.stop()]);
+    const { chain, candidateId, codehash } = await submitBenign(0);
+    // Both live nodes sign; two signatures are below the threshold of three.
+    await waitFor("both live nodes to sign", async () => {
+      const statuses = await Promise.all([0, 1].map((i) => status(devnet, i, candidateId)));
+      return statuses.every((s) => s?.signedDigest);
+    });
+    await sleep(QUIET_PERIOD_MS);
+    for (const registryChain of devnet.chains) {
+      assert.equal(await decisionOn(registryChain, chain.chainId, chain.protocol.proxy, codehash), 0);
+    }
+    for (const i of [0, 1]) {
+      const s = (await status(devnet, i, candidateId))!;
+      assert.equal(s.attestation, null, `node ${i} has no attestation`);
+      assert.ok(Object.values(s.relay).every((r) => r === null), `node ${i} started no relay`);
+    }
+    // The relayers never sent a transaction: every relayer account's nonce is still 0.
+    for (const node of devnet.nodes) {
+      const config = JSON.parse(readFileSync(node.configPath, "utf8")) as { relayer: { privateKeyFile: string } };
+      const { privateKeyToAccount } = await import("viem/accounts");
+      const key = readFileSync(join(node.configPath, "..", config.relayer.privateKeyFile), "utf8").trim() as Hex;
+      for (const registryChain of devnet.chains) {
+        const sent = await registryChain.client.getTransactionCount({ address: privateKeyToAccount(key).address });
+        assert.ok(sent <= 4, "only earlier tests' relays");
+      }
+    }
+    for (const i of [2, 3]) devnet.nodes[i]!.start();
+    await Promise.all([2, 3].map((i) => devnet.nodes[i]!.waitReady()));
+  });
+
+  it("a node killed mid-flight restarts, catches up, and signs the same verdict again, never another", async () => {
+    await addProtocol(devnet);
+    // Only nodes 0 and 3 up: both sign, the threshold is not reached, node 3 is mid-flight.
+    await Promise.all([devnet.nodes[1]!.stop(), devnet.nodes[2]!.stop()]);
+    const { chain, body, candidateId, codehash } = await submitBenign(0);
+    const signedBefore = await waitFor("node 3 to sign", async () => (await status(devnet, 3, candidateId))?.signedDigest);
+    await devnet.nodes[3]!.kill();
+    devnet.nodes[3]!.start();
+    await devnet.nodes[3]!.waitReady();
+    // Node 1 comes back and the protocol's pipeline posts the same signed candidate to it again.
+    devnet.nodes[1]!.start();
+    await devnet.nodes[1]!.waitReady();
+    assert.equal(await submitCandidate(devnet.nodes[1]!, body), candidateId);
+    assert.ok(await waitForDecision(devnet, subject(chain, codehash), Outcome.Approve, DECISION_TIMEOUT_MS));
+    const caughtUp = await waitFor("node 3 to hold the attestation", async () => (await status(devnet, 3, candidateId))?.attestation);
+    assert.equal(caughtUp!.digest, signedBefore, "the attested verdict is the one node 3 signed before the crash");
+    assert.equal((await status(devnet, 3, candidateId))!.signedDigest, signedBefore);
+    devnet.nodes[2]!.start();
+    await devnet.nodes[2]!.waitReady();
+  });
+
+  it("after a crash, a node whose verification now differs refuses to sign the new verdict", async () => {
+    await addProtocol(devnet);
+    await Promise.all([devnet.nodes[1]!.stop(), devnet.nodes[2]!.stop()]);
+    const { chain, candidateId } = await submitBenign(0);
+    const signedBefore = await waitFor("node 3 to sign", async () => (await status(devnet, 3, candidateId))?.signedDigest);
+    await devnet.nodes[3]!.kill();
+    // The proposer is unenrolled while node 3 is down: re-verification now gives a REJECT.
+    const hash = await chain.wallet.writeContract({
+      address: chain.registry,
+      abi: SentinelRegistry.abi,
+      functionName: "enroll",
+      args: [chain.protocol.proxy, [], `0x${"00".repeat(32)}`],
+    });
+    await chain.client.waitForTransactionReceipt({ hash });
+    devnet.nodes[3]!.start();
+    await devnet.nodes[3]!.waitReady();
+    await waitFor("node 3 to refuse the conflicting verdict", async () =>
+      readFileSync(devnet.nodes[3]!.logPath, "utf8").includes("refused to sign a conflicting verdict"),
+    );
+    assert.equal((await status(devnet, 3, candidateId))!.signedDigest, signedBefore);
+    await Promise.all([1, 2].map((i) => devnet.nodes[i]!.start()));
+    await Promise.all([1, 2].map((i) => devnet.nodes[i]!.waitReady()));
+  });
+
+  it("malformed gossip from a peer is rejected and that peer's score falls", async () => {
+    const rogue = await SentinelNetwork.create(
+      { networkId: devnet.networkId, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [devnet.nodes[0]!.p2pAddress] },
+      {
+        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept" },
+        bundles: { get: async () => undefined },
+        logger: pino({ level: "silent" }),
+      },
+    );
+    try {
+      const rogueId = rogue.peerId.toString();
+      const scoreAtNode0 = async () => {
+        const { peers } = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/peers`)).json()) as {
+          peers: { peerId: string; score: number }[];
+        };
+        return peers.find((peer) => peer.peerId === rogueId)?.score;
+      };
+      await waitFor("node 0 to see the rogue peer", async () => (await scoreAtNode0()) !== undefined);
+      await waitFor("the rogue to join the verdict topic at node 0", async () => rogue.subscribers("verdict").length > 0 || undefined);
+      const before = (await scoreAtNode0())!;
+      for (let i = 0; i < 3; i++) await rogue.publish("verdict", new TextEncoder().encode(`{"not":"a verdict ${i}"}`));
+      const after = await waitFor("the rogue's score to fall below zero", async () => {
+        const score = await scoreAtNode0();
+        return score !== undefined && score < 0 ? { score } : undefined;
+      });
+      assert.ok(after.score < before, `score went from ${before} to ${after.score}`);
+    } finally {
+      await rogue.stop();
+    }
+  });
+});

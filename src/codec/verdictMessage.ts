@@ -99,4 +99,15 @@ function fixedHex(value: unknown, field: string, bytes: number): Hex {
 }
 
 const bytes32 = (value: unknown, field: string) => fixedHex(value, field, 32);
-const address = (value: unknown, field: string): Address => getAddress(fixedHex(value, field, 20));
+/** Checksumming costs a keccak; a network sees the same few targets again and again. */
+const checksummed = new Map<string, Address>();
+const address = (value: unknown, field: string): Address => {
+  const hex = fixedHex(value, field, 20);
+  let result = checksummed.get(hex);
+  if (result === undefined) {
+    result = getAddress(hex);
+    if (checksummed.size >= 1024) checksummed.clear();
+    checksummed.set(hex, result);
+  }
+  return result;
+};

@@ -39,6 +39,8 @@ interface DigestGroup {
 
 /** Bounds memory: at most this many candidates tracked; the oldest are dropped first. */
 export const MAX_TRACKED_CANDIDATES = 4096;
+/** Verdicts whose digest is remembered: every validator signs the same verdict, hash it once. */
+const DIGEST_CACHE_SIZE = 1024;
 
 export class VerdictAggregator {
   private readonly networkId: Hex;
@@ -47,6 +49,7 @@ export class VerdictAggregator {
   /** candidateId -> validatorIndex -> first (digest, signature) seen from that validator. */
   private readonly byCandidate = new Map<Hex, Map<number, { digest: Hex; signature: Hex }>>();
   private readonly byDigest = new Map<Hex, DigestGroup>();
+  private readonly digests = new Map<string, Hex>();
   readonly stats = { accepted: 0, rejected: 0, ignored: 0, dropped: 0 };
 
   constructor(options: { networkId: Hex; set: ValidatorSetView }, modules: AggregatorModules) {
@@ -87,7 +90,7 @@ export class VerdictAggregator {
     // [REJECT] no such validator in the set.
     const publicKey = this.set.keys[message.validatorIndex];
     if (!publicKey) return "reject";
-    const digest = verdictDigest(this.networkId, message.verdict);
+    const digest = this.digestOf(message.verdict);
     const { candidateId } = message.verdict;
     const previous = this.byCandidate.get(candidateId)?.get(message.validatorIndex);
     // [IGNORE] already counted.
@@ -130,6 +133,18 @@ export class VerdictAggregator {
       );
     }
     return "accept";
+  }
+
+  /** The EIP-712 digest, computed once per distinct verdict (it dominates ingest cost otherwise). */
+  private digestOf(verdict: Verdict): Hex {
+    const key = `${verdict.candidateId}|${verdict.chainId}|${verdict.target}|${verdict.codehash}|${verdict.outcome}|${verdict.policyHash}|${verdict.reasons}|${verdict.findingsDigest}|${verdict.issuedAt}|${verdict.expiresAt}`;
+    let digest = this.digests.get(key);
+    if (digest === undefined) {
+      digest = verdictDigest(this.networkId, verdict);
+      if (this.digests.size >= DIGEST_CACHE_SIZE) this.digests.delete(this.digests.keys().next().value!);
+      this.digests.set(key, digest);
+    }
+    return digest;
   }
 
   private remember(candidateId: Hex, validatorIndex: number, entry: { digest: Hex; signature: Hex }): void {

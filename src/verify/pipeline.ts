@@ -24,8 +24,18 @@ export interface CheckContext {
   proposer: Address;
   /** Client for the candidate's chain. */
   client: PublicClient;
-  /** Shared between checks: the implementation's runtime code once read. */
-  artifacts: { code?: Hex; codehash?: Hex };
+  /** The implementation's runtime code, read once and shared by every check that needs it. */
+  code(): Promise<Hex | undefined>;
+}
+
+/** A CheckContext whose `code()` reads the implementation's code at most once. */
+export function checkContext(fields: Omit<CheckContext, "code">): CheckContext {
+  let code: Promise<Hex | undefined> | undefined;
+  return {
+    ...fields,
+    code: () =>
+      (code ??= fields.client.getCode({ address: fields.candidate.implementation }).then((c) => (c && c !== "0x" ? c : undefined))),
+  };
 }
 
 export interface Check {
@@ -45,10 +55,11 @@ export interface PipelineResult {
 /** keccak256 of empty code: the hash a verdict names when there is no code to approve. */
 export const EMPTY_CODEHASH: Hex = keccak256("0x");
 
+/** Runs every check at once (they only read), each bounded in time; findings keep check order. */
 export async function runPipeline(context: CheckContext, checks: readonly Check[], options: { checkTimeoutMs: number }) {
-  const findings: Finding[] = [];
-  for (const check of checks) findings.push(...(await runBounded(check, context, options.checkTimeoutMs)));
-  return summarise(findings, context.artifacts.codehash ?? EMPTY_CODEHASH);
+  const perCheck = await Promise.all(checks.map((check) => runBounded(check, context, options.checkTimeoutMs)));
+  const code = await context.code().catch(() => undefined);
+  return summarise(perCheck.flat(), code ? keccak256(code) : EMPTY_CODEHASH);
 }
 
 export function summarise(findings: Finding[], codehash: Hex): PipelineResult {

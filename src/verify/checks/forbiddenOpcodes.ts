@@ -5,7 +5,7 @@ import type { Check } from "../pipeline.ts";
 export const forbiddenOpcodesCheck: Check = {
   name: "forbidden-opcodes",
   async run(context) {
-    const code = context.artifacts.code;
+    const code = await context.code();
     if (!code) return [];
     const hits = findForbiddenOpcodes(code);
     if (hits.length === 0) return [{ check: this.name, code: "OK", severity: "info", message: "no forbidden opcode" }];

@@ -5,13 +5,11 @@ import type { Check } from "../pipeline.ts";
 export const implementationCodeCheck: Check = {
   name: "implementation-code",
   async run(context) {
-    const code = await context.client.getCode({ address: context.candidate.implementation });
-    if (!code || code === "0x") {
+    const code = await context.code();
+    if (!code) {
       return [{ check: this.name, code: "CODE_MISSING", severity: "reject", message: "no code at the implementation address" }];
     }
     const codehash = keccak256(code);
-    context.artifacts.code = code;
-    context.artifacts.codehash = codehash;
     return [{ check: this.name, code: "OK", severity: "info", message: "implementation code read", evidence: { codehash } }];
   },
 };

@@ -6,7 +6,7 @@
 // verdict or none) and catches up on attestations recorded while it was away from the chains.
 import type { PublicKey, SecretKey } from "@chainsafe/blst";
 import type { Logger } from "pino";
-import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
+import { bytesToHex, decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
 import { startApiServer, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
@@ -32,7 +32,7 @@ import { SentinelNetwork } from "../network/index.ts";
 import { forbiddenOpcodesCheck } from "../verify/checks/forbiddenOpcodes.ts";
 import { implementationCodeCheck } from "../verify/checks/implementationCode.ts";
 import { originCheck } from "../verify/checks/origin.ts";
-import { runPipeline, type Check, type PipelineResult } from "../verify/pipeline.ts";
+import { checkContext, runPipeline, type Check, type PipelineResult } from "../verify/pipeline.ts";
 import { checkAttestation } from "./attestationCheck.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 
@@ -40,13 +40,27 @@ import { loadOrCreateP2pKey } from "./p2pKey.ts";
 const CHECK_TIMEOUT_MS = 20_000;
 /** How often pending candidates are re-checked against the chains (missed attestations). */
 const CATCH_UP_INTERVAL_MS = 2_000;
+/** Younger candidates are in flight, not missed: the sweep leaves them alone. */
+const CATCH_UP_MIN_AGE_MS = 10_000;
+/**
+ * Only the first relay ranks gossip the attestation they built: every node that saw the
+ * threshold of verdicts builds it anyway, and the rest learn it from these two or from the chain.
+ * Sixteen copies of one attestation were a third of a 16-node network's gossip.
+ */
+const ATTESTATION_PUBLISHERS = 2;
 /** A relayer of rank r waits r steps before submitting: time for the primary to land it. */
 const RELAY_FALLBACK_STEP_MS = 1_500;
+/**
+ * Admission and the origin check ask the chain the same question moments apart (and every
+ * node asks it for every candidate); a short-lived answer saves those round trips. Short, so
+ * an unenrollment takes effect within seconds.
+ */
+const ENROLLMENT_CACHE_MS = 3_000;
 /** RPC failures get this many attempts, backing off between them. */
 const RELAY_MAX_ATTEMPTS = 5;
 const RELAY_BACKOFF_MS = { initial: 250, max: 5_000 };
 /** Receipt polling: a fast local chain mines at once; a slow one just costs a few more polls. */
-const RECEIPT_POLL_MS = 100;
+const RECEIPT_POLL_MS = 50;
 /** Verifications at once: each is mostly waiting on RPC. */
 const VERIFY_CONCURRENCY = 4;
 /** Bounds the verification queue; beyond it candidates wait for the catch-up sweep. */
@@ -110,6 +124,7 @@ export class SentinelNode {
   private verifying = 0;
   private readonly inFlight = new Set<Hex>();
   private catchUpTimer: NodeJS.Timeout | undefined;
+  private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<{ enrolled: boolean; authority?: Address }> }>();
   private stopping: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -260,7 +275,18 @@ export class SentinelNode {
 
   // ------------------------------------------------------------------ candidates
 
-  private async isEnrolled(chainId: bigint, target: Address, proposer: Address) {
+  private isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }> {
+    const key = `${chainId}:${target}:${proposer}`;
+    const now = Date.now();
+    const cached = this.enrollmentCache.get(key);
+    if (cached && now - cached.at < ENROLLMENT_CACHE_MS) return cached.answer;
+    const answer = this.readEnrollment(chainId, target, proposer);
+    if (this.enrollmentCache.size >= 1024) this.enrollmentCache.clear();
+    this.enrollmentCache.set(key, { at: now, answer });
+    return answer;
+  }
+
+  private async readEnrollment(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }> {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { enrolled: false };
     try {
@@ -307,7 +333,9 @@ export class SentinelNode {
       source,
       verification: null,
     };
-    await this.db.batch([{ sublevel: "candidates", key: admitted.id, value: record }], { sync: true });
+    // Not fsync'd: a candidate lost with the machine is re-sent by its proposer; only the
+    // signing record must survive everything.
+    await this.candidates.put(admitted.id, record);
     this.log.info({ candidate: admitted.id, source, target: admitted.signed.candidate.target }, "candidate admitted");
     this.enqueueVerification(admitted);
   }
@@ -342,7 +370,7 @@ export class SentinelNode {
     const chain = this.chains.get(Number(candidate.chainId))!;
     const started = performance.now();
     const result = await runPipeline(
-      { candidateId: admitted.id, candidate, proposer: admitted.proposer, client: chain.client, artifacts: {} },
+      checkContext({ candidateId: admitted.id, candidate, proposer: admitted.proposer, client: chain.client }),
       this.checks,
       { checkTimeoutMs: CHECK_TIMEOUT_MS },
     );
@@ -393,10 +421,11 @@ export class SentinelNode {
   }
 
   private async onGossipAttestation(data: Uint8Array) {
+    // [IGNORE] an attestation for a candidate this node already holds one for: no pairing needed.
+    const candidateId = peekCandidateId(data);
+    if (candidateId && (await this.attestations.get(candidateId))) return "ignore" as const;
     const check = checkAttestation(data, this.config.networkId, this.set);
     if (!check.ok) return check.action;
-    const { candidateId } = check.attestation.verdict;
-    if (await this.attestations.get(candidateId)) return "ignore" as const;
     await this.onAttestation(check.attestation, check.digest, "gossip");
     return "accept" as const;
   }
@@ -422,15 +451,23 @@ export class SentinelNode {
         { sublevel: "attestations", key: verdict.candidateId, value: record },
         { sublevel: "attestations", key: targetKey(verdict.chainId, verdict.target, verdict.candidateId), value: verdict.candidateId },
       ],
-      { sync: true },
+      // Recoverable from peers and from the chains: atomic, not fsync'd.
+      { sync: false },
     );
     this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
-    if (source === "aggregated") await this.network.publish("attestation", hexToBytes(encoded));
+    if (source === "aggregated" && this.relayRankOf(verdict.candidateId) < ATTESTATION_PUBLISHERS) {
+      await this.network.publish("attestation", hexToBytes(encoded));
+    }
     this.relay(verdict.candidateId, digest, encoded);
   }
 
+  /** This node's place in the candidate's relay order; an observer goes last. */
+  private relayRankOf(candidateId: Hex): number {
+    return relayRank(candidateId, this.validatorIndex ?? this.set.keys.length - 1, this.set.keys.length);
+  }
+
   private relay(candidateId: Hex, digest: Hex, attestation: Hex): void {
-    const rank = relayRank(candidateId, this.validatorIndex ?? this.set.keys.length - 1, this.set.keys.length);
+    const rank = this.relayRankOf(candidateId);
     for (const chain of this.chains.values()) {
       if (!chain.relayer) continue;
       void chain.relayer.relay({ candidateId, digest, attestation, rank }).then(
@@ -468,9 +505,10 @@ export class SentinelNode {
   private async catchUp(): Promise<void> {
     if (this.stopping) return;
     try {
+      const cutoff = this.now().getTime() - CATCH_UP_MIN_AGE_MS;
       for await (const [id, record] of this.candidates.entries()) {
         const verification = record.verification as { digest?: Hex } | null;
-        if (!verification?.digest || (await this.attestations.get(id))) continue;
+        if (!verification?.digest || Date.parse(record.admittedAt) > cutoff || (await this.attestations.get(id))) continue;
         const found = await this.attestationFromChains(verification.digest);
         if (found) await this.onAttestation(found, verification.digest, "chain");
       }
@@ -574,6 +612,11 @@ export class SentinelNode {
     }
     return out;
   }
+}
+
+/** The candidate id inside an encoded attestation (offset 37, see Attestation.sol), if it is long enough. */
+function peekCandidateId(data: Uint8Array): Hex | undefined {
+  return data.length >= 69 ? bytesToHex(data.subarray(37, 69)) : undefined;
 }
 
 function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): Verdict {

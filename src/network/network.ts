@@ -136,15 +136,17 @@ export class SentinelNetwork {
       services: {
         identify: identify(),
         pubsub: gossipsub({
-          // A committee is small and fully connected, and every publisher floods its own
-          // messages to every subscriber: the mesh is only a second path, for resilience. A
-          // smaller mesh (4 instead of 6) and sparse IHAVE gossip cut forwarding, which on a
-          // 16-node network measured as half of all CPU (noise, yamux, socket writes).
-          D: 4,
-          Dlo: 3,
-          Dhi: 6,
-          Dout: 1,
-          Dscore: 2,
+          // A committee is small and (with every operator in the bootstrap list) fully connected,
+          // and every publisher floods its own messages to every subscriber: mesh forwarding is
+          // then almost all duplicates, and on a 16-node network the transport (noise, yamux,
+          // socket writes) was half of all CPU. A mesh of 2 keeps a second path; peers the flood
+          // missed still get the message from IHAVE gossip within a heartbeat (1 s). Measured:
+          // D 6 -> 2 took a 16-node candidate from ~3.5 to ~2.2 CPU-seconds across the network.
+          D: 2,
+          Dlo: 1,
+          Dhi: 4,
+          Dout: 0,
+          Dscore: 1,
           Dlazy: 3,
           gossipFactor: 0.1,
           // Every Sentinel message is under ~1 KiB: an IDONTWANT costs about what the duplicate it

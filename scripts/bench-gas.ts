@@ -10,17 +10,16 @@
 //   calldata, verification, storage, event).
 // marginalSignerGas: the largest change in verifyAttestation gas when one signer is added or
 //   removed around the threshold.
-import { randomBytes } from "node:crypto";
-import { bytesToHex, encodeFunctionData, getAddress, keccak256, stringToHex, type Hex } from "viem";
+import { encodeFunctionData, keccak256, stringToHex, type Hex } from "viem";
 import { GasProbe, SentinelRegistry } from "../artifacts/contracts.ts";
 import { connectChain } from "../src/chains/clients.ts";
 import { deployContract } from "../src/chains/deploy.ts";
 import { deployRegistry } from "../src/chains/registry.ts";
 import { encodeAttestation } from "../src/codec/attestation.ts";
-import { Outcome, type Verdict } from "../src/codec/types.ts";
 import { ANVIL_DEV_KEYS } from "../src/devnet/accounts.ts";
 import { startAnvil } from "../src/devnet/anvil.ts";
 import { LocalCommittee } from "../src/devnet/committee.ts";
+import { randomVerdict } from "../src/devnet/randomVerdict.ts";
 
 const SIZES = [4, 16, 100, 200];
 const NETWORK_ID = keccak256(stringToHex("sentinel-bench"));
@@ -55,18 +54,7 @@ try {
       genesis: committee.genesis(),
     });
     const now = (await chain.client.getBlock()).timestamp;
-    const verdict = (): Verdict => ({
-      candidateId: bytesToHex(randomBytes(32)),
-      chainId: 31337n,
-      target: getAddress(bytesToHex(randomBytes(20))),
-      codehash: bytesToHex(randomBytes(32)),
-      outcome: Outcome.Approve,
-      policyHash: bytesToHex(randomBytes(32)),
-      reasons: 0n,
-      findingsDigest: bytesToHex(randomBytes(32)),
-      issuedAt: now,
-      expiresAt: now + 86_400n,
-    });
+    const verdict = () => randomVerdict({ issuedAt: now });
 
     const probeCall = async (data: Hex): Promise<{ gasUsed: number; result: Hex }> => {
       const [gasUsed, ok, result] = await chain.client.readContract({

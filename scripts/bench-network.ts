@@ -18,8 +18,8 @@ import { parseArgs } from "node:util";
 import { generateKeyPair, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { Signature, verifyMultipleAggregateSignatures } from "@chainsafe/blst";
-import { bytesToHex, getAddress, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
-import { Outcome, verdictDigest, type Verdict } from "../src/codec/types.ts";
+import { bytesToHex, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
+import { Outcome, verdictDigest } from "../src/codec/types.ts";
 import { decodeVerdictMessage, encodeVerdictMessage } from "../src/codec/verdictMessage.ts";
 import { VerdictAggregator } from "../src/consensus/aggregator.ts";
 import { BatchVerifier } from "../src/consensus/batchVerifier.ts";
@@ -34,6 +34,7 @@ import {
   type Devnet,
 } from "../src/devnet/devnet.ts";
 import { LocalCommittee } from "../src/devnet/committee.ts";
+import { randomVerdict } from "../src/devnet/randomVerdict.ts";
 
 const { values } = parseArgs({
   options: { "log-level": { type: "string", default: "warn" }, sizes: { type: "string", default: "4,16,32" }, samples: { type: "string", default: "15" }, floor: { type: "string", default: "40" } },
@@ -170,18 +171,7 @@ async function measureIngest(): Promise<{ ingestPerSec: number; rawBlstPerSec: n
   const messages: Uint8Array[] = [];
   const sets: { msg: Uint8Array; pkIndex: number; sig: Uint8Array }[] = [];
   for (let v = 0; v < 64; v++) {
-    const verdict: Verdict = {
-      candidateId: bytesToHex(randomBytes(32)),
-      chainId: 31337n,
-      target: getAddress(bytesToHex(randomBytes(20))),
-      codehash: bytesToHex(randomBytes(32)),
-      outcome: Outcome.Approve,
-      policyHash: bytesToHex(randomBytes(32)),
-      reasons: 0n,
-      findingsDigest: bytesToHex(randomBytes(32)),
-      issuedAt: 1n,
-      expiresAt: 2n ** 40n,
-    };
+    const verdict = randomVerdict();
     const digest = hexToBytes(verdictDigest(networkId, verdict));
     committee.secretKeys.forEach((sk, i) => {
       const sig = sk.sign(digest).toBytes(true);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { fastAggregateVerify } from "@chainsafe/blst";
-import { bytesToHex, getAddress, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
+import { bytesToHex, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
 import type { Attestation } from "../../src/codec/attestation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import type { VerdictMessage } from "../../src/codec/verdictMessage.ts";
@@ -12,25 +12,12 @@ import { BatchVerifier } from "../../src/consensus/batchVerifier.ts";
 import { signatureFromEip2537 } from "../../src/crypto/bls.ts";
 import { signerIndices } from "../../src/consensus/validatorSet.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
+import { randomVerdict } from "../../src/devnet/randomVerdict.ts";
 
 const NETWORK = keccak256(stringToHex("aggregator-test"));
 const committee = LocalCommittee.generate(4, NETWORK);
 
-function verdict(overrides: Partial<Verdict> = {}): Verdict {
-  return {
-    candidateId: bytesToHex(randomBytes(32)),
-    chainId: 31337n,
-    target: getAddress(bytesToHex(randomBytes(20))),
-    codehash: bytesToHex(randomBytes(32)),
-    outcome: Outcome.Approve,
-    policyHash: bytesToHex(randomBytes(32)),
-    reasons: 0n,
-    findingsDigest: bytesToHex(randomBytes(32)),
-    issuedAt: 1_700_000_000n,
-    expiresAt: 1_700_086_400n,
-    ...overrides,
-  };
-}
+const verdict = randomVerdict;
 
 function message(v: Verdict, validatorIndex: number, signer = committee.secretKeys[validatorIndex]!): VerdictMessage {
   const signature = signer.sign(hexToBytes(verdictDigest(NETWORK, v)));

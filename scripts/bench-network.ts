@@ -26,6 +26,7 @@ import { BatchVerifier } from "../src/consensus/batchVerifier.ts";
 import {
   addProtocol,
   codehashOf,
+  freePorts,
   signCandidate,
   sleep,
   startDevnet,
@@ -100,7 +101,7 @@ async function waitForDecisionTimed(devnet: Devnet, subject: { chainId: number; 
 async function measureGossipFloor(nodes: number, messages: number): Promise<number[]> {
   const networkId = keccak256(stringToHex(`bench-floor-${Date.now()}`));
   const keys = await Promise.all(Array.from({ length: nodes }, () => generateKeyPair("Ed25519")));
-  const ports = Array.from({ length: nodes }, (_, i) => 43000 + Math.floor(Math.random() * 8000) + i);
+  const ports = await freePorts(nodes);
   const addresses = keys.map((key, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIdFromPrivateKey(key).toString()}`);
   const arrivals = new Map<string, number[]>();
   const published = new Map<string, number>();
@@ -121,7 +122,8 @@ async function measureGossipFloor(nodes: number, messages: number): Promise<numb
     );
     children.push(child);
     ready.push(
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`gossip probe ${i} exited with ${code} before it was ready`)));
         createInterface({ input: child.stdout! }).on("line", (line) => {
           const event = JSON.parse(line) as { ready?: boolean; received?: string; published?: string; at?: number; peers?: number };
           if (event.ready) resolve();

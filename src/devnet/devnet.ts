@@ -374,7 +374,7 @@ async function waitForPeers(nodes: DevnetNode[], minimum: number): Promise<void>
 }
 
 /** Ports the OS reports free now (a tiny race remains until the node binds them). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () =>
       new Promise<import("node:net").Server>((resolveServer, reject) => {

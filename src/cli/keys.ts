@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bytesToHex, type Hex } from "viem";
-import { isNetworkId } from "../config/validate.ts";
+import { isNetworkId } from "../codec/types.ts";
 import { signProofOfPossession } from "../consensus/validatorSet.ts";
 import { generateSecretKey, publicKeyRaw, signatureToEip2537, type SecretKey } from "../crypto/bls.ts";
 import {

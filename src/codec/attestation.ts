@@ -21,6 +21,15 @@ export class AttestationFormatError extends Error {
 
 const uint = (value: bigint | number, bytes: number): Hex => numberToHex(value, { size: bytes });
 
+/** Offset and length of the candidate id inside an encoded attestation (see Attestation.sol). */
+const CANDIDATE_ID_OFFSET = 37;
+
+/** The candidate id of an encoded attestation, read without decoding or checking the rest. */
+export function attestationCandidateId(encoded: Uint8Array): Hex | undefined {
+  if (encoded.length < CANDIDATE_ID_OFFSET + 32) return undefined;
+  return bytesToHex(encoded.subarray(CANDIDATE_ID_OFFSET, CANDIDATE_ID_OFFSET + 32));
+}
+
 export function encodeAttestation(attestation: Attestation): Hex {
   const { verdict } = attestation;
   if (size(attestation.signature) !== 256) throw new AttestationFormatError("signature must be 256 bytes");

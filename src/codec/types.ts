@@ -43,6 +43,11 @@ export interface Verdict {
   expiresAt: bigint;
 }
 
+/** A Sentinel network id: 32 bytes of hex, not all zero (a zero salt names no network). */
+export function isNetworkId(value: unknown): value is Hex {
+  return typeof value === "string" && /^0x[0-9a-fA-F]{64}$/.test(value) && !/^0x0{64}$/.test(value);
+}
+
 /** The network id is the EIP-712 salt: no chain id, so one attestation serves every chain. */
 export function sentinelDomain(networkId: Hex): TypedDataDomain {
   return { name: DOMAIN_NAME, version: DOMAIN_VERSION, salt: networkId };

@@ -2,6 +2,7 @@
 // problem is collected (not just the first), and each message names the field, what is wrong
 // and how to fix it. Unknown fields are errors: a typo such as "confirmation" must not
 // silently fall back to a default.
+import { isNetworkId } from "../codec/types.ts";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
@@ -37,9 +38,6 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A Sentinel network id: 0x and 32 bytes of hex, not all zero. */
-export function isNetworkId(value: unknown): value is Hex {
-  return typeof value === "string" && NETWORK_ID_PATTERN.test(value) && !/^0x0{64}$/.test(value);
-}
 
 /**
  * Validates a parsed config document. Relative paths are resolved against `baseDir` (the

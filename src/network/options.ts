@@ -1,5 +1,6 @@
 // Options of the network layer: plain data, with defaults. The composition root builds them
 // from config; resolveNetworkOptions checks them once so the rest of the layer can trust them.
+import { isNetworkId } from "../codec/types.ts";
 import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import type { Hex } from "viem";
@@ -65,15 +66,11 @@ export const defaultNetworkOptions = {
 /** Upper bound on maxMessageBytes: gossipsub writes frames of at most 4 MiB (it-length-prefixed). */
 export const MAX_MESSAGE_BYTES_LIMIT = 4 * MiB - 64 * 1024;
 
-const NETWORK_ID = /^0x[0-9a-fA-F]{64}$/;
 
-export function isNetworkId(value: string): value is Hex {
-  return NETWORK_ID.test(value);
-}
 
 export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkOptions {
   if (!isNetworkId(options.networkId)) {
-    throw invalid("networkId", "must be 0x followed by 64 hex characters", { networkId: options.networkId });
+    throw invalid("networkId", "must be 0x followed by 64 hex characters, not all zero", { networkId: options.networkId });
   }
   if (options.listen.length === 0) throw invalid("listen", "needs at least one multiaddr");
   const listen = options.listen.map((address) => parseMultiaddr("listen", address));

@@ -3,7 +3,7 @@
 // wire-format change gets a new name instead of confusing old nodes.
 import type { Hex } from "viem";
 import { NetworkError } from "./errors.ts";
-import { isNetworkId } from "./options.ts";
+import { isNetworkId } from "../codec/types.ts";
 
 export const GOSSIP_KINDS = ["candidate", "verdict", "attestation"] as const;
 export type GossipKind = (typeof GOSSIP_KINDS)[number];
@@ -24,7 +24,7 @@ const TOPIC_NAMES: Record<GossipKind, string> = {
 /** The first 8 bytes of the network id as 16 lowercase hex characters (no 0x). */
 export function networkPrefix(networkId: Hex): string {
   if (!isNetworkId(networkId)) {
-    throw new NetworkError("INVALID_OPTIONS", "network id must be 0x followed by 64 hex characters", { networkId });
+    throw new NetworkError("INVALID_OPTIONS", "network id must be 0x followed by 64 hex characters, not all zero", { networkId });
   }
   return networkId.slice(2, 18).toLowerCase();
 }

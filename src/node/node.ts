@@ -6,7 +6,7 @@
 // verdict or none) and catches up on attestations recorded while it was away from the chains.
 import type { PublicKey, SecretKey } from "@chainsafe/blst";
 import type { Logger } from "pino";
-import { bytesToHex, decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
+import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
 import { startApiServer, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
@@ -15,7 +15,7 @@ import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS, type RelayResult } from "../chains/relayer.ts";
 import { relayRank } from "../chains/relayOrder.ts";
-import { decodeAttestation, encodeAttestation, type Attestation } from "../codec/attestation.ts";
+import { attestationCandidateId, decodeAttestation, encodeAttestation, type Attestation } from "../codec/attestation.ts";
 import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson } from "../codec/candidate.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import { decodeVerdictMessage, encodeVerdictMessage } from "../codec/verdictMessage.ts";
@@ -422,7 +422,7 @@ export class SentinelNode {
 
   private async onGossipAttestation(data: Uint8Array) {
     // [IGNORE] an attestation for a candidate this node already holds one for: no pairing needed.
-    const candidateId = peekCandidateId(data);
+    const candidateId = attestationCandidateId(data);
     if (candidateId && (await this.attestations.get(candidateId))) return "ignore" as const;
     const check = checkAttestation(data, this.config.networkId, this.set);
     if (!check.ok) return check.action;
@@ -612,11 +612,6 @@ export class SentinelNode {
     }
     return out;
   }
-}
-
-/** The candidate id inside an encoded attestation (offset 37, see Attestation.sol), if it is long enough. */
-function peekCandidateId(data: Uint8Array): Hex | undefined {
-  return data.length >= 69 ? bytesToHex(data.subarray(37, 69)) : undefined;
 }
 
 function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): Verdict {

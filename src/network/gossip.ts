@@ -53,7 +53,7 @@ export interface GossipValidatorModules {
   handlers: GossipHandlers;
   logger: Logger;
   /** Hands the result to gossipsub (reportMessageValidationResult); called once per message. */
-  report(msgId: string, propagationSource: PeerId, verdict: GossipVerdict): void;
+  report(msgId: string, propagationSource: PeerId, verdict: GossipVerdict, kind: GossipKind): void;
 }
 
 const VERDICTS: ReadonlySet<unknown> = new Set<GossipVerdict>(["accept", "ignore", "reject"]);
@@ -101,7 +101,7 @@ export class GossipValidator {
     const verdict = await this.decide(kind, data, from);
     this.counts[verdict === "accept" ? "accepted" : verdict === "reject" ? "rejected" : "ignored"] += 1;
     try {
-      this.modules.report(msgId, from, verdict);
+      this.modules.report(msgId, from, verdict, kind);
     } catch (err) {
       this.modules.logger.debug({ err, kind, from: from.toString() }, "could not report gossip validation result");
     }

@@ -107,7 +107,11 @@ export class SentinelNetwork {
         validationTimeoutMs: parts.options.validationTimeoutMs,
         maxPendingValidations: parts.options.maxPendingValidations,
       },
-      { handlers: parts.handlers, logger: log, report: (msgId, source, verdict) => this.report(msgId, source, verdict) },
+      {
+        handlers: parts.handlers,
+        logger: log,
+        report: (msgId, source, verdict, kind) => this.report(msgId, source, verdict, kind),
+      },
     );
     this.dialer = parts.dialer;
     this.log = log;
@@ -303,10 +307,13 @@ export class SentinelNetwork {
     }
   }
 
-  private report(msgId: string, source: PeerId, verdict: GossipVerdict): void {
+  private report(msgId: string, source: PeerId, verdict: GossipVerdict, kind?: GossipKind): void {
     // After stop() the router is gone; a late handler's result has nowhere to go.
     if (this.stopping !== undefined) return;
-    this.pubsub.reportMessageValidationResult(msgId, source.toString(), ACCEPTANCE[verdict]);
+    // A valid message of a no-forward kind was processed; IGNORE keeps gossipsub from relaying
+    // it without counting against its sender (only REJECT does).
+    const forwarded = verdict === "accept" && kind !== undefined && this.options.noForward.has(kind) ? "ignore" : verdict;
+    this.pubsub.reportMessageValidationResult(msgId, source.toString(), ACCEPTANCE[forwarded]);
   }
 
   private readonly onMessage = (event: CustomEvent<GossipsubMessage>): void => {

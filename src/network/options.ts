@@ -5,6 +5,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import type { Hex } from "viem";
 import { NetworkError } from "./errors.ts";
+import type { GossipKind } from "./topics.ts";
 
 const MiB = 1024 * 1024;
 
@@ -29,6 +30,12 @@ export interface NetworkOptions {
   maxPendingValidations?: number;
   /** How often disconnected bootstrap peers are re-dialled (default 5 s). */
   redialIntervalMs?: number;
+  /**
+   * Kinds delivered only by their publisher's flood, never forwarded (default none). In a fully
+   * connected committee every subscriber already got such a message from its publisher, so
+   * forwarding it sends nothing but duplicates; its valid copies are processed and not relayed.
+   */
+  noForward?: GossipKind[];
 }
 
 export interface ResolvedNetworkOptions {
@@ -43,6 +50,7 @@ export interface ResolvedNetworkOptions {
   validationTimeoutMs: number;
   maxPendingValidations: number;
   redialIntervalMs: number;
+  noForward: ReadonlySet<GossipKind>;
 }
 
 export interface BootstrapPeer {
@@ -98,6 +106,7 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
       options.maxPendingValidations ?? defaultNetworkOptions.maxPendingValidations,
     ),
     redialIntervalMs: positiveInteger("redialIntervalMs", options.redialIntervalMs ?? defaultNetworkOptions.redialIntervalMs),
+    noForward: new Set(options.noForward ?? []),
   };
   if (options.privateKey !== undefined) resolved.privateKey = options.privateKey;
   return resolved;

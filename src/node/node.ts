@@ -221,6 +221,10 @@ export class SentinelNode {
         listen: [...this.config.p2p.listen],
         bootstrap: [...this.config.p2p.bootstrap],
         privateKey: p2pKey,
+        // Each verdict reaches every validator straight from its signer (flood publish in a
+        // fully connected committee); relaying it again was most of the network's traffic. A
+        // node that misses verdicts still gets the attestation, which is forwarded as usual.
+        noForward: ["verdict"],
       },
       {
         handlers: {

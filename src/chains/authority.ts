@@ -74,10 +74,14 @@ export async function resolveUpgradeAuthority(
 ): Promise<UpgradeAuthority> {
   const address = getAddress(target);
   const blockNumber = options.blockNumber ?? (await client.getBlockNumber({ cacheTime: 0 }));
-  const code = await client.getCode({ address, blockNumber });
+  // Independent reads at one block, at once: every node resolves this for every candidate.
+  const [code, word, targetOwner] = await Promise.all([
+    client.getCode({ address, blockNumber }),
+    client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT, blockNumber }),
+    readOwner(client, address, blockNumber),
+  ]);
   if (code === undefined || code === "0x") throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
 
-  const word = await client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT, blockNumber });
   const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
   if (admin !== undefined) {
     const adminOwner = await readOwner(client, admin, blockNumber);
@@ -88,7 +92,7 @@ export async function resolveUpgradeAuthority(
     return { authority: adminOwner, kind: "proxy-admin-owner" };
   }
 
-  const owner = await readOwner(client, address, blockNumber);
+  const owner = targetOwner;
   if (owner === undefined) {
     throw new NoUpgradeAuthority(address, "no-admin-no-owner", "the ERC-1967 admin slot is empty and owner() does not answer");
   }

@@ -365,20 +365,12 @@ export class ChainRelayer {
 
     this.checkpoint(signal);
     if (await this.isRecorded(job.digest)) return { status: "already-recorded", by: "other-relayer" };
-    this.checkpoint(signal);
-    // Reverts surface here with their decoded custom error, before anything is signed.
-    await this.client.simulateContract({
-      address: this.registry,
-      abi,
-      functionName: "submitAttestation",
-      args: [job.attestation],
-      account: this.wallet.account,
-    });
 
     const submission = await this.serialised(async () => {
       this.checkpoint(signal);
-      // Estimates gas again at the latest state: if another relayer's transaction was mined
-      // since the simulation, this reverts with AlreadyRecorded and nothing is sent.
+      // The gas estimate executes the call at the latest state, so a revert (AlreadyRecorded if
+      // another relayer's transaction was mined, StaleVerdict, ...) surfaces here, before
+      // anything is signed. A separate simulation would run the pairing once more for nothing.
       const request = await this.wallet.prepareTransactionRequest({
         account: this.wallet.account,
         chain: this.wallet.chain,

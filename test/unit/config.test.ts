@@ -49,8 +49,8 @@ describe("config: valid files", () => {
     const config = loadConfig(EXAMPLE);
     const configDir = resolve(EXAMPLE, "..");
     assert.equal(config.networkId, "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474");
-    assert.equal(config.dataDir, resolve(configDir, "../.devnet/node1"));
-    assert.equal(config.validator.keystore, resolve(configDir, "../.devnet/node1/keys/validator.json"));
+    assert.equal(config.dataDir, resolve(configDir, "data"));
+    assert.equal(config.validator.keystore, resolve(configDir, "keys/validator.json"));
     assert.equal(config.chains.length, 2);
     assert.equal(config.api.port, 7400);
   });

@@ -174,37 +174,42 @@ export class SentinelNode {
   }
 
   /** Starts a node: opens its data directory (refusing one in use), keys, chains, network, API. */
+  /**
+   * Starts a node: keys, chains and the validator set are read first, so a bad password, key
+   * file or chain stops it before anything is written; then the data directory is opened
+   * (refusing one another process holds), then the network and the API.
+   */
   static async start(config: NodeConfig, modules: NodeModules): Promise<SentinelNode> {
     const log = modules.logger;
+    const password = resolvePassword(config.validator);
+    const secretKey = await loadSecretKey(config.validator.keystore, password);
+    const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
+    const chains = new Map<number, ChainParts>();
+    for (const chain of config.chains) {
+      // Without a relayer key the clients still read; a throwaway key is never used to send.
+      const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
+      const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
+      const parts: ChainParts = { ...clients, chainId: chain.chainId, reader };
+      if (config.relayer.enabled && relayerKey) {
+        parts.relayer = new ChainRelayer(
+          {
+            ...RELAYER_DEFAULTS,
+            chainId: chain.chainId,
+            registry: chain.registry,
+            fallbackStepMs: RELAY_FALLBACK_STEP_MS,
+            maxAttempts: RELAY_MAX_ATTEMPTS,
+            backoffMs: RELAY_BACKOFF_MS,
+            receiptPollMs: RECEIPT_POLL_MS,
+          },
+          { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
+        );
+      }
+      chains.set(chain.chainId, parts);
+    }
+    // Every chain's registry holds the same set; the first configured chain is read.
+    const set = await chains.values().next().value!.reader.currentValidatorSet();
     const db = await Database.open(config.dataDir);
     try {
-      const password = resolvePassword(config.validator);
-      const secretKey = await loadSecretKey(config.validator.keystore, password);
-      const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
-      const chains = new Map<number, ChainParts>();
-      for (const chain of config.chains) {
-        // Without a relayer key the clients still read; a throwaway key is never used to send.
-        const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
-        const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
-        const parts: ChainParts = { ...clients, chainId: chain.chainId, reader };
-        if (config.relayer.enabled && relayerKey) {
-          parts.relayer = new ChainRelayer(
-            {
-              ...RELAYER_DEFAULTS,
-              chainId: chain.chainId,
-              registry: chain.registry,
-              fallbackStepMs: RELAY_FALLBACK_STEP_MS,
-              maxAttempts: RELAY_MAX_ATTEMPTS,
-              backoffMs: RELAY_BACKOFF_MS,
-              receiptPollMs: RECEIPT_POLL_MS,
-            },
-            { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
-          );
-        }
-        chains.set(chain.chainId, parts);
-      }
-      // Every chain's registry holds the same set; the first configured chain is read.
-      const set = await chains.values().next().value!.reader.currentValidatorSet();
       const node = new SentinelNode({ config, modules, db, chains, secretKey, set });
       await node.startServices(await loadOrCreateP2pKey(config.dataDir));
       return node;

@@ -18,6 +18,8 @@ export interface ApiBackend {
   health(): Json;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
+  /** Prometheus text exposition of the node's counters. */
+  metrics(): string;
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
@@ -66,6 +68,12 @@ async function handle(request: IncomingMessage, response: ServerResponse, backen
 
   if (path === "/health") return send(response, 200, backend.health());
   if (path === "/v1/peers") return send(response, 200, backend.peers());
+  if (path === "/metrics") {
+    const text = backend.metrics();
+    response.writeHead(200, { "content-type": "text/plain; version=0.0.4", "content-length": Buffer.byteLength(text) });
+    response.end(text);
+    return;
+  }
   if (path === "/ready") {
     const readiness = await backend.readiness();
     return send(response, readiness.ready ? 200 : 503, readiness);

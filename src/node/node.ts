@@ -33,6 +33,7 @@ import { forbiddenOpcodesCheck } from "../verify/checks/forbiddenOpcodes.ts";
 import { implementationCodeCheck } from "../verify/checks/implementationCode.ts";
 import { originCheck } from "../verify/checks/origin.ts";
 import { checkContext, runPipeline, type Check, type PipelineResult } from "../verify/pipeline.ts";
+import { renderMetrics } from "../metrics/prometheus.ts";
 import { checkAttestation } from "./attestationCheck.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 
@@ -576,6 +577,7 @@ export class SentinelNode {
         aggregator: this.aggregator.stats,
         verifier: this.verifier.stats,
       }),
+      metrics: () => this.metrics(),
       peers: () => ({
         peers: this.network.peers().map((peer) => ({ peerId: peer.toString(), score: this.network.scoreOf(peer) })),
       }),
@@ -592,6 +594,48 @@ export class SentinelNode {
         return { ready: reasons.length === 0, reasons };
       },
     };
+  }
+
+  private metrics(): string {
+    const gossip = this.network.counters();
+    const relayers = [...this.chains.values()].flatMap((chain) =>
+      chain.relayer ? [{ chainId: String(chain.chainId), stats: chain.relayer.stats() }] : [],
+    );
+    return renderMetrics([
+      { name: "sentinel_peers", help: "Connected libp2p peers.", type: "gauge", samples: [{ value: this.network.peers().length }] },
+      {
+        name: "sentinel_gossip_messages_total",
+        help: "Gossip messages validated, by result (oversized, handler errors, timeouts and overload are also in rejected/ignored).",
+        type: "counter",
+        samples: Object.entries(gossip).map(([result, value]) => ({ labels: { result }, value })),
+      },
+      {
+        name: "sentinel_verdict_signatures_total",
+        help: "Verdict signatures ingested by the aggregator, by result.",
+        type: "counter",
+        samples: Object.entries(this.aggregator.stats).map(([result, value]) => ({ labels: { result }, value })),
+      },
+      { name: "sentinel_bls_sets_verified_total", help: "BLS signature sets verified.", type: "counter", samples: [{ value: this.verifier.stats.sets }] },
+      { name: "sentinel_bls_batches_total", help: "BLS verification batches.", type: "counter", samples: [{ value: this.verifier.stats.batches }] },
+      {
+        name: "sentinel_bls_batch_failures_total",
+        help: "Batches that failed and were re-verified one by one.",
+        type: "counter",
+        samples: [{ value: this.verifier.stats.batchFailures }],
+      },
+      {
+        name: "sentinel_relay_jobs_total",
+        help: "Relay jobs finished, by chain and outcome.",
+        type: "counter",
+        samples: relayers.flatMap(({ chainId, stats }) =>
+          (["submitted", "alreadyRecorded", "failed", "retries", "refusedBusy"] as const).map((outcome) => ({
+            labels: { chain: chainId, outcome },
+            value: stats[outcome],
+          })),
+        ),
+      },
+      { name: "sentinel_verify_queue_length", help: "Candidates waiting for verification.", type: "gauge", samples: [{ value: this.verifyQueue.length }] },
+    ]);
   }
 
   private async candidateStatus(id: Hex): Promise<Json | undefined> {

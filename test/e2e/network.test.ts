@@ -73,6 +73,10 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
   it("approves a benign upgrade and rejects a malicious one, recorded on both chains, enforced by the guard", async () => {
     const results = await runScenario(devnet, () => {});
     for (const result of results) assert.ok(result.ok, JSON.stringify(result));
+    const metrics = await (await fetch(`${devnet.nodes[0]!.apiUrl}/metrics`)).text();
+    assert.match(metrics, /^sentinel_gossip_messages_total\{result="accepted"\} [1-9]/m);
+    assert.match(metrics, /^sentinel_bls_sets_verified_total [1-9]/m);
+    assert.match(metrics, /^# TYPE sentinel_peers gauge$/m);
   });
 
   it("with one of four nodes down, still reaches the threshold and records on both chains", async () => {

@@ -40,10 +40,13 @@ export class AdmissionError extends Error {
   override name = "AdmissionError";
   readonly code: AdmissionCode;
   readonly action: GossipAction;
-  constructor(code: AdmissionCode, message: string) {
+  /** The candidate's id, once the candidate parsed far enough to have one. */
+  readonly candidateId: Hex | undefined;
+  constructor(code: AdmissionCode, message: string, candidateId?: Hex) {
     super(message);
     this.code = code;
     this.action = ACTIONS[code];
+    this.candidateId = candidateId;
   }
 }
 
@@ -124,7 +127,7 @@ export class Admission {
     }
     const id = computeCandidateId(this.options.networkId, candidate);
     // [IGNORE] already admitted: gossip delivers duplicates.
-    if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`);
+    if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {

@@ -315,8 +315,8 @@ export class SentinelNode {
       await this.network.publish("candidate", new TextEncoder().encode(JSON.stringify(signedCandidateToJson(admitted.signed))));
       return { candidateId: admitted.id, duplicate: false };
     } catch (error) {
-      if (error instanceof AdmissionError && error.code === "DUPLICATE") {
-        return { candidateId: error.message.split(" ")[1] as Hex, duplicate: true };
+      if (error instanceof AdmissionError && error.code === "DUPLICATE" && error.candidateId) {
+        return { candidateId: error.candidateId, duplicate: true };
       }
       throw error;
     }

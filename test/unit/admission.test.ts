@@ -88,7 +88,9 @@ describe("admission", () => {
 
   it("replayed: an admitted candidate again (DUPLICATE, ignore)", async () => {
     const signed = await sign(candidate());
-    await refused(admission(new Set([candidateId(NETWORK, signed.candidate)])).admit(signedCandidateToJson(signed)), "DUPLICATE", "ignore");
+    const id = candidateId(NETWORK, signed.candidate);
+    await refused(admission(new Set([id])).admit(signedCandidateToJson(signed)), "DUPLICATE", "ignore");
+    await assert.rejects(admission(new Set([id])).admit(signedCandidateToJson(signed)), (error: AdmissionError) => error.candidateId === id);
   });
 
   it("truncated: cut JSON, missing fields, short signature (MALFORMED, reject)", async () => {

@@ -10,6 +10,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** JSON.stringify replacer: bigints (block numbers, gas, chain ids) as decimal strings. */
+export const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value);
+
+/** A value with bigints, as plain JSON (what the API sends and the database stores). */
+export function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value, bigintAsString)) as Json;
+}
+
 export interface ApiBackend {
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
   candidateStatus(candidateId: Hex): Promise<Json | undefined>;
@@ -138,7 +146,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+  const text = JSON.stringify(body, bigintAsString);
   response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   response.end(text);
 }

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
-import { startApiServer, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
+import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
 import { resolveUpgradeAuthority } from "../chains/authority.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
@@ -489,8 +489,7 @@ export class SentinelNode {
 
   private async recordRelay(candidateId: Hex, chainId: number, result: RelayResult): Promise<void> {
     if (this.stopping) return;
-    const value = JSON.parse(JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Json;
-    await this.relayResults.put(`${candidateId}:${chainId}`, value);
+    await this.relayResults.put(`${candidateId}:${chainId}`, toJson(result));
     this.log.info({ candidate: candidateId, chainId, status: result.status }, "relay finished");
   }
 
@@ -661,7 +660,7 @@ export class SentinelNode {
       const stored = await this.relayResults.get(`${id}:${chain.chainId}`);
       const live = chain.relayer?.status(id).at(-1);
       out[String(chain.chainId)] =
-        stored ?? (live ? (JSON.parse(JSON.stringify(live, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Json) : null);
+        stored ?? (live ? toJson(live) : null);
     }
     return out;
   }

@@ -4,6 +4,7 @@
 import { PublicKey } from "@chainsafe/blst";
 import { getAddress, hexToBytes, type Address, type Hex, type PublicClient } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
+import type { ValidatorSetView as ValidatorSetMembers } from "../consensus/aggregator.ts";
 import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
 import { G1_RAW_LENGTH } from "../crypto/bls.ts";
 
@@ -22,11 +23,10 @@ export interface RegistryReaderModules {
 }
 
 /** A validator set as the registry holds it. */
-export interface ValidatorSetView {
-  index: number;
+/** A validator set as the registry holds it: the members, plus how long it stays valid. */
+export interface ValidatorSetView extends ValidatorSetMembers {
   /** The set's keys in the registry's (signer-bitmap) order, validated by blst. */
   keys: PublicKey[];
-  threshold: number;
   /** Unix seconds; 2^64 - 1 while the set is current, now + grace once it was replaced. */
   validUntil: bigint;
 }

@@ -10,6 +10,7 @@ import { signatureToEip2537 } from "../crypto/bls.ts";
 import type { BatchVerifier } from "./batchVerifier.ts";
 import { aggregate, signerBitmap } from "./validatorSet.ts";
 
+/** A validator set's members as signing needs them: index, keys in bitmap order, threshold. */
 export interface ValidatorSetView {
   index: number;
   keys: readonly PublicKey[];

@@ -92,6 +92,7 @@ interface AttestationRecord {
 
 interface ChainParts extends ChainClients {
   chainId: number;
+  registry: Address;
   reader: RegistryReader;
   relayer?: ChainRelayer;
 }
@@ -190,7 +191,7 @@ export class SentinelNode {
       // Without a relayer key the clients still read; a throwaway key is never used to send.
       const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
       const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
-      const parts: ChainParts = { ...clients, chainId: chain.chainId, reader };
+      const parts: ChainParts = { ...clients, chainId: chain.chainId, registry: chain.registry, reader };
       if (config.relayer.enabled && relayerKey) {
         parts.relayer = new ChainRelayer(
           {
@@ -528,9 +529,8 @@ export class SentinelNode {
 
   private async attestationFromChains(digest: Hex): Promise<Attestation | undefined> {
     for (const chain of this.chains.values()) {
-      const registry = this.config.chains.find((c) => c.chainId === chain.chainId)!.registry;
       const logs = await chain.client.getContractEvents({
-        address: registry,
+        address: chain.registry,
         abi: SentinelRegistry.abi,
         eventName: "VerdictRecorded",
         args: { digest },

@@ -45,7 +45,7 @@ const DIGEST_CACHE_SIZE = 1024;
 
 export class VerdictAggregator {
   private readonly networkId: Hex;
-  private set: ValidatorSetView;
+  private readonly set: ValidatorSetView;
   private readonly modules: AggregatorModules;
   /** candidateId -> validatorIndex -> first (digest, signature) seen from that validator. */
   private readonly byCandidate = new Map<Hex, Map<number, { digest: Hex; signature: Hex }>>();
@@ -57,15 +57,6 @@ export class VerdictAggregator {
     this.networkId = options.networkId;
     this.set = options.set;
     this.modules = modules;
-  }
-
-  get validatorSet(): ValidatorSetView {
-    return this.set;
-  }
-
-  /** A rotation: verdicts for the old set stop counting toward new attestations. */
-  setValidatorSet(set: ValidatorSetView): void {
-    this.set = set;
   }
 
   /** Signers seen per digest for a candidate (for the status API). */

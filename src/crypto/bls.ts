@@ -64,18 +64,6 @@ export function signatureFromEip2537(encoded: Hex): Signature {
   return Signature.fromBytes(raw, true);
 }
 
-/** Inverse of publicKeyToEip2537, validating the key (on curve, in subgroup, not infinity). */
-export function publicKeyFromEip2537(encoded: Hex): PublicKey {
-  const bytes = hexToBytes(encoded);
-  if (bytes.length !== G1_EIP2537_LENGTH) {
-    throw new EncodingError(`G1 point must be ${G1_EIP2537_LENGTH} bytes, got ${bytes.length}`);
-  }
-  const raw = new Uint8Array(G1_RAW_LENGTH);
-  raw.set(unpadFp(bytes, 0), 0);
-  raw.set(unpadFp(bytes, 1), FP_LENGTH);
-  return PublicKey.fromBytes(raw, true);
-}
-
 function padFpElements(raw: Uint8Array, order: readonly number[]): Uint8Array {
   const out = new Uint8Array(order.length * FP_PADDED_LENGTH);
   order.forEach((source, target) => {

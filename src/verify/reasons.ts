@@ -15,6 +15,3 @@ export function reasonBitmap(codes: Iterable<ReasonCode>): bigint {
   return bitmap;
 }
 
-export function reasonsFromBitmap(bitmap: bigint): ReasonCode[] {
-  return (Object.keys(ReasonCode) as ReasonCode[]).filter((code) => (bitmap >> BigInt(ReasonCode[code])) & 1n);
-}

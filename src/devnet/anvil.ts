@@ -13,6 +13,8 @@ export interface AnvilOptions {
   forkBlockNumber?: bigint;
   /** Extra argv, for options not modelled here. */
   extraArgs?: string[];
+  /** Aborting while anvil starts kills it and rejects; once started, stop() is the caller's. */
+  signal?: AbortSignal;
 }
 
 export interface AnvilInstance {
@@ -44,6 +46,7 @@ export function anvilBinaryPath(): string {
 
 /** Starts anvil on loopback and resolves once it accepts RPC. Always `stop()` what you start. */
 export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> {
+  options.signal?.throwIfAborted();
   const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(options.chainId)];
   if (options.blockTimeSeconds !== undefined) args.push("--block-time", String(options.blockTimeSeconds));
   if (options.forkUrl !== undefined) args.push("--fork-url", options.forkUrl);
@@ -51,7 +54,7 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> 
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  const port = await waitForListening(child);
+  const port = await waitForListening(child, options.signal);
   const rpcUrl = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
   return {
@@ -66,15 +69,23 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> 
   };
 }
 
-function waitForListening(child: ChildProcess): Promise<number> {
+function waitForListening(child: ChildProcess, signal: AbortSignal | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => fail(new Error(`anvil did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    // Aborted: kill it and reject once it has exited, so nothing outlives the caller's deadline.
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      child.kill("SIGKILL");
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Listening on [\d.]+:(\d+)/.exec(output);
       if (match?.[1] !== undefined) {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
         child.stdout?.off("data", onData);
         // Keep draining so a full pipe never blocks anvil.
         child.stdout?.resume();
@@ -84,6 +95,7 @@ function waitForListening(child: ChildProcess): Promise<number> {
     };
     const fail = (error: Error) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       child.kill("SIGKILL");
       reject(error);
     };
@@ -96,7 +108,9 @@ function waitForListening(child: ChildProcess): Promise<number> {
           : error,
       ),
     );
-    child.once("exit", (code) => fail(new Error(`anvil exited with code ${code} before listening:\n${output}`)));
+    child.once("exit", (code) =>
+      fail(aborted ? new Error("anvil start aborted", { cause: signal?.reason }) : new Error(`anvil exited with code ${code} before listening:\n${output}`)),
+    );
   });
 }
 

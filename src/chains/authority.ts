@@ -17,6 +17,8 @@ import {
   type PublicClient,
 } from "viem";
 
+/** bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1); also what proxiableUUID() returns. */
+export const ERC1967_IMPLEMENTATION_SLOT: Hex = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
 /** bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1). */
 export const ERC1967_ADMIN_SLOT: Hex = "0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103";
 

@@ -7,6 +7,9 @@ import { parsePolicy, type Policy } from "../verify/policy.ts";
 
 export const BUNDLE_SCHEMA = "sentinel.bundle/1";
 
+/** A node neither accepts nor serves a bundle above this (an OpenZeppelin token's is ~0.3 MiB). */
+export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+
 /** A solc standard-JSON input, as `solc --standard-json` takes it. */
 export interface SolcInput {
   language: "Solidity";
@@ -132,8 +135,20 @@ function solcInput(value: unknown, field: string): SolcInput {
     if (typeof content !== "string") {
       throw new BundleFormatError(`${field}.sources[${path}].content`, "must be the file's text (urls are not fetched)");
     }
+    hashable(source, `${field}.sources[${path}]`);
   }
-  return { language: "Solidity", sources: sources as SolcInput["sources"], settings: object(input["settings"] ?? {}, `${field}.settings`) };
+  const settings = object(input["settings"] ?? {}, `${field}.settings`);
+  hashable(settings, `${field}.settings`);
+  return { language: "Solidity", sources: sources as SolcInput["sources"], settings };
+}
+
+/** Free-form parts are kept as given, so they must be content-addressable (no floats, no huge integers). */
+function hashable(value: unknown, field: string): void {
+  try {
+    canonicalJson(value, field);
+  } catch (error) {
+    throw new BundleFormatError(field, (error as Error).message);
+  }
 }
 
 function object(value: unknown, field: string): Record<string, unknown> {

@@ -21,6 +21,7 @@ export const CANDIDATE_TYPES = {
     { name: "implementation", type: "address" },
     { name: "sourceHash", type: "bytes32" },
     { name: "policyHash", type: "bytes32" },
+    { name: "blockNumber", type: "uint64" },
     { name: "nonce", type: "uint64" },
     { name: "createdAt", type: "uint64" },
     { name: "expiresAt", type: "uint64" },
@@ -36,8 +37,13 @@ export interface Candidate {
   implementation: Address;
   /** keccak256 of the source bundle (standard-JSON input, compiler version, contract name). */
   sourceHash: Hex;
-  /** The policy the proposer claims applies. */
+  /** The policy the upgrade authority enrolled for the target (the default policy's hash if none). */
   policyHash: Hex;
+  /**
+   * The block of the target's chain every node verifies at: chain reads and the shadow
+   * deployment's fork are pinned there, so every node sees the same state and finds the same.
+   */
+  blockNumber: bigint;
   nonce: bigint;
   /** Proposal time (unix seconds): the verdict's issue time, identical on every node. */
   createdAt: bigint;
@@ -82,6 +88,7 @@ export interface SignedCandidateJson {
     implementation: string;
     sourceHash: string;
     policyHash: string;
+    blockNumber: string;
     nonce: string;
     createdAt: string;
     expiresAt: string;
@@ -97,6 +104,7 @@ export function signedCandidateToJson({ candidate, signature }: SignedCandidate)
       implementation: candidate.implementation,
       sourceHash: candidate.sourceHash,
       policyHash: candidate.policyHash,
+      blockNumber: candidate.blockNumber.toString(),
       nonce: candidate.nonce.toString(),
       createdAt: candidate.createdAt.toString(),
       expiresAt: candidate.expiresAt.toString(),
@@ -122,6 +130,7 @@ export function parseSignedCandidate(input: unknown): SignedCandidate {
       implementation: parseAddress(c["implementation"], "candidate.implementation"),
       sourceHash: parseBytes32(c["sourceHash"], "candidate.sourceHash"),
       policyHash: parseBytes32(c["policyHash"], "candidate.policyHash"),
+      blockNumber: parseUint(c["blockNumber"], "candidate.blockNumber", UINT64_MAX),
       nonce: parseUint(c["nonce"], "candidate.nonce", UINT64_MAX),
       createdAt: parseUint(c["createdAt"], "candidate.createdAt", UINT64_MAX),
       expiresAt: parseUint(c["expiresAt"], "candidate.expiresAt", UINT64_MAX),

@@ -1,46 +1,31 @@
 // The check pipeline: each check is a small module returning findings; the pipeline turns
 // findings into an outcome, a reason bitmap and a digest. Same inputs, same findings, same
-// digest on every node: findings carry chain facts only (no timings, no node identity), and are
-// digested in a canonical order.
-import { keccak256, stringToHex, type Address, type Hex, type PublicClient } from "viem";
-import type { Candidate } from "../codec/candidate.ts";
+// digest on every node: findings carry chain and source facts only (no timings, no cache state,
+// no node identity), and are digested in a canonical order.
+import { keccak256, type Hex } from "viem";
+import { canonicalJson } from "../codec/canonicalJson.ts";
 import { Outcome } from "../codec/types.ts";
+import type { VerificationContext } from "./context.ts";
+import { PrerequisiteUnavailable } from "./context.ts";
+import { checkMode, type Policy } from "./policy.ts";
 import { reasonBitmap, type ReasonCode } from "./reasons.ts";
 
-export type Severity = "info" | "reject";
+/** "warning": a failure of a check the policy makes advisory; it does not reject. */
+export type Severity = "info" | "warning" | "reject";
 
 export interface Finding {
   check: string;
-  code: ReasonCode | "OK";
+  /** A reason code, "OK", or "SKIPPED" (a prerequisite another check reports was unavailable). */
+  code: ReasonCode | "OK" | "SKIPPED";
   severity: Severity;
   message: string;
   /** String values only, so the canonical JSON is unambiguous. */
   evidence?: Record<string, string>;
 }
 
-export interface CheckContext {
-  candidateId: Hex;
-  candidate: Candidate;
-  proposer: Address;
-  /** Client for the candidate's chain. */
-  client: PublicClient;
-  /** The implementation's runtime code, read once and shared by every check that needs it. */
-  code(): Promise<Hex | undefined>;
-}
-
-/** A CheckContext whose `code()` reads the implementation's code at most once. */
-export function checkContext(fields: Omit<CheckContext, "code">): CheckContext {
-  let code: Promise<Hex | undefined> | undefined;
-  return {
-    ...fields,
-    code: () =>
-      (code ??= fields.client.getCode({ address: fields.candidate.implementation }).then((c) => (c && c !== "0x" ? c : undefined))),
-  };
-}
-
 export interface Check {
   readonly name: string;
-  run(context: CheckContext): Promise<Finding[]>;
+  run(context: VerificationContext): Promise<Finding[]>;
 }
 
 export interface PipelineResult {
@@ -50,21 +35,50 @@ export interface PipelineResult {
   findingsDigest: Hex;
   /** The implementation's code hash (of empty code if it has none). */
   codehash: Hex;
+  /** Per check wall time, for reports and benchmarks; not part of the verdict. */
+  timings: Record<string, number>;
 }
 
 /** keccak256 of empty code: the hash a verdict names when there is no code to approve. */
 export const EMPTY_CODEHASH: Hex = keccak256("0x");
 
-/** Runs every check at once (they only read), each bounded in time; findings keep check order. */
-export async function runPipeline(context: CheckContext, checks: readonly Check[], options: { checkTimeoutMs: number }) {
-  const perCheck = await Promise.all(checks.map((check) => runBounded(check, context, options.checkTimeoutMs)));
-  const code = await context.code().catch(() => undefined);
-  return summarise(perCheck.flat(), code ? keccak256(code) : EMPTY_CODEHASH);
+export interface PipelineOptions {
+  checkTimeoutMs: number;
 }
 
-export function summarise(findings: Finding[], codehash: Hex): PipelineResult {
+/**
+ * Runs every check at once (they share derived values through the context), each bounded in
+ * time, then applies the policy: failures of advisory checks become warnings.
+ */
+export async function runPipeline(context: VerificationContext, checks: readonly Check[], options: PipelineOptions): Promise<PipelineResult> {
+  const timings: Record<string, number> = {};
+  const perCheck = await Promise.all(
+    checks.map(async (check) => {
+      const started = performance.now();
+      const findings = await runBounded(check, context, options.checkTimeoutMs);
+      timings[check.name] = Math.round(performance.now() - started);
+      return findings;
+    }),
+  );
+  // Both were awaited by checks that are over, so these settle at once, unless a check timed out
+  // waiting on them: then they are bounded like a check.
+  const policy = await bounded(context.bundle().then((bundle) => bundle.policy), options.checkTimeoutMs).catch(() => undefined);
+  const codehash = await bounded(context.codehash(), options.checkTimeoutMs).catch(() => EMPTY_CODEHASH);
+  const findings = applyPolicy(perCheck.flat(), policy);
+  return { ...summarise(findings, codehash), timings };
+}
+
+/** Without a policy (no bundle) every check is required, the strict default. */
+export function applyPolicy(findings: Finding[], policy: Policy | undefined): Finding[] {
+  if (policy === undefined) return findings;
+  return findings.map((finding) =>
+    finding.severity === "reject" && checkMode(policy, finding.check) === "advisory" ? { ...finding, severity: "warning" as const } : finding,
+  );
+}
+
+export function summarise(findings: Finding[], codehash: Hex): Omit<PipelineResult, "timings"> {
   const rejecting = findings.filter((finding) => finding.severity === "reject");
-  const codes = rejecting.map((finding) => finding.code).filter((code): code is ReasonCode => code !== "OK");
+  const codes = rejecting.map((finding) => finding.code).filter((code): code is ReasonCode => code !== "OK" && code !== "SKIPPED");
   return {
     outcome: rejecting.length === 0 ? Outcome.Approve : Outcome.Reject,
     reasons: reasonBitmap(codes),
@@ -75,14 +89,12 @@ export function summarise(findings: Finding[], codehash: Hex): PipelineResult {
 }
 
 export function findingsDigest(findings: readonly Finding[]): Hex {
-  const canonical = [...findings]
-    .map((f) => [f.check, f.code, f.severity, f.message, Object.entries(f.evidence ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))])
-    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  return keccak256(stringToHex(JSON.stringify(canonical)));
+  const canonical = findings.map((f) => canonicalJson(f)).sort();
+  return keccak256(new TextEncoder().encode(`[${canonical.join(",")}]`));
 }
 
-/** A check that throws or overruns ends in a reject finding, never in a hang or a crash. */
-async function runBounded(check: Check, context: CheckContext, timeoutMs: number): Promise<Finding[]> {
+/** A check that throws or overruns ends in a finding, never in a hang or a crash. */
+async function runBounded(check: Check, context: VerificationContext, timeoutMs: number): Promise<Finding[]> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Finding[]>((resolve) => {
     timer = setTimeout(
@@ -91,13 +103,29 @@ async function runBounded(check: Check, context: CheckContext, timeoutMs: number
     );
   });
   try {
-    return await Promise.race([
-      check.run(context).catch((error: unknown): Finding[] => [
-        { check: check.name, code: "CHECK_FAILED", severity: "reject", message: `failed: ${(error as Error).message.split("\n")[0]}` },
-      ]),
-      timeout,
-    ]);
+    // In a promise, so a check that throws before returning one ends in a finding too.
+    const run = new Promise<Finding[]>((resolve) => resolve(check.run(context)));
+    return await Promise.race([run.catch((error: unknown): Finding[] => [failureFinding(check.name, error)]), timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function bounded<T>(value: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
+}
+
+function failureFinding(check: string, error: unknown): Finding {
+  if (error instanceof PrerequisiteUnavailable) {
+    return { check, code: "SKIPPED", severity: "info", message: `skipped: ${error.prerequisite} unavailable (reported by the check that owns it)` };
+  }
+  return { check, code: "CHECK_FAILED", severity: "reject", message: `failed: ${firstLine(error)}` };
+}
+
+export function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 }

@@ -75,7 +75,9 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   name: "sentinel-default",
   version: 1,
   checks: {},
-  forbiddenOpcodes: ["SELFDESTRUCT", "CALLCODE"],
+  // Sorted, as parsePolicy leaves them: the default is its own parsed form, so the hash enrolled
+  // for it (policyHash(DEFAULT_POLICY)) is the hash of the default a bundle carries.
+  forbiddenOpcodes: ["CALLCODE", "SELFDESTRUCT"],
   allowSelectorRemoval: false,
   allowAdminChange: false,
   requireHumanApproval: false,
@@ -87,7 +89,8 @@ export function policyHash(policy: Policy): Hex {
 }
 
 export function checkMode(policy: Policy, check: string): CheckMode {
-  return (policy.checks as Record<string, CheckMode | undefined>)[check] ?? "required";
+  // Own keys only: "constructor" or "toString" must not read Object.prototype's members.
+  return (Object.hasOwn(policy.checks, check) ? (policy.checks as Record<string, CheckMode | undefined>)[check] : undefined) ?? "required";
 }
 
 export class PolicyError extends Error {

@@ -29,6 +29,7 @@ function candidate(overrides: Partial<Candidate> = {}): Candidate {
     implementation: getAddress("0x2000000000000000000000000000000000000002"),
     sourceHash: keccak256(stringToHex("source")),
     policyHash: keccak256(stringToHex("policy")),
+    blockNumber: 1n,
     nonce: 1n,
     createdAt: nowSeconds - 10n,
     expiresAt: nowSeconds + 3600n,

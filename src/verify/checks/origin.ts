@@ -1,23 +1,32 @@
-import type { Address } from "viem";
-import type { Check, CheckContext } from "../pipeline.ts";
-
-export type EnrollmentLookup = (context: CheckContext) => Promise<{ enrolled: boolean; authority?: Address }>;
+import { EnrollmentNotChecked } from "../context.ts";
+import { firstLine, type Check, type Finding } from "../pipeline.ts";
 
 /**
- * Re-checks, at verification time, that the proposer is still enrolled by the target's upgrade
- * authority (admission checked it when the candidate arrived; an unenrollment since then wins).
+ * Who may upgrade the target at the pinned block, and whether the proposer is enrolled by that
+ * authority now (admission checked it when the candidate arrived; an unenrollment since wins).
+ * The authority is this mandatory check's to report: the upgrade-safety checks need it to know
+ * the proxy kind and are skipped without it.
  */
-export function originCheck(lookup: EnrollmentLookup): Check {
-  return {
-    name: "origin",
-    async run(context) {
-      const { enrolled, authority } = await lookup(context);
-      const evidence: Record<string, string> = { proposer: context.proposer };
-      if (authority) evidence["authority"] = authority;
-      if (!enrolled) {
-        return [{ check: "origin", code: "ORIGIN_INVALID", severity: "reject", message: "proposer not enrolled for target", evidence }];
-      }
-      return [{ check: "origin", code: "OK", severity: "info", message: "proposer enrolled by the upgrade authority", evidence }];
-    },
-  };
-}
+export const originCheck: Check = {
+  name: "origin",
+  async run(context) {
+    let authority;
+    try {
+      authority = await context.authority();
+    } catch (error) {
+      return [{ check: "origin", code: "ORIGIN_INVALID", severity: "reject", message: `no upgrade authority at the pinned block: ${firstLine(error)}` }];
+    }
+    const evidence: Record<string, string> = { authority: authority.authority, authorityKind: authority.kind };
+    let enrollment;
+    try {
+      enrollment = await context.enrollment();
+    } catch (error) {
+      if (!(error instanceof EnrollmentNotChecked)) throw error;
+      return [{ check: "origin", code: "SKIPPED", severity: "info", message: "enrollment not checked: a dry run without a registry and a proposer", evidence }];
+    }
+    evidence["proposer"] = context.inputs.proposer;
+    const finding = (code: Finding["code"], severity: Finding["severity"], message: string): Finding[] => [{ check: "origin", code, severity, message, evidence }];
+    if (!enrollment.enrolled) return finding("ORIGIN_INVALID", "reject", "proposer not enrolled for target");
+    return finding("OK", "info", "proposer enrolled by the upgrade authority");
+  },
+};

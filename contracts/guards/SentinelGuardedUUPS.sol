@@ -21,6 +21,7 @@ abstract contract SentinelGuardedUUPS is UUPSUpgradeable {
     /// each implementation names the registry that guards the next upgrade, and a change of
     /// registry is itself an upgrade the current registry must approve (the approved codehash
     /// commits to the new address). Nothing in storage can redirect it.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     ISentinelRegistry public immutable SENTINEL_REGISTRY;
 
     /// @notice The registry has no current approval of `codehash` for this proxy on this chain.
@@ -28,6 +29,7 @@ abstract contract SentinelGuardedUUPS is UUPSUpgradeable {
     /// @notice A registry without code would make every future upgrade revert, for good.
     error InvalidSentinelRegistry(address registry);
 
+    /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(ISentinelRegistry registry) {
         if (address(registry).code.length == 0) revert InvalidSentinelRegistry(address(registry));
         SENTINEL_REGISTRY = registry;

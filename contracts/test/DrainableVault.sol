@@ -7,6 +7,7 @@ import {GuardedVaultV1} from "./GuardedVault.sol";
 /// @title Test fixture: a malicious upgrade. Same layout as V1, plus a function anyone can call
 /// that sends the vault's ether away with SELFDESTRUCT.
 contract DrainableVault is GuardedVaultV1 {
+    /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(ISentinelRegistry registry) GuardedVaultV1(registry) {}
 
     function version() external pure override returns (uint256) {

@@ -10,11 +10,12 @@ contract GuardedVaultV1 is OwnableUpgradeable, SentinelGuardedUUPS {
     uint256 public value;
 
     /// @dev Implementations are never initialised themselves, only through a proxy.
+    /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(ISentinelRegistry registry) SentinelGuardedUUPS(registry) {
         _disableInitializers();
     }
 
-    function initialize(address owner, uint256 initialValue) external initializer {
+    function initialize(address owner, uint256 initialValue) public initializer {
         __Ownable_init(owner);
         value = initialValue;
     }
@@ -29,6 +30,7 @@ contract GuardedVaultV1 is OwnableUpgradeable, SentinelGuardedUUPS {
 
 /// @title Test fixture: the next version, same storage layout plus one function.
 contract GuardedVaultV2 is GuardedVaultV1 {
+    /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(ISentinelRegistry registry) GuardedVaultV1(registry) {}
 
     function version() external pure override returns (uint256) {

@@ -20,7 +20,9 @@ export type AdmissionCode =
   | "BAD_LIFETIME"
   | "BAD_SIGNATURE"
   | "NOT_ENROLLED"
-  | "DUPLICATE";
+  | "DUPLICATE"
+  | "BUNDLE_INVALID"
+  | "BUNDLE_REQUIRED";
 
 export type GossipAction = "reject" | "ignore";
 
@@ -34,6 +36,8 @@ const ACTIONS: Record<AdmissionCode, GossipAction> = {
   BAD_SIGNATURE: "reject",
   NOT_ENROLLED: "reject",
   DUPLICATE: "ignore",
+  BUNDLE_INVALID: "reject",
+  BUNDLE_REQUIRED: "ignore",
 };
 
 export class AdmissionError extends Error {

@@ -4,9 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isAddress, isHex, size, type Hex } from "viem";
 import { AdmissionError } from "../admission/admission.ts";
+import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 
-/** Far above any candidate (~1 KB); refuses junk before reading it all. */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
+export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -59,6 +59,15 @@ export interface NodeConfig {
   /** At least one; chain ids are unique. */
   readonly chains: ChainConfig[];
   readonly logLevel: LogLevel;
+  readonly verification: VerificationConfig;
+}
+
+export interface VerificationConfig {
+  /**
+   * Compiled outputs by input hash (default <dataDir>/compile-cache). Nodes on one machine may
+   * share one: entries are keyed by compiler version and exact input, and written atomically.
+   */
+  readonly compileCacheDir: string;
 }
 
 export const DEFAULT_LISTEN: readonly string[] = ["/ip4/0.0.0.0/tcp/9000"];

@@ -28,6 +28,7 @@ import {
   type P2pConfig,
   type RelayerConfig,
   type ValidatorConfig,
+  type VerificationConfig,
 } from "./schema.ts";
 
 const EXAMPLE_NETWORK_ID = "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474";
@@ -80,6 +81,7 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   const relayer = required(root, "relayer", "", issues, (v, p, i) => readRelayer(v, p, i, readFile), `add "relayer": { "privateKeyFile": "./keys/relayer.key" }, or "relayer": { "enabled": false } for a node that does not relay`);
   const chains = required(root, "chains", "", issues, readChains, `add "chains": [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "registry": "${EXAMPLE_ADDRESS}" }]`);
   const logLevel = optional(root, "logLevel", "", issues, readLogLevel, DEFAULT_LOG_LEVEL);
+  const verification = optional(root, "verification", "", issues, (v, p, i) => readVerification(v, p, i, readFile, dataDir), undefined);
   if (
     networkId === undefined ||
     dataDir === undefined ||
@@ -92,10 +94,29 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   ) {
     return undefined;
   }
-  return { networkId, dataDir, p2p, api, validator, relayer, chains, logLevel };
+  return {
+    networkId,
+    dataDir,
+    p2p,
+    api,
+    validator,
+    relayer,
+    chains,
+    logLevel,
+    verification: verification ?? { compileCacheDir: resolve(dataDir, "compile-cache") },
+  };
 }
 
-const ROOT_FIELDS = ["networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel"] as const;
+const ROOT_FIELDS = ["networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification"] as const;
+const VERIFICATION_FIELDS = ["compileCacheDir"] as const;
+
+function readVerification(value: unknown, path: string, issues: Issues, readFile: Reader<string>, dataDir: string | undefined): VerificationConfig | undefined {
+  const verification = readObject(value, path, issues, VERIFICATION_FIELDS);
+  if (verification === undefined) return undefined;
+  const compileCacheDir = optional(verification, "compileCacheDir", path, issues, readFile, undefined);
+  if (compileCacheDir === undefined && dataDir === undefined) return undefined;
+  return { compileCacheDir: compileCacheDir ?? resolve(dataDir!, "compile-cache") };
+}
 const P2P_FIELDS = ["listen", "bootstrap"] as const;
 const API_FIELDS = ["host", "port"] as const;
 const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv"] as const;

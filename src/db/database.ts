@@ -19,7 +19,7 @@ export class DataDirLockedError extends Error {
 }
 
 /** Record kinds, each its own sublevel. */
-export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "meta"] as const;
+export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "bundles", "meta"] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 export interface Sublevel<V> {

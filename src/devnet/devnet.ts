@@ -8,17 +8,17 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { encodeFunctionData, keccak256, stringToHex, type Address, type Hex } from "viem";
+import { tmpdir } from "node:os";
+import { encodeDeployData, encodeFunctionData, keccak256, stringToHex, type Abi, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import {
-  DrainableVault,
-  GuardedVaultV1,
-  GuardedVaultV2,
-  SentinelRegistry,
-  SentinelTestERC1967Proxy,
-} from "../../artifacts/contracts.ts";
+import { SentinelRegistry, SentinelTestERC1967Proxy } from "../../artifacts/contracts.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
-import { deployContract, type Artifact } from "../chains/deploy.ts";
+import { deployContract, DeploymentError } from "../chains/deploy.ts";
+import { BUNDLE_SCHEMA, bundleHash, parseBundle, type BuildSpec, type SourceBundle } from "../codec/bundle.ts";
+import { BuildCompiler } from "../verify/build.ts";
+import type { CompiledBuild } from "../verify/context.ts";
+import { DEFAULT_POLICY, policyHash } from "../verify/policy.ts";
+import { fixtureInput } from "./upgradeFixture.ts";
 import { deployRegistry } from "../chains/registry.ts";
 import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
 import { sentinelDomain } from "../codec/types.ts";
@@ -32,7 +32,15 @@ import { LocalCommittee } from "./committee.ts";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/sentinel.ts");
 const PASSWORD = "devnet-password";
-const DEVNET_POLICY_HASH = keccak256(stringToHex("sentinel default policy v1"));
+/**
+ * Compiled outputs are shared by every devnet and its nodes on this machine: the nodes recompile
+ * what the devnet compiled to deploy, and solc-js takes seconds per contract.
+ */
+export const DEVNET_COMPILE_CACHE = join(tmpdir(), "sentinel-compile-cache");
+/** The demo protocol: a Sentinel-guarded UUPS vault, a benign V2 and a malicious one. */
+const PROTOCOL_SOURCES = ["contracts/test/GuardedVault.sol", "contracts/test/DrainableVault.sol"];
+const PROTOCOL_SETTINGS = { evmVersion: "prague", optimizer: { enabled: true, runs: 1000 } };
+const PROTOCOL_COMPILER = "0.8.37";
 /** How long a node process may take to answer /ready. */
 const NODE_READY_TIMEOUT_MS = 60_000;
 
@@ -50,7 +58,15 @@ export interface DevnetChain extends ChainClients {
   chainId: number;
   anvil: AnvilInstance;
   registry: Address;
-  protocol: { proxy: Address; benign: Address; malicious: Address };
+  protocol: DevnetProtocol;
+}
+
+export interface DevnetProtocol {
+  proxy: Address;
+  benign: Address;
+  malicious: Address;
+  /** The source bundles a proposer submits with each candidate implementation. */
+  bundles: { benign: SourceBundle; malicious: SourceBundle };
 }
 
 export class DevnetNode {
@@ -171,12 +187,14 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     await Promise.all(anvils.map((anvil) => anvil.stop()));
   };
 
+  const compiler = new BuildCompiler({ cacheDir: DEVNET_COMPILE_CACHE });
   try {
+    const builds = await compileProtocol(compiler);
     const chains: DevnetChain[] = [];
     for (const chainId of options.chainIds ?? [31337, 31338]) {
       const anvil = await startAnvil({ chainId });
       anvils.push(anvil);
-      chains.push(await deployChain(anvil, chainId, networkId, committee, proposer.address));
+      chains.push(await deployChain(anvil, chainId, networkId, committee, proposer.address, builds));
       log(`chain ${chainId} at ${anvil.rpcUrl}: registry ${chains.at(-1)!.registry}, protocol proxy ${chains.at(-1)!.protocol.proxy}`);
     }
 
@@ -206,6 +224,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         relayer: { enabled: true, privateKeyFile: "./relayer.key" },
         chains: chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
         logLevel: options.nodeLogLevel ?? "info",
+        verification: { compileCacheDir: DEVNET_COMPILE_CACHE },
       };
       const configPath = join(nodeDir, "config.json");
       writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -232,7 +251,12 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       JSON.stringify(
         {
           networkId,
-          chains: chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.anvil.rpcUrl, registry: c.registry, protocol: c.protocol })),
+          chains: chains.map((c) => ({
+            chainId: c.chainId,
+            rpcUrl: c.anvil.rpcUrl,
+            registry: c.registry,
+            protocol: { proxy: c.protocol.proxy, benign: c.protocol.benign, malicious: c.protocol.malicious },
+          })),
           nodes: nodes.map((n) => ({ index: n.index, apiUrl: n.apiUrl, peerId: n.peerId, config: n.configPath, log: n.logPath })),
           proposer,
           threshold: committee.threshold,
@@ -245,33 +269,80 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    await compiler.close();
   }
+}
+
+interface ProtocolBuilds {
+  v1: CompiledBuild;
+  benign: CompiledBuild;
+  malicious: CompiledBuild;
+}
+
+/** The demo protocol compiled from its sources, exactly as the nodes will recompile it. */
+async function compileProtocol(compiler: BuildCompiler): Promise<ProtocolBuilds> {
+  const version = await compiler.compilers.fullVersion(PROTOCOL_COMPILER);
+  const input = fixtureInput(ROOT, PROTOCOL_SOURCES, PROTOCOL_SETTINGS);
+  const spec = (contract: string): BuildSpec => ({ compiler: version, contract, input });
+  const [v1, benign, malicious] = await Promise.all([
+    compiler.build(spec("contracts/test/GuardedVault.sol:GuardedVaultV1")),
+    compiler.build(spec("contracts/test/GuardedVault.sol:GuardedVaultV2")),
+    compiler.build(spec("contracts/test/DrainableVault.sol:DrainableVault")),
+  ]);
+  return { v1, benign, malicious };
+}
+
+function protocolBundle(implementation: CompiledBuild, reference: CompiledBuild): SourceBundle {
+  return parseBundle({
+    schema: BUNDLE_SCHEMA,
+    implementation: implementation.spec,
+    reference: { contract: reference.spec.contract },
+    upgradeCall: "0x",
+    policy: DEFAULT_POLICY,
+  });
 }
 
 /** A fresh proxy (and candidate implementations) on every chain, its proposer enrolled: a new subject for each test. */
 export async function addProtocol(devnet: Devnet): Promise<void> {
-  for (const chain of devnet.chains) chain.protocol = await deployProtocol(chain, chain.registry, devnet.proposer.address);
+  const compiler = new BuildCompiler({ cacheDir: DEVNET_COMPILE_CACHE });
+  try {
+    const builds = await compileProtocol(compiler);
+    for (const chain of devnet.chains) chain.protocol = await deployProtocol(chain, chain.registry, devnet.proposer.address, builds);
+  } finally {
+    await compiler.close();
+  }
 }
 
-async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address): Promise<DevnetChain["protocol"]> {
-  const deploy = (artifact: Artifact, args: readonly unknown[] = []) => deployContract(clients.wallet, clients.client, artifact, args);
+async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
+  const deploy = async (build: CompiledBuild, args: readonly unknown[]) => {
+    const data = encodeDeployData({ abi: build.contract.abi as Abi, bytecode: `0x${build.contract.evm?.bytecode?.object}`, args });
+    const receipt = await clients.client.waitForTransactionReceipt({ hash: await clients.wallet.sendTransaction({ data }) });
+    if (receipt.status !== "success" || !receipt.contractAddress) throw new DeploymentError(`deploying ${build.spec.contract} reverted`);
+    return receipt.contractAddress;
+  };
   const owner = clients.wallet.account.address;
-  const v1 = await deploy(GuardedVaultV1, [registry]);
-  const proxy = await deploy(SentinelTestERC1967Proxy, [
+  const v1 = await deploy(builds.v1, [registry]);
+  const proxy = await deployContract(clients.wallet, clients.client, SentinelTestERC1967Proxy, [
     v1,
-    encodeFunctionData({ abi: GuardedVaultV1.abi, functionName: "initialize", args: [owner, 100n] }),
+    encodeFunctionData({ abi: builds.v1.contract.abi as Abi, functionName: "initialize", args: [owner, 100n] }),
   ]);
-  const benign = await deploy(GuardedVaultV2, [registry]);
-  const malicious = await deploy(DrainableVault, [registry]);
+  const benign = await deploy(builds.benign, [registry]);
+  const malicious = await deploy(builds.malicious, [registry]);
   // The proxy's owner() is its upgrade authority: it enrolls the proposer.
   const hash = await clients.wallet.writeContract({
     address: registry,
     abi: SentinelRegistry.abi,
     functionName: "enroll",
-    args: [proxy, [proposer], DEVNET_POLICY_HASH],
+    args: [proxy, [proposer], policyHash(DEFAULT_POLICY)],
   });
   await clients.client.waitForTransactionReceipt({ hash });
-  return { proxy, benign, malicious };
+  return {
+    proxy,
+    benign,
+    malicious,
+    bundles: { benign: protocolBundle(builds.benign, builds.v1), malicious: protocolBundle(builds.malicious, builds.v1) },
+  };
 }
 
 async function deployChain(
@@ -280,6 +351,7 @@ async function deployChain(
   networkId: Hex,
   committee: LocalCommittee,
   proposer: Address,
+  builds: ProtocolBuilds,
 ): Promise<DevnetChain> {
   const clients = connectChain(chainId, anvil.rpcUrl, ANVIL_DEV_KEYS[0]!);
   const { address: registry } = await deployRegistry(clients, {
@@ -287,22 +359,24 @@ async function deployChain(
     rotationGracePeriodSeconds: 3600n,
     genesis: { keys: committee.publicKeys, proofs: committee.secretKeys.map((sk) => signProofOfPossession(sk, networkId)), threshold: committee.threshold },
   });
-  return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer) };
+  return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer, builds) };
 }
 
 async function fund(chain: DevnetChain, address: Address): Promise<void> {
   await chain.client.request({ method: "anvil_setBalance" as never, params: [address, "0x56bc75e2d63100000"] as never });
 }
 
-/** A candidate for `implementation` on `chain`, signed by the devnet's proposer. */
+/** A candidate for `implementation` on `chain`, signed by the devnet's proposer, with its bundle: the body to POST. */
 export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint) {
+  const bundle = implementation === chain.protocol.malicious ? chain.protocol.bundles.malicious : chain.protocol.bundles.benign;
   const now = BigInt(Math.floor(Date.now() / 1000));
   const candidate: Candidate = {
     chainId: BigInt(chain.chainId),
     target: chain.protocol.proxy,
     implementation,
-    sourceHash: keccak256(stringToHex(`devnet source bundle ${implementation}`)),
-    policyHash: DEVNET_POLICY_HASH,
+    sourceHash: bundleHash(bundle),
+    policyHash: bundle.policy === DEFAULT_POLICY ? policyHash(DEFAULT_POLICY) : policyHash(bundle.policy),
+    blockNumber: await chain.client.getBlockNumber({ cacheTime: 0 }),
     nonce,
     createdAt: now,
     expiresAt: now + 86_400n,
@@ -313,7 +387,7 @@ export async function signCandidate(devnet: Devnet, chain: DevnetChain, implemen
     primaryType: "Candidate",
     message: candidate,
   });
-  return signedCandidateToJson({ candidate, signature });
+  return { ...signedCandidateToJson({ candidate, signature }), bundle };
 }
 
 /** POSTs a candidate to a node's API; returns its id. */

@@ -1,5 +1,6 @@
 // Options of the network layer: plain data, with defaults. The composition root builds them
 // from config; resolveNetworkOptions checks them once so the rest of the layer can trust them.
+import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { isNetworkId } from "../codec/types.ts";
 import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
@@ -60,7 +61,7 @@ export interface BootstrapPeer {
 
 export const defaultNetworkOptions = {
   maxMessageBytes: 1 * MiB,
-  maxBundleBytes: 4 * MiB,
+  maxBundleBytes: MAX_BUNDLE_BYTES,
   bundleRequestTimeoutMs: 10_000,
   // Gossipsub keeps an unvalidated message in its cache for mcacheLength (5) heartbeats of 1 s;
   // a result reported after that is dropped silently, so the budget stays below 5 s.

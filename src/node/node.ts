@@ -7,6 +7,7 @@
 import type { PublicKey, SecretKey } from "@chainsafe/blst";
 import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
@@ -29,16 +30,22 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
 import { SentinelNetwork } from "../network/index.ts";
-import { forbiddenOpcodesCheck } from "../verify/checks/forbiddenOpcodes.ts";
-import { implementationCodeCheck } from "../verify/checks/implementationCode.ts";
-import { originCheck } from "../verify/checks/origin.ts";
-import { checkContext, runPipeline, type Check, type PipelineResult } from "../verify/pipeline.ts";
+import { bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
+import { VerificationContext, type Enrollment } from "../verify/context.ts";
+import { runPipeline, type PipelineResult } from "../verify/pipeline.ts";
+import { standardChecks } from "../verify/checks/index.ts";
+import { BuildCompiler } from "../verify/build.ts";
 import { renderMetrics } from "../metrics/prometheus.ts";
 import { checkAttestation } from "./attestationCheck.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 
-/** Each check gets this long before it ends in a CHECK_TIMED_OUT finding. */
-const CHECK_TIMEOUT_MS = 20_000;
+/**
+ * Each check gets this long before it ends in a CHECK_TIMED_OUT finding: a cold compile of a
+ * large contract in solc-js takes seconds, and a shadow fork waits on the chain's RPC.
+ */
+const CHECK_TIMEOUT_MS = 60_000;
+/** Peers asked for a candidate's bundle before verification gives up on it. */
+const BUNDLE_FETCH_PEERS = 4;
 /** How often pending candidates are re-checked against the chains (missed attestations). */
 const CATCH_UP_INTERVAL_MS = 2_000;
 /** Younger candidates are in flight, not missed: the sweep leaves them alone. */
@@ -73,6 +80,8 @@ interface CandidateRecord {
   proposer: string;
   admittedAt: string;
   source: string;
+  /** The peer that forwarded it (gossip): asked first for the source bundle. */
+  from: string | null;
   verification: Json;
 }
 
@@ -92,6 +101,7 @@ interface AttestationRecord {
 
 interface ChainParts extends ChainClients {
   chainId: number;
+  rpcUrl: string;
   registry: Address;
   reader: RegistryReader;
   relayer?: ChainRelayer;
@@ -115,7 +125,9 @@ export class SentinelNode {
   private readonly aggregator: VerdictAggregator;
   private readonly verifier = new BatchVerifier();
   private readonly admission: Admission;
-  private readonly checks: Check[];
+  private readonly checks = standardChecks();
+  private readonly compiler: BuildCompiler;
+  private readonly bundles: Sublevel<string>;
   private readonly candidates: Sublevel<CandidateRecord>;
   private readonly attestations: Sublevel<AttestationRecord>;
   private readonly relayResults: Sublevel<Json>;
@@ -126,7 +138,7 @@ export class SentinelNode {
   private verifying = 0;
   private readonly inFlight = new Set<Hex>();
   private catchUpTimer: NodeJS.Timeout | undefined;
-  private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<{ enrolled: boolean; authority?: Address }> }>();
+  private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<Enrollment> }>();
   private stopping: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -152,6 +164,8 @@ export class SentinelNode {
     this.attestations = parts.db.sublevel<AttestationRecord>("attestations");
     this.relayResults = parts.db.sublevel<Json>("relay");
     this.evidence = parts.db.sublevel<Json>("evidence");
+    this.bundles = parts.db.sublevel<string>("bundles");
+    this.compiler = new BuildCompiler({ cacheDir: parts.config.verification.compileCacheDir });
     this.aggregator = new VerdictAggregator(
       { networkId: parts.config.networkId, set: parts.set },
       {
@@ -168,11 +182,6 @@ export class SentinelNode {
         now: this.now,
       },
     );
-    this.checks = [
-      originCheck(async (context) => this.isEnrolled(context.candidate.chainId, context.candidate.target, context.proposer)),
-      implementationCodeCheck,
-      forbiddenOpcodesCheck,
-    ];
   }
 
   /** Starts a node: opens its data directory (refusing one in use), keys, chains, network, API. */
@@ -191,7 +200,7 @@ export class SentinelNode {
       // Without a relayer key the clients still read; a throwaway key is never used to send.
       const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
       const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
-      const parts: ChainParts = { ...clients, chainId: chain.chainId, registry: chain.registry, reader };
+      const parts: ChainParts = { ...clients, chainId: chain.chainId, rpcUrl: chain.rpcUrl, registry: chain.registry, reader };
       if (config.relayer.enabled && relayerKey) {
         parts.relayer = new ChainRelayer(
           {
@@ -235,11 +244,11 @@ export class SentinelNode {
       },
       {
         handlers: {
-          candidate: (data) => this.onGossipCandidate(data),
+          candidate: (data, from) => this.onGossipCandidate(data, from.toString()),
           verdict: (data) => this.onGossipVerdict(data),
           attestation: (data) => this.onGossipAttestation(data),
         },
-        bundles: { get: async () => undefined },
+        bundles: { get: async (hash) => this.storedBundleBytes(hash) },
         logger: this.log,
       },
     );
@@ -277,6 +286,7 @@ export class SentinelNode {
       await this.api?.close();
       for (const chain of this.chains.values()) await chain.relayer?.stop();
       await this.network?.stop();
+      await this.compiler.close();
       this.verifier.flush();
       await this.db.close();
       this.log.info("node stopped");
@@ -286,7 +296,7 @@ export class SentinelNode {
 
   // ------------------------------------------------------------------ candidates
 
-  private isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }> {
+  private isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<Enrollment> {
     const key = `${chainId}:${target}:${proposer}`;
     const now = Date.now();
     const cached = this.enrollmentCache.get(key);
@@ -297,12 +307,14 @@ export class SentinelNode {
     return answer;
   }
 
-  private async readEnrollment(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }> {
+  private async readEnrollment(chainId: bigint, target: Address, proposer: Address): Promise<Enrollment> {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { enrolled: false };
     try {
       const { authority } = await resolveUpgradeAuthority(chain.client, target);
-      return { enrolled: await chain.reader.isEnrolledProposer(target, authority, proposer), authority };
+      const entry = await chain.reader.enrollment(target, authority);
+      if (!entry) return { enrolled: false, authority };
+      return { enrolled: entry.proposers.includes(proposer), authority, policyHash: entry.policyHash };
     } catch (error) {
       this.log.debug({ err: error, target }, "no upgrade authority");
       return { enrolled: false };
@@ -311,7 +323,9 @@ export class SentinelNode {
 
   private async submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
     try {
+      const bundle = await this.bundleOfSubmission(body);
       const admitted = await this.admission.admit(body);
+      if (bundle) await this.bundles.put(bundleHash(bundle), new TextDecoder().decode(encodeBundle(bundle)));
       await this.store(admitted, "api");
       await this.network.publish("candidate", new TextEncoder().encode(JSON.stringify(signedCandidateToJson(admitted.signed))));
       return { candidateId: admitted.id, duplicate: false };
@@ -323,9 +337,58 @@ export class SentinelNode {
     }
   }
 
-  private async onGossipCandidate(data: Uint8Array) {
+  /**
+   * The bundle sent with a candidate through the API: it must parse and hash to the candidate's
+   * sourceHash. It may be left out only if this node already holds it (the proposer sent it
+   * before); otherwise no node could verify the candidate.
+   */
+  private async bundleOfSubmission(body: unknown): Promise<SourceBundle | undefined> {
+    const sourceHash = (body as { candidate?: { sourceHash?: unknown } } | null)?.candidate?.sourceHash;
+    const raw = (body as { bundle?: unknown } | null)?.bundle;
+    if (raw === undefined) {
+      if (typeof sourceHash === "string" && (await this.bundles.get(sourceHash.toLowerCase()))) return undefined;
+      throw new AdmissionError("BUNDLE_REQUIRED", "send the candidate's source bundle in the `bundle` field (docs/verification.md)");
+    }
+    let bundle: SourceBundle;
     try {
-      await this.store(await this.admission.admitBytes(data), "gossip");
+      bundle = parseBundle(raw);
+    } catch (error) {
+      throw new AdmissionError("BUNDLE_INVALID", `bundle.${(error as Error).message}`);
+    }
+    if (typeof sourceHash !== "string" || bundleHash(bundle) !== sourceHash.toLowerCase()) {
+      throw new AdmissionError("BUNDLE_INVALID", `the bundle hashes to ${bundleHash(bundle)}, not to candidate.sourceHash`);
+    }
+    return bundle;
+  }
+
+  private async storedBundleBytes(hash: Hex): Promise<Uint8Array | undefined> {
+    const text = await this.bundles.get(hash.toLowerCase());
+    return text === undefined ? undefined : new TextEncoder().encode(text);
+  }
+
+  /** The candidate's bundle: from the store, else from the peer that forwarded it, else from others. */
+  private async loadBundle(hash: Hex, from: string | null): Promise<SourceBundle> {
+    const stored = await this.storedBundleBytes(hash);
+    if (stored) return decodeBundle(stored);
+    const peers = this.network.peers();
+    const ordered = [...(from ? [peerIdFromString(from)] : []), ...peers.filter((peer) => peer.toString() !== from)].slice(0, BUNDLE_FETCH_PEERS);
+    const failures: string[] = [];
+    for (const peer of ordered) {
+      try {
+        const bytes = await this.network.fetchBundle(peer, hash);
+        const bundle = decodeBundle(bytes);
+        await this.bundles.put(hash.toLowerCase(), new TextDecoder().decode(bytes));
+        return bundle;
+      } catch (error) {
+        failures.push(`${peer.toString().slice(-8)}: ${(error as Error).message.split(": ").at(-1)}`);
+      }
+    }
+    throw new Error(`no peer served bundle ${hash} (${failures.join("; ") || "no peers"})`);
+  }
+
+  private async onGossipCandidate(data: Uint8Array, from: string) {
+    try {
+      await this.store(await this.admission.admitBytes(data), "gossip", from);
       return "accept" as const;
     } catch (error) {
       if (error instanceof AdmissionError) {
@@ -336,12 +399,13 @@ export class SentinelNode {
     }
   }
 
-  private async store(admitted: AdmittedCandidate, source: "api" | "gossip"): Promise<void> {
+  private async store(admitted: AdmittedCandidate, source: "api" | "gossip", from: string | null = null): Promise<void> {
     const record: CandidateRecord = {
       signed: signedCandidateToJson(admitted.signed) as CandidateRecord["signed"],
       proposer: admitted.proposer,
       admittedAt: this.now().toISOString(),
       source,
+      from,
       verification: null,
     };
     // Not fsync'd: a candidate lost with the machine is re-sent by its proposer; only the
@@ -380,11 +444,20 @@ export class SentinelNode {
     const { candidate } = admitted.signed;
     const chain = this.chains.get(Number(candidate.chainId))!;
     const started = performance.now();
-    const result = await runPipeline(
-      checkContext({ candidateId: admitted.id, candidate, proposer: admitted.proposer, client: chain.client }),
-      this.checks,
-      { checkTimeoutMs: CHECK_TIMEOUT_MS },
-    );
+    const from = ((await this.candidates.get(admitted.id))?.from as string | null | undefined) ?? null;
+    const context = new VerificationContext({
+      candidateId: admitted.id,
+      candidate,
+      proposer: admitted.proposer,
+      client: chain.client,
+      rpcUrl: chain.rpcUrl,
+      registry: chain.registry,
+      loadBundle: () => this.loadBundle(candidate.sourceHash, from),
+      compile: (spec) => this.compiler.build(spec),
+      compileExactly: (version, input) => this.compiler.compile(version, input),
+      enrollment: () => this.isEnrolled(candidate.chainId, candidate.target, admitted.proposer),
+    });
+    const result = await runPipeline(context, this.checks, { checkTimeoutMs: CHECK_TIMEOUT_MS });
     const verificationMs = performance.now() - started;
     const verdict = toVerdict(admitted, result);
     const digest = verdictDigest(this.config.networkId, verdict);
@@ -398,6 +471,7 @@ export class SentinelNode {
         codehash: result.codehash,
         digest,
         verificationMs: Math.round(verificationMs),
+        timings: result.timings,
       };
       await this.candidates.put(admitted.id, record);
     }

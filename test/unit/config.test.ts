@@ -66,6 +66,7 @@ describe("config: valid files", () => {
       relayer: { enabled: true, privateKeyFile: "/srv/sentinel/keys/relayer.key" },
       chains: [{ chainId: 31337, rpcUrl: "http://127.0.0.1:8545", registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", confirmations: 0 }],
       logLevel: "info",
+      verification: { compileCacheDir: "/srv/sentinel/data/compile-cache" },
     });
     assert.deepEqual(config.p2p.listen, ["/ip4/0.0.0.0/tcp/9000"]);
     assert.notEqual(config.p2p.listen, DEFAULT_LISTEN, "a fresh array, not the shared default");
@@ -86,6 +87,12 @@ describe("config: valid files", () => {
     assert.equal(config.validator.keystore, "/etc/sentinel/validator.json");
     assert.equal(config.validator.passwordFile, "/opt/node/config/secrets/pw");
     assert.equal(config.relayer.privateKeyFile, "/opt/node/config/relayer.key");
+  });
+
+  it("takes a shared compile cache directory, relative to the config file", () => {
+    const config = parseConfig({ ...minimal(), verification: { compileCacheDir: "../cache" } }, "/opt/node/config");
+    assert.equal(config.verification.compileCacheDir, "/opt/node/cache");
+    assert.throws(() => parseConfig({ ...minimal(), verification: { compileCache: "x" } }, BASE), /verification\.compileCache: unknown field/);
   });
 
   it("normalises the network id to lower case and the registry to its checksum", () => {

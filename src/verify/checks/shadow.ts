@@ -1,6 +1,6 @@
 // The shadow deployment (fork at the pinned block, upgrade as the real authority, invariants,
 // upgrade again) runs once per candidate and is reported as two checks.
-import { keccak256, type Hex } from "viem";
+import { keccak256 } from "viem";
 import { registryApprovalOverride } from "../registryApproval.ts";
 import type { VerificationContext } from "../context.ts";
 import type { Check, Finding } from "../pipeline.ts";
@@ -12,13 +12,11 @@ export const SHADOW_TIMEOUT_MS = 45_000;
 
 function report(context: VerificationContext): Promise<ShadowReport> {
   return context.shared("shadow", async () => {
-    const [bundle, build, code] = await Promise.all([
-      context.need("source bundle", () => context.bundle()),
-      context.need("implementation build", () => context.implementationBuild()),
-      context.need("implementation code", () => context.code()),
-    ]);
+    // Not waiting for the compiler (seconds, cold): the selector-clash check reads the new
+    // implementation's selectors from its dispatcher, which the bytecode tests pin to solc's
+    // methodIdentifiers.
+    const [bundle, code] = await Promise.all([context.need("source bundle", () => context.bundle()), context.need("implementation code", () => context.code())]);
     const { registry } = context.inputs;
-    const selectors = Object.values(build.contract.evm?.methodIdentifiers ?? {}).map((selector) => `0x${selector}` as Hex);
     return runShadowDeployment({
       rpcUrl: context.inputs.rpcUrl,
       chainId: Number(context.candidate.chainId),
@@ -28,7 +26,6 @@ function report(context: VerificationContext): Promise<ShadowReport> {
       upgradeCall: bundle.upgradeCall,
       invariants: bundle.policy.invariants,
       timeoutMs: SHADOW_TIMEOUT_MS,
-      implementationSelectors: selectors,
       storageOverrides: registry ? [registryApprovalOverride(registry, context.candidate.chainId, context.candidate.target, keccak256(code ?? "0x"))] : [],
     });
   });

@@ -9,6 +9,7 @@ import { pino } from "pino";
 import type { Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { runScenario } from "../../src/cli/devnet.ts";
+import { candidateId, parseSignedCandidate } from "../../src/codec/candidate.ts";
 import { Outcome } from "../../src/codec/types.ts";
 import {
   addProtocol,
@@ -163,6 +164,39 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     assert.equal((await status(devnet, 3, candidateId))!.signedDigest, signedBefore);
     await Promise.all([1, 2].map((i) => devnet.nodes[i]!.start()));
     await Promise.all([1, 2].map((i) => devnet.nodes[i]!.waitReady()));
+  });
+
+  it("refuses a candidate without its bundle, or with a bundle that is not the one it names, and stores nothing", async () => {
+    await addProtocol(devnet); // the test before unenrolled the proposer of the current one
+    const chain = devnet.chains[0]!;
+    const node = devnet.nodes[0]!;
+    const post = async (body: unknown) => {
+      const response = await fetch(`${node.apiUrl}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: response.status, json: (await response.json()) as { error?: string; message?: string } };
+    };
+    const signed = await signCandidate(devnet, chain, chain.protocol.benign, nonce++);
+    // A candidate naming a bundle nobody holds: no node could verify it.
+    const otherSource = { ...signed, candidate: { ...signed.candidate, sourceHash: `0x${"ab".repeat(32)}` } };
+    const { bundle: _omitted, ...withoutBundle } = otherSource;
+    const missing = await post(withoutBundle);
+    assert.equal(missing.status, 400);
+    assert.equal(missing.json.error, "BUNDLE_REQUIRED");
+    // The malicious implementation's bundle under the benign candidate's sourceHash.
+    const swapped = await post({ ...signed, bundle: chain.protocol.bundles.malicious });
+    assert.equal(swapped.status, 400);
+    assert.equal(swapped.json.error, "BUNDLE_INVALID");
+    assert.match(swapped.json.message ?? "", /not to candidate\.sourceHash/);
+    // A bundle that does not parse is refused naming the field.
+    const truncated = await post({ ...signed, bundle: { ...signed.bundle, implementation: { ...signed.bundle.implementation, compiler: "0.8" } } });
+    assert.equal(truncated.status, 400);
+    assert.equal(truncated.json.error, "BUNDLE_INVALID");
+    assert.match(truncated.json.message ?? "", /implementation\.compiler/);
+    // Nothing was admitted; the right bundle then is.
+    const id = candidateId(devnet.networkId, parseSignedCandidate(signed).candidate);
+    assert.equal((await fetch(`${node.apiUrl}/v1/candidates/${id}`)).status, 404);
+    const accepted = await post(signed);
+    assert.equal(accepted.status, 202);
+    assert.equal((accepted.json as { candidateId?: Hex }).candidateId, id);
   });
 
   it("malformed gossip from a peer is rejected and that peer's score falls", async () => {

@@ -57,6 +57,7 @@ export interface PreparedUpgrade {
 }
 
 export interface PrepareOptions {
+  /** The case directory; source names not found in it are looked up in its parent (the corpus root). */
   dir: string;
   upgrade: UpgradeCase;
   chain: ChainClients;
@@ -74,7 +75,7 @@ export async function prepareUpgrade(options: PrepareOptions): Promise<PreparedU
   const vars: Record<string, string> = { $owner: owner, ...(options.registry ? { $registry: options.registry } : {}) };
   const version = await compiler.compilers.fullVersion(upgrade.compiler ?? "0.8.28");
   const settings = upgrade.settings ?? DEFAULT_FIXTURE_SETTINGS;
-  const spec = (entries: string[], contract: string): BuildSpec => ({ compiler: version, contract, input: fixtureInput(dir, entries, settings) });
+  const spec = (entries: string[], contract: string): BuildSpec => ({ compiler: version, contract, input: fixtureInput(dir, entries, settings, dirname(dir)) });
 
   const published = spec([fileOf(upgrade.reference), fileOf(upgrade.implementation)], upgrade.implementation);
   const reference = await compiler.build({ ...published, contract: upgrade.reference });
@@ -113,11 +114,16 @@ export async function prepareUpgrade(options: PrepareOptions): Promise<PreparedU
   return { proxy, implementation, bundle, candidate };
 }
 
-/** A standard-JSON input of the entries and everything they import (fixture dir, then the repo and its node_modules). */
-export function fixtureInput(dir: string, entries: string[], settings: Record<string, unknown>): SolcInput {
+/**
+ * A standard-JSON input of the entries and everything they import. Source names are looked up in
+ * `dir`, then in `sharedRoot` if given (the corpus root, whose `shared/` holds the reference
+ * implementations several cases have in common), then in the repo and its node_modules.
+ */
+export function fixtureInput(dir: string, entries: string[], settings: Record<string, unknown>, sharedRoot?: string): SolcInput {
   const local = fileResolver(dir);
+  const shared = sharedRoot === undefined ? () => undefined : fileResolver(sharedRoot);
   const repo = fileResolver(REPO_ROOT);
-  return { language: "Solidity", sources: collectSources(entries, (name) => local(name) ?? repo(name)), settings };
+  return { language: "Solidity", sources: collectSources(entries, (name) => local(name) ?? shared(name) ?? repo(name)), settings };
 }
 
 function fileOf(qualified: string): string {

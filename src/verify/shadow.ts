@@ -296,7 +296,9 @@ export async function runShadowDeployment(params: ShadowParams, modules: ShadowM
       forkBlockNumber: params.blockNumber,
       // A fork cache could outlive a reorg of the pinned block: every node reads the chain afresh.
       // No dev accounts: anvil would otherwise overwrite ten accounts' balances in the forked state.
-      extraArgs: ["--no-storage-caching", "--accounts", "0"],
+      // No compute-unit throttle (330/s by default, meant for public providers): the node's own
+      // RPC serves it, and a throttled fork only makes the check slower.
+      extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit"],
       signal: controller.signal,
     });
     fork = started;

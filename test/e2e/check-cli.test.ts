@@ -246,8 +246,8 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       const info = file("build-info.json", buildInfo(approve.bundle));
       const out = join(dir, "created.bundle.json");
       const [toFile, toStdout] = await Promise.all([
-        sentinel("bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1", "--out", out),
-        sentinel("bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1"),
+        sentinel("bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out),
+        sentinel("bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1"),
       ]);
       assert.equal(toFile.status, 0, toFile.stderr);
       const written = readFileSync(out, "utf8");
@@ -270,7 +270,7 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       const policyFile = file("create-policy.json", { schema: "sentinel.policy/1", name: "acme", version: 9, allowSelectorRemoval: true });
       const out = join(dir, "init.bundle.json");
       const run = await sentinel(
-        "bundle", "create", "--build-info", emscripten, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1",
+        "bundle", "create", "--build-info", emscripten, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1",
         "--reference-build-info", reference, "--initializer", "function setDepositCap(uint256 cap)", "--args", '["100"]', "--policy", policyFile, "--out", out,
       );
       assert.equal(run.status, 0, run.stderr);
@@ -293,13 +293,13 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       const noInput = file("no-input.json", { solcLongVersion: approve.bundle.implementation.compiler });
       const urls = file("urls.json", buildInfo(approve.bundle, { input: { language: "Solidity", sources: { "V2.sol": { urls: ["https://x/V2.sol"] } }, settings: {} } }));
       const out = join(dir, "never.bundle.json");
-      const base = ["bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1", "--out", out];
+      const base = ["bundle", "create", "--build-info", info, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out];
       const cases: [string, string[], RegExp][] = [
-        ["no --contract", ["bundle", "create", "--build-info", info, "--reference", "V1.sol:VaultV1", "--out", out], /--build-info, --contract and --reference are required/],
-        ["a build-info with only a short solc version", ["bundle", "create", "--build-info", foundryShort, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1", "--out", out], /no full solc version/],
-        ["a build-info without input", ["bundle", "create", "--build-info", noInput, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1", "--out", out], /no standard-JSON "input"/],
-        ["a source given by urls", ["bundle", "create", "--build-info", urls, "--contract", "V2.sol:VaultV2", "--reference", "V1.sol:VaultV1", "--out", out], /implementation\.input\.sources\[V2\.sol\]\.content: must be the file's text/],
-        ["a contract without its source file", [...base.slice(0, 4), "--contract", "VaultV2", "--reference", "V1.sol:VaultV1", "--out", out], /implementation\.contract: must be a fully qualified name/],
+        ["no --contract", ["bundle", "create", "--build-info", info, "--reference", "shared/VaultV1.sol:VaultV1", "--out", out], /--build-info, --contract and --reference are required/],
+        ["a build-info with only a short solc version", ["bundle", "create", "--build-info", foundryShort, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out], /no full solc version/],
+        ["a build-info without input", ["bundle", "create", "--build-info", noInput, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out], /no standard-JSON "input"/],
+        ["a source given by urls", ["bundle", "create", "--build-info", urls, "--contract", "V2.sol:VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out], /implementation\.input\.sources\[V2\.sol\]\.content: must be the file's text/],
+        ["a contract without its source file", [...base.slice(0, 4), "--contract", "VaultV2", "--reference", "shared/VaultV1.sol:VaultV1", "--out", out], /implementation\.contract: must be a fully qualified name/],
         ["an odd-length --upgrade-call", [...base, "--upgrade-call", "0xabc"], /upgradeCall: must be 0x-prefixed hex of whole bytes/],
         ["a bad policy", [...base, "--policy", file("v0-policy.json", { schema: "sentinel.policy/1", name: "x", version: 0 })], /policy\.version: must be an integer ≥ 1/],
       ];

@@ -2,7 +2,6 @@
 // real chain, with real compilers and a real shadow fork. Each must come out exactly as labelled:
 // zero missed, zero false alarms, and the right reason codes.
 import assert from "node:assert/strict";
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Outcome } from "../../src/codec/types.ts";
@@ -11,9 +10,9 @@ import { reasonsFromBitmap } from "../../src/verify/reasons.ts";
 import { verifyStandalone } from "../../src/verify/standalone.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
 import { testCompiler } from "../helpers/compiler.ts";
+import { CORPUS_DIR, corpusCases } from "../helpers/corpus.ts";
 
-const CORPUS = join(import.meta.dirname, "../fixtures/corpus");
-const cases = readdirSync(CORPUS).filter((name) => statSync(join(CORPUS, name)).isDirectory()).sort();
+const cases = corpusCases();
 
 describe("verification corpus", () => {
   let chain: TestChain;
@@ -28,11 +27,11 @@ describe("verification corpus", () => {
 
   it("has at least one case of every kind the issue names", () => {
     assert.ok(cases.length >= 25, `only ${cases.length} cases`);
-    assert.ok(cases.some((name) => readUpgradeCase(join(CORPUS, name)).expect === "approve"));
+    assert.ok(cases.some((name) => readUpgradeCase(join(CORPUS_DIR, name)).expect === "approve"));
   });
 
   for (const name of cases) {
-    const dir = join(CORPUS, name);
+    const dir = join(CORPUS_DIR, name);
     const upgrade = readUpgradeCase(dir);
     it(`${name}: ${upgrade.expect} ${upgrade.reasons.join(", ")}`, async () => {
       const prepared = await prepareUpgrade({ dir, upgrade, chain, compiler });

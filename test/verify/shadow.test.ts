@@ -1,10 +1,10 @@
 // The shadow deployment and proxy-safety checks on real anvil chains: a target chain with real
 // OpenZeppelin proxies, forked at a pinned block by runShadowDeployment. The corpus fixtures of
-// test/fixtures/corpus are compiled here and run through these two checks only (the whole
-// pipeline runs them in corpus.test.ts).
+// test/fixtures/corpus are deployed as corpus.test.ts deploys them (prepareUpgrade) and run through
+// these two checks only (the whole pipeline runs them in corpus.test.ts).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
@@ -17,7 +17,6 @@ import {
   getAddress,
   keccak256,
   parseAbi,
-  parseAbiItem,
   stringToHex,
   toFunctionSelector,
   type Abi,
@@ -29,8 +28,9 @@ import { GasProbe, PlainUUPSVault, SentinelTestERC1967Proxy, SentinelTestTranspa
 import { connectChain } from "../../src/chains/clients.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { startAnvil, type AnvilInstance, type AnvilOptions } from "../../src/devnet/anvil.ts";
+import { prepareUpgrade, readUpgradeCase } from "../../src/devnet/upgradeFixture.ts";
 import { findingsDigest, type Finding } from "../../src/verify/pipeline.ts";
-import { DEFAULT_POLICY, parsePolicy, POLICY_SCHEMA, type Invariant } from "../../src/verify/policy.ts";
+import { DEFAULT_POLICY, type Invariant } from "../../src/verify/policy.ts";
 import {
   ERC1967_IMPLEMENTATION_SLOT,
   INITIALIZABLE_V5_SLOT,
@@ -51,9 +51,10 @@ import {
   type ShadowReport,
 } from "../../src/verify/shadow.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
+import { testCompiler } from "../helpers/compiler.ts";
+import { CORPUS_DIR, corpusCases } from "../helpers/corpus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const corpusDir = join(root, "test/fixtures/corpus");
 const require = createRequire(import.meta.url);
 
 /** Every code these two checks can give: a corpus label's other codes come from other checks. */
@@ -291,17 +292,21 @@ describe("shadow deployment", () => {
   });
 
   describe("corpus fixtures", () => {
+    const compiler = testCompiler();
+    after(() => compiler.close());
+
     for (const name of process.env["SHADOW_CORPUS"] === "all" ? corpusCases() : SHADOW_FIXTURES) {
       it(`${name}: the label's shadow and proxy-safety codes`, async (t) => {
-        const fixture = loadCase(name);
-        const deployed = await deployCase(fixture);
-        const report = await runShadowDeployment(
-          params({ blockNumber: await pin(), proxy: deployed.proxy, implementation: deployed.implementation, upgradeCall: deployed.upgradeCall, invariants: fixture.policy.invariants }),
-        );
-        const findings = shadowFindings(report, fixture.policy);
-        const expected = fixture.spec.reasons.filter((code) => SHADOW_CODES.has(code)).sort();
+        // The reference behind its proxy, owned by `owner`, and the new implementation, as the corpus deploys them.
+        const dir = join(CORPUS_DIR, name);
+        const upgrade = readUpgradeCase(dir);
+        const { proxy, implementation, bundle } = await prepareUpgrade({ dir, upgrade, chain, compiler, owner });
+        const { policy, upgradeCall } = bundle;
+        const report = await runShadowDeployment(params({ blockNumber: await pin(), proxy, implementation, upgradeCall, invariants: policy.invariants }));
+        const findings = shadowFindings(report, policy);
+        const expected = upgrade.reasons.filter((code) => SHADOW_CODES.has(code)).sort();
         assert.deepEqual(rejects(findings), expected, JSON.stringify(findings, null, 1));
-        t.diagnostic(`${name}: ${rejects(findings).join(", ") || "none"} (label ${fixture.spec.expect} [${fixture.spec.reasons.join(", ")}])`);
+        t.diagnostic(`${name}: ${rejects(findings).join(", ") || "none"} (label ${upgrade.expect} [${upgrade.reasons.join(", ")}])`);
         FIXTURE_DETAILS[name]?.(findings, report);
       });
     }
@@ -339,32 +344,6 @@ describe("shadow deployment", () => {
       assert.deepEqual(report.stateDiff?.changes.map((c) => c.slot), [ERC1967_IMPLEMENTATION_SLOT]);
     },
   };
-
-  /** The case's policy, its sources compiled with its compiler, V1 + proxy + V2 deployed on the chain. */
-  function loadCase(name: string) {
-    const dir = join(corpusDir, name);
-    const spec = JSON.parse(readFileSync(join(dir, "case.json"), "utf8")) as CaseSpec;
-    const policy = parsePolicy({ schema: POLICY_SCHEMA, name: `corpus-${name}`, version: 1, ...(spec.policy ?? {}) });
-    return { name, dir, spec, policy };
-  }
-
-  async function deployCase(fixture: ReturnType<typeof loadCase>) {
-    const { spec, dir } = fixture;
-    const built = compileCase(dir, spec.compiler ?? "0.8.28");
-    const artifact = (id: string) => {
-      const found = built.get(id);
-      if (!found) throw new Error(`${fixture.name}: no contract ${id}`);
-      return found;
-    };
-    const reference = artifact(spec.reference);
-    const v1 = await deploy(reference);
-    const init = encodeCall(spec.initialize, owner);
-    const proxy =
-      spec.proxy === "uups" ? await deploy(SentinelTestERC1967Proxy, [v1, init]) : await deploy(SentinelTestTransparentProxy, [v1, owner, init]);
-    const implementation = await deploy(artifact(spec.deployed ?? spec.implementation));
-    const upgradeCall = spec.upgradeCall ? encodeCall(spec.upgradeCall, owner) : "0x";
-    return { proxy, implementation, upgradeCall };
-  }
 
   describe("the fork's lifetime", () => {
     let slowRpc: SlowRpc;
@@ -566,43 +545,6 @@ function anvilChildren(): string[] {
   }
 }
 
-interface CallSpec {
-  function: string;
-  args: string[];
-}
-interface CaseSpec {
-  description: string;
-  expect: "approve" | "reject";
-  reasons: ReasonCode[];
-  compiler?: string;
-  reference: string;
-  implementation: string;
-  deployed?: string;
-  proxy: "uups" | "transparent";
-  initialize: CallSpec;
-  upgradeCall?: CallSpec;
-  policy?: Record<string, unknown>;
-}
-
-function corpusCases(): string[] {
-  return readdirSync(corpusDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(corpusDir, entry.name, "case.json")))
-    .map((entry) => entry.name)
-    .sort();
-}
-
-function encodeCall(spec: CallSpec, owner: Address): Hex {
-  const fn = parseAbiItem(spec.function) as AbiFunction;
-  const args = fn.inputs.map((input, i) => {
-    const arg = spec.args[i] ?? "";
-    if (arg === "$owner") return owner;
-    if (/^u?int/.test(input.type)) return BigInt(arg);
-    if (input.type === "bool") return arg === "true";
-    return arg;
-  });
-  return encodeFunctionData({ abi: [fn], args });
-}
-
 /** OZ v4's UUPS interface in miniature: upgradeToAndCall always calls, so without data it reverts. */
 const V4_STYLE_UUPS = `// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.20;
@@ -623,23 +565,6 @@ contract V4StyleUUPS {
 `;
 
 type Built = { abi: Abi; bytecode: Hex };
-const compiled = new Map<string, Map<string, Built>>();
-
-/** Every .sol file of the case directory, compiled with the case's solc; contracts by "File.sol:Name". */
-function compileCase(dir: string, version: string): Map<string, Built> {
-  const cached = compiled.get(dir);
-  if (cached) return cached;
-  const sources = Object.fromEntries(
-    readdirSync(dir)
-      .filter((file) => file.endsWith(".sol"))
-      .sort()
-      .map((file) => [file, { content: readFileSync(join(dir, file), "utf8") }]),
-  );
-  const built = compileSources(sources, version);
-  compiled.set(dir, built);
-  return built;
-}
-
 function compileSources(sources: Record<string, { content: string }>, version = "0.8.28"): Map<string, Built> {
   const solc = require(`solc-${version}`) as { compile(input: string, callbacks: { import(path: string): { contents: string } | { error: string } }): string };
   const input = {

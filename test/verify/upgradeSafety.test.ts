@@ -8,17 +8,17 @@
 // V1 compile it once and the second run of every case compiles nothing.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, posix, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { SolcInput } from "../../src/codec/bundle.ts";
+import { fixtureInput, readUpgradeCase } from "../../src/devnet/upgradeFixture.ts";
 import type { Finding } from "../../src/verify/pipeline.ts";
-import { checkUpgradeSafety, type CompiledBuild, type ProxyKind, type SolcOutput } from "../../src/verify/upgradeSafety.ts";
+import { checkUpgradeSafety, type CompiledBuild, type SolcOutput } from "../../src/verify/upgradeSafety.ts";
+import { CORPUS_DIR } from "../helpers/corpus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const corpusDir = join(root, "test/fixtures/corpus");
 const require = createRequire(import.meta.url);
 
 /** The corpus cases about upgrade safety and storage layout (the corpus holds others too). */
@@ -51,16 +51,6 @@ const CASES = [
 
 /** The codes these two checks can produce; a label's other codes belong to other checks. */
 const OWN_CODE = /^(OZ_|STORAGE_)/;
-
-interface CaseFile {
-  description: string;
-  expect: "approve" | "reject";
-  reasons: string[];
-  compiler?: string;
-  reference: string;
-  implementation: string;
-  proxy: ProxyKind;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Compilation with solc-js, cached for the run
@@ -104,38 +94,16 @@ async function compile(version: string, input: SolcInput): Promise<SolcOutput> {
   return output;
 }
 
-/** Every source `entry` needs, by following imports: case files by name, OpenZeppelin from node_modules. */
-function collectSources(caseDir: string, entry: string): SolcInput["sources"] {
-  const sources: SolcInput["sources"] = {};
-  const pending = [entry];
-  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
-    if (name in sources) continue;
-    const file = name.startsWith("@openzeppelin/") ? join(root, "node_modules", name) : join(caseDir, name);
-    const content = readFileSync(file, "utf8");
-    sources[name] = { content };
-    for (const [, path] of content.matchAll(/^\s*import\s+(?:[^;"']*?\s+from\s+)?["']([^"']+)["']\s*;/gm)) {
-      pending.push(path!.startsWith(".") ? posix.normalize(posix.join(posix.dirname(name), path!)) : path!);
-    }
-  }
-  return Object.fromEntries(Object.entries(sources).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
+/** Without the optimizer (see above), and only the outputs checkUpgradeSafety reads. */
+const SETTINGS = {
+  evmVersion: "cancun",
+  optimizer: { enabled: false, runs: 200 },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode", "evm.deployedBytecode", "storageLayout"], "": ["ast"] } },
+};
 
-function solcInput(sources: SolcInput["sources"]): SolcInput {
-  return {
-    language: "Solidity",
-    sources,
-    settings: {
-      evmVersion: "cancun",
-      optimizer: { enabled: false, runs: 200 },
-      outputSelection: { "*": { "*": ["abi", "evm.bytecode", "evm.deployedBytecode", "storageLayout"], "": ["ast"] } },
-    },
-  };
-}
-
-/** Compiles `contract` ("V1.sol:VaultV1") from the case directory, failing on compiler errors. */
+/** Compiles `contract` ("V2.sol:VaultV2") of a case with the sources prepareUpgrade would collect, failing on compiler errors. */
 async function build(caseDir: string, contract: string, compiler: string, entries?: string[]): Promise<CompiledBuild> {
-  const files = entries ?? [contract.split(":")[0]!];
-  const input = solcInput(Object.assign({}, ...files.map((file) => collectSources(caseDir, file))) as SolcInput["sources"]);
+  const input = fixtureInput(caseDir, entries ?? [contract.split(":")[0]!], SETTINGS, CORPUS_DIR);
   const version = fullVersion(compiler);
   const output = await compile(version, input);
   const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
@@ -143,13 +111,9 @@ async function build(caseDir: string, contract: string, compiler: string, entrie
   return { version, contract, input, output };
 }
 
-function readCase(name: string): CaseFile {
-  return JSON.parse(readFileSync(join(corpusDir, name, "case.json"), "utf8")) as CaseFile;
-}
-
 async function caseBuilds(name: string) {
-  const label = readCase(name);
-  const dir = join(corpusDir, name);
+  const dir = join(CORPUS_DIR, name);
+  const label = readUpgradeCase(dir);
   const compiler = label.compiler ?? "0.8.28";
   return {
     label,
@@ -288,7 +252,7 @@ describe("storage layout findings", () => {
       { ...finding!.evidence, src: undefined, newSrc: undefined },
       {
         kind: "typechange",
-        reference: "V1.sol:VaultV1",
+        reference: "shared/VaultV1.sol:VaultV1",
         contract: "V2.sol:VaultV2",
         variable: "_totalDeposits",
         type: "uint256",
@@ -317,24 +281,24 @@ describe("storage layout findings", () => {
   });
 
   it("compares with a reference from the implementation's own build", async () => {
-    const dir = join(corpusDir, "storage-inserted");
-    const both = await build(dir, "V2.sol:VaultV2", "0.8.28", ["V1.sol", "V2.sol"]);
-    const reference = { ...both, contract: "V1.sol:VaultV1" };
+    const dir = join(CORPUS_DIR, "storage-inserted");
+    const both = await build(dir, "V2.sol:VaultV2", "0.8.28", ["shared/VaultV1.sol", "V2.sol"]);
+    const reference = { ...both, contract: "shared/VaultV1.sol:VaultV1" };
     const result = await checkUpgradeSafety({ implementation: both, reference, kind: "uups" }, compile);
     assert.deepEqual(rejectCodes(result.storageLayout), ["STORAGE_INSERTED"]);
     assert.deepEqual(rejectCodes(result.upgradeSafety), []);
 
-    const wrong = await checkUpgradeSafety({ implementation: both, reference: { ...both, contract: "V1.sol:VaultV0" }, kind: "uups" }, compile);
+    const wrong = await checkUpgradeSafety({ implementation: both, reference: { ...both, contract: "shared/VaultV1.sol:VaultV0" }, kind: "uups" }, compile);
     assert.deepEqual(rejectCodes(wrong.storageLayout), ["STORAGE_LAYOUT_UNKNOWN"]);
     assert.deepEqual(rejectCodes(wrong.upgradeSafety), []);
   });
 
   it("reports a reference missing from its build as STORAGE_LAYOUT_UNKNOWN", async () => {
     const { reference, implementation } = await caseBuilds("approve-new-function");
-    const wrong = { ...reference, contract: "V1.sol:Vault" };
+    const wrong = { ...reference, contract: "shared/VaultV1.sol:Vault" };
     const result = await checkUpgradeSafety({ implementation, reference: wrong, kind: "uups" }, compile);
     assert.deepEqual(rejectCodes(result.storageLayout), ["STORAGE_LAYOUT_UNKNOWN"]);
-    assert.match(result.storageLayout[0]!.message, /^reference: contract V1\.sol:Vault is not in its build/);
+    assert.match(result.storageLayout[0]!.message, /^reference: contract shared\/VaultV1\.sol:Vault is not in its build/);
     assert.deepEqual(rejectCodes(result.upgradeSafety), []);
   });
 });

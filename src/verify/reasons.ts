@@ -55,6 +55,7 @@ export const ReasonCode = {
   NOT_UPGRADEABLE_AFTER: 44,
   HUMAN_APPROVAL_REQUIRED: 45,
   BLOCK_UNAVAILABLE: 46,
+  PINNED_BLOCK_STALE: 47,
 } as const;
 export type ReasonCode = keyof typeof ReasonCode;
 

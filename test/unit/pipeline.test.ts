@@ -11,6 +11,7 @@ import { PrerequisiteUnavailable, VerificationContext, type VerificationInputs }
 import { applyPolicy, EMPTY_CODEHASH, findingsDigest, runPipeline, type Check, type Finding } from "../../src/verify/pipeline.ts";
 import { DEFAULT_POLICY, MANDATORY_CHECKS, parsePolicy, PolicyError, type Policy } from "../../src/verify/policy.ts";
 import { reasonBitmap, ReasonCode, reasonsFromBitmap } from "../../src/verify/reasons.ts";
+import { implementationCodeCheck, MAX_PINNED_BLOCK_AGE_SECONDS } from "../../src/verify/checks/implementationCode.ts";
 
 const CODE: Hex = "0x6080604052348015600e575f5ffd5b50";
 const candidate: Candidate = {
@@ -38,13 +39,15 @@ function bundleWith(policy: Partial<Policy> = {}): SourceBundle {
 interface StubOptions {
   bundle?: SourceBundle | Error;
   code?: Hex | Error;
+  /** The pinned block's timestamp; default the candidate's creation time. */
+  blockTimestamp?: bigint;
 }
 
 /** A context over stub inputs: a client with only getBlock and getCode, a given bundle, no compiler. */
 function stubContext(options: StubOptions = {}): VerificationContext {
-  const { bundle = bundleWith(), code = CODE } = options;
+  const { bundle = bundleWith(), code = CODE, blockTimestamp = candidate.createdAt } = options;
   const client = {
-    getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({ number: blockNumber, hash: keccak256(stringToHex(`block ${blockNumber}`)) }),
+    getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({ number: blockNumber, hash: keccak256(stringToHex(`block ${blockNumber}`)), timestamp: blockTimestamp }),
     getCode: async () => {
       if (code instanceof Error) throw code;
       return code;
@@ -416,8 +419,8 @@ describe("reason bitmap", () => {
   });
 
   it("names unknown bits by number, up to the top of a uint256", () => {
-    const unknown = (1n << 47n) | (1n << 200n) | (1n << 255n) | 1n;
-    assert.deepEqual(reasonsFromBitmap(unknown), ["ORIGIN_INVALID", "BIT_47", "BIT_200", "BIT_255"]);
+    const unknown = (1n << 100n) | (1n << 200n) | (1n << 255n) | 1n;
+    assert.deepEqual(reasonsFromBitmap(unknown), ["ORIGIN_INVALID", "BIT_100", "BIT_200", "BIT_255"]);
     assert.equal(reasonsFromBitmap((1n << 256n) - 1n).length, 256);
   });
 
@@ -433,5 +436,17 @@ describe("reason bitmap", () => {
     );
     assert.deepEqual(reasonsFromBitmap(result.reasons), ["STORAGE_INSERTED", "STORAGE_RENAMED"]);
     assert.equal(result.reasons, reasonBitmap(["STORAGE_INSERTED", "STORAGE_RENAMED"]));
+  });
+});
+
+describe("the pinned block", () => {
+  it("may be up to an hour older than the candidate; older is PINNED_BLOCK_STALE, and no code is judged on it", async () => {
+    const run = async (blockTimestamp: bigint) => (await implementationCodeCheck.run(stubContext({ blockTimestamp })))[0]!;
+    assert.equal((await run(candidate.createdAt)).code, "OK");
+    assert.equal((await run(candidate.createdAt - MAX_PINNED_BLOCK_AGE_SECONDS)).code, "OK");
+    const stale = await run(candidate.createdAt - MAX_PINNED_BLOCK_AGE_SECONDS - 1n);
+    assert.equal(stale.code, "PINNED_BLOCK_STALE");
+    assert.equal(stale.severity, "reject");
+    assert.equal(stale.evidence?.["blockTimestamp"], String(candidate.createdAt - MAX_PINNED_BLOCK_AGE_SECONDS - 1n));
   });
 });

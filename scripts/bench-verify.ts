@@ -60,7 +60,10 @@ try {
     const started = performance.now();
     const result = await verifyStandalone(options);
     const ms = performance.now() - started;
-    if (result.outcome !== Outcome.Approve) throw new Error(`the benchmark upgrade was refused: ${reasonsFromBitmap(result.reasons).join(", ")}`);
+    if (result.outcome !== Outcome.Approve) {
+      const why = result.findings.filter((f) => f.severity === "reject").map((f) => `${f.check}: ${f.message}`);
+      throw new Error(`the benchmark upgrade was refused: ${reasonsFromBitmap(result.reasons).join(", ")}\n${why.join("\n")}`);
+    }
     return { ms, timings: result.timings };
   };
 

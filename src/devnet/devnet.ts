@@ -367,15 +367,15 @@ async function fund(chain: DevnetChain, address: Address): Promise<void> {
 }
 
 /** A candidate for `implementation` on `chain`, signed by the devnet's proposer, with its bundle: the body to POST. */
-export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint) {
-  const bundle = implementation === chain.protocol.malicious ? chain.protocol.bundles.malicious : chain.protocol.bundles.benign;
+export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint, bundleOverride?: SourceBundle) {
+  const bundle = bundleOverride ?? (implementation === chain.protocol.malicious ? chain.protocol.bundles.malicious : chain.protocol.bundles.benign);
   const now = BigInt(Math.floor(Date.now() / 1000));
   const candidate: Candidate = {
     chainId: BigInt(chain.chainId),
     target: chain.protocol.proxy,
     implementation,
     sourceHash: bundleHash(bundle),
-    policyHash: bundle.policy === DEFAULT_POLICY ? policyHash(DEFAULT_POLICY) : policyHash(bundle.policy),
+    policyHash: policyHash(bundle.policy),
     blockNumber: await chain.client.getBlockNumber({ cacheTime: 0 }),
     nonce,
     createdAt: now,

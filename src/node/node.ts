@@ -30,7 +30,7 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
 import { SentinelNetwork } from "../network/index.ts";
-import { bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
+import { BundleFormatError, bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import { VerificationContext, type Enrollment } from "../verify/context.ts";
 import { runPipeline, type PipelineResult } from "../verify/pipeline.ts";
 import { standardChecks } from "../verify/checks/index.ts";
@@ -44,8 +44,11 @@ import { loadOrCreateP2pKey } from "./p2pKey.ts";
  * large contract in solc-js takes seconds, and a shadow fork waits on the chain's RPC.
  */
 const CHECK_TIMEOUT_MS = 60_000;
-/** Peers asked for a candidate's bundle before verification gives up on it. */
+/** Peers asked for a candidate's bundle in one attempt. */
 const BUNDLE_FETCH_PEERS = 4;
+/** Attempts to get a candidate's bundle, this far apart, before the node leaves it unverified. */
+const BUNDLE_MAX_ATTEMPTS = 20;
+const BUNDLE_RETRY_MS = 3_000;
 /** How often pending candidates are re-checked against the chains (missed attestations). */
 const CATCH_UP_INTERVAL_MS = 2_000;
 /** Younger candidates are in flight, not missed: the sweep leaves them alone. */
@@ -137,6 +140,7 @@ export class SentinelNode {
   private readonly verifyQueue: AdmittedCandidate[] = [];
   private verifying = 0;
   private readonly inFlight = new Set<Hex>();
+  private readonly bundleAttempts = new Map<Hex, number>();
   private catchUpTimer: NodeJS.Timeout | undefined;
   private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<Enrollment> }>();
   private stopping: Promise<void> | undefined;
@@ -322,15 +326,21 @@ export class SentinelNode {
   }
 
   private async submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
-    try {
-      const bundle = await this.bundleOfSubmission(body);
-      const admitted = await this.admission.admit(body);
+    const bundle = await this.bundleOfSubmission(body);
+    const keepBundle = async () => {
       if (bundle) await this.bundles.put(bundleHash(bundle), new TextDecoder().decode(encodeBundle(bundle)));
+    };
+    try {
+      const admitted = await this.admission.admit(body);
+      await keepBundle();
       await this.store(admitted, "api");
       await this.network.publish("candidate", new TextEncoder().encode(JSON.stringify(signedCandidateToJson(admitted.signed))));
       return { candidateId: admitted.id, duplicate: false };
     } catch (error) {
       if (error instanceof AdmissionError && error.code === "DUPLICATE" && error.candidateId) {
+        // A known candidate sent again with its bundle: keep the bundle, so that this node can
+        // serve it to peers still waiting for it.
+        await keepBundle();
         return { candidateId: error.candidateId, duplicate: true };
       }
       throw error;
@@ -445,6 +455,18 @@ export class SentinelNode {
     const chain = this.chains.get(Number(candidate.chainId))!;
     const started = performance.now();
     const from = ((await this.candidates.get(admitted.id))?.from as string | null | undefined) ?? null;
+    // A bundle no peer could serve yet is this node's problem, not the candidate's: verify later
+    // rather than sign a rejection. A bundle that arrived but does not parse is the proposer's
+    // problem, the same on every node: the pipeline reports it.
+    try {
+      await this.loadBundle(candidate.sourceHash, from);
+    } catch (error) {
+      if (!(error instanceof BundleFormatError)) {
+        this.retryVerificationLater(admitted, error);
+        return;
+      }
+    }
+    this.bundleAttempts.delete(admitted.id);
     const context = new VerificationContext({
       candidateId: admitted.id,
       candidate,
@@ -491,6 +513,21 @@ export class SentinelNode {
     this.log.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     await this.aggregator.ingest(message);
     await this.network.publish("verdict", encodeVerdictMessage(message));
+  }
+
+  private retryVerificationLater(admitted: AdmittedCandidate, error: unknown): void {
+    const attempts = (this.bundleAttempts.get(admitted.id) ?? 0) + 1;
+    const expired = admitted.signed.candidate.expiresAt * 1000n <= BigInt(this.now().getTime());
+    if (attempts > BUNDLE_MAX_ATTEMPTS || expired || this.stopping) {
+      this.bundleAttempts.delete(admitted.id);
+      this.log.warn({ candidate: admitted.id, attempts, err: error }, "source bundle unavailable; not verified (a restart retries)");
+      return;
+    }
+    this.bundleAttempts.set(admitted.id, attempts);
+    this.log.info({ candidate: admitted.id, attempt: attempts, reason: (error as Error).message }, "source bundle not available yet; retrying");
+    setTimeout(() => {
+      if (!this.stopping) this.enqueueVerification(admitted);
+    }, BUNDLE_RETRY_MS).unref();
   }
 
   // ------------------------------------------------------------------ verdicts and attestations

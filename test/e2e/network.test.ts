@@ -9,6 +9,7 @@ import { pino } from "pino";
 import type { Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { runScenario } from "../../src/cli/devnet.ts";
+import { parseBundle } from "../../src/codec/bundle.ts";
 import { candidateId, parseSignedCandidate } from "../../src/codec/candidate.ts";
 import { Outcome } from "../../src/codec/types.ts";
 import {
@@ -197,6 +198,45 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     const accepted = await post(signed);
     assert.equal(accepted.status, 202);
     assert.equal((accepted.json as { candidateId?: Hex }).candidateId, id);
+  });
+
+  it("a candidate gossiped without a bundle anyone serves waits, signs nothing, and is verified once the bundle arrives", async () => {
+    await addProtocol(devnet);
+    const chain = devnet.chains[0]!;
+    // The benign bundle plus a source nothing imports: the same code, a bundle no node holds yet.
+    const benign = chain.protocol.bundles.benign;
+    const unseen = parseBundle({
+      ...benign,
+      implementation: { ...benign.implementation, input: { ...benign.implementation.input, sources: { ...benign.implementation.input.sources, "Unused.sol": { content: `// ${nonce}\n` } } } },
+    });
+    const { bundle, ...signed } = await signCandidate(devnet, chain, chain.protocol.benign, nonce++, unseen);
+    const id = candidateId(devnet.networkId, parseSignedCandidate(signed).candidate);
+    // A peer that gossips the candidate but serves no bundle (as a proposer's own node that went away would).
+    const rogue = await SentinelNetwork.create(
+      { networkId: devnet.networkId, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: devnet.nodes.map((node) => node.p2pAddress) },
+      {
+        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept" },
+        bundles: { get: async () => undefined },
+        logger: pino({ level: "silent" }),
+      },
+    );
+    try {
+      await waitFor("the rogue to join the candidate topic", async () => rogue.subscribers("candidate").length >= devnet.nodes.length || undefined);
+      await rogue.publish("candidate", new TextEncoder().encode(JSON.stringify(signed)));
+      const statusAt = async (node: number) => (await fetch(`${devnet.nodes[node]!.apiUrl}/v1/candidates/${id}`)).json() as Promise<{ signedDigest: Hex | null }>;
+      await waitFor("every node to admit the candidate", async () => {
+        const responses = await Promise.all(devnet.nodes.map((node) => fetch(`${node.apiUrl}/v1/candidates/${id}`)));
+        return responses.every((response) => response.status === 200) || undefined;
+      });
+      await sleep(4_000); // more than one retry round
+      for (let node = 0; node < devnet.nodes.length; node++) assert.equal((await statusAt(node)).signedDigest, null, `node ${node} signed without the bundle`);
+      // The proposer sends the bundle to one node (the candidate is a duplicate there); the others fetch it from it.
+      assert.equal(await submitCandidate(devnet.nodes[1]!, { ...signed, bundle }), id);
+      const codehash = await codehashOf(chain, chain.protocol.benign);
+      assert.ok(await waitForDecision(devnet, subject(chain, codehash), Outcome.Approve, DECISION_TIMEOUT_MS), "approved on every chain");
+    } finally {
+      await rogue.stop();
+    }
   });
 
   it("malformed gossip from a peer is rejected and that peer's score falls", async () => {

@@ -297,8 +297,10 @@ export async function runShadowDeployment(params: ShadowParams, modules: ShadowM
       // A fork cache could outlive a reorg of the pinned block: every node reads the chain afresh.
       // No dev accounts: anvil would otherwise overwrite ten accounts' balances in the forked state.
       // No compute-unit throttle (330/s by default, meant for public providers): the node's own
-      // RPC serves it, and a throttled fork only makes the check slower.
-      extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit"],
+      // RPC serves it, and a throttled fork only makes the check slower. A state request to the
+      // chain that gets no answer is retried after 8 s rather than anvil's default 45 s, which is
+      // this whole check's bound: under load a request can be lost on a reused connection.
+      extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit", "--timeout", "8000", "--retries", "5"],
       signal: controller.signal,
     });
     fork = started;

@@ -91,7 +91,7 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
       ...(registry ? { registry } : {}),
       ...(networkId ? { networkId: networkId as Hex } : {}),
     });
-    io.stdout(values.json ? `${JSON.stringify(jsonReport(candidate, bundle, result, proposer))}\n` : textReport(candidate, bundle, result, proposer));
+    io.stdout(values.json ? `${JSON.stringify(jsonReport(candidate, bundle, result, proposer))}\n` : textReport(candidate, bundle, result, proposer, registry));
     return result.outcome === Outcome.Approve ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
@@ -179,7 +179,7 @@ function jsonReport(candidate: Candidate, bundle: SourceBundle, result: Pipeline
 
 const MARK: Record<Finding["severity"], string> = { info: "ok  ", warning: "warn", reject: "FAIL" };
 
-function textReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult, proposer: Address | undefined): string {
+function textReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult, proposer: Address | undefined, registry: Address | undefined): string {
   const lines: string[] = [];
   lines.push(`Sentinel check: ${bundle.implementation.contract} for proxy ${candidate.target} on chain ${candidate.chainId} at block ${candidate.blockNumber}`);
   lines.push(`  implementation ${candidate.implementation}, compiler ${bundle.implementation.compiler}, reference ${bundle.reference.contract}`);
@@ -195,6 +195,11 @@ function textReport(candidate: Candidate, bundle: SourceBundle, result: Pipeline
       lines.push(`  ${MARK[finding.severity]} ${finding.message}${code}`);
       for (const [key, value] of Object.entries(finding.evidence ?? {})) lines.push(`         ${key}: ${value}`);
     }
+  }
+  if (!registry && result.findings.some((finding) => finding.message.includes("UpgradeNotApproved"))) {
+    lines.push("");
+    lines.push("hint: the proxy is guarded by Sentinel and refused the unapproved upgrade on the fork; pass --registry <address>");
+    lines.push("      so that the fork assumes the approval being checked, as the nodes do");
   }
   lines.push("");
   const reasons = reasonsFromBitmap(result.reasons);

@@ -254,6 +254,8 @@ const KNOWN_ERRORS_ABI = parseAbi([
   "error AddressEmptyCode(address target)",
   "error FailedCall()",
   "error FailedInnerCall()",
+  // SentinelGuardedUUPS: the registry has not approved the new code (see registryApproval.ts).
+  "error UpgradeNotApproved(address implementation, bytes32 codehash)",
 ]);
 
 /** Slots read when anvil cannot trace: ERC-1967's three, OZ v5's Initializable and Ownable(2Step) namespaces, slots 0–15. */

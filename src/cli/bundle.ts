@@ -103,7 +103,15 @@ function upgradeCall(raw: string | undefined, initializer: string | undefined, a
   if (initializer === undefined) return "0x";
   const item = parseAbiItem(initializer.startsWith("function ") ? initializer : `function ${initializer}`);
   if (item.type !== "function") throw new Error("--initializer must be a function signature");
-  const parsedArgs = args === undefined ? [] : (JSON.parse(args) as unknown[]);
+  let parsedArgs: unknown[] = [];
+  if (args !== undefined) {
+    try {
+      parsedArgs = JSON.parse(args) as unknown[];
+    } catch {
+      throw new Error(`--args must be a JSON array, such as '["100", "0x…"]'`);
+    }
+    if (!Array.isArray(parsedArgs)) throw new Error(`--args must be a JSON array, such as '["100", "0x…"]'`);
+  }
   return encodeFunctionData({ abi: [item], functionName: item.name, args: parsedArgs });
 }
 

@@ -70,6 +70,7 @@ export function referenceBuild(bundle: SourceBundle): BuildSpec {
 
 /** Parses untrusted bytes into a SourceBundle; throws BundleFormatError naming the field. */
 export function decodeBundle(bytes: Uint8Array): SourceBundle {
+  if (bytes.byteLength > MAX_BUNDLE_BYTES) throw new BundleFormatError("bundle", `${bytes.byteLength} bytes, above ${MAX_BUNDLE_BYTES}`);
   let root: unknown;
   try {
     root = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

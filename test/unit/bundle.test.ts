@@ -10,6 +10,7 @@ import {
   bundleHash,
   decodeBundle,
   encodeBundle,
+  MAX_BUNDLE_BYTES,
   parseBundle,
   referenceBuild,
 } from "../../src/codec/bundle.ts";
@@ -419,6 +420,9 @@ describe("source bundle codec", () => {
   });
 
   describe("decodeBundle on untrusted bytes", () => {
+    it("refuses more bytes than any node accepts or serves, before parsing them", () => {
+      rejects(() => decodeBundle(new Uint8Array(MAX_BUNDLE_BYTES + 1).fill(0x20)), "bundle", /above/);
+    });
     it("refuses invalid UTF-8: a stray byte, an overlong encoding, a lone surrogate's bytes", () => {
       const valid = encodeBundle(parseBundle(rawBundle()));
       const at = valid.indexOf(0x22); // the first quote

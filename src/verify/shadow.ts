@@ -6,28 +6,24 @@
 // Every node must reach the same findings: the fork is pinned, the fork's clock is set from the
 // pinned block (never the wall clock), the only "arbitrary" caller is a fixed address, and a
 // report carries chain facts only (no ports, pids, timings or transaction hashes).
-import type { StorageOverride } from "./registryApproval.ts";
+//
+// This module runs the deployment and reads the proxy's state; talking to the fork (JSON-RPC,
+// eth_call, sending transactions) is fork.ts's, evaluating the policy's invariants invariants.ts's.
 import {
-  BaseError,
-  decodeErrorResult,
+  createPublicClient,
   decodeEventLog,
   decodeFunctionResult,
   encodeFunctionData,
   getAddress,
   hexToBigInt,
   http,
-  isAddress,
-  isHex,
   keccak256,
   numberToHex,
   pad,
   parseAbi,
-  parseAbiItem,
   sliceHex,
   stringToHex,
   toFunctionSelector,
-  createPublicClient,
-  type AbiFunction,
   type Address,
   type Hex,
   type PublicClient,
@@ -41,8 +37,10 @@ import {
   type UpgradeAuthorityKind,
 } from "../chains/authority.ts";
 import { startAnvil, type AnvilInstance, type AnvilOptions } from "../devnet/anvil.ts";
+import { ethCall, Fork, JsonRpc, pinnedBlock, type ForkTransaction, type PinnedBlock, type Revert, type RpcLog, type Sent } from "./fork.ts";
+import { evaluateInvariant, invariantResults, prepareInvariant, type InvariantResult, type InvariantValue } from "./invariants.ts";
 import type { Finding } from "./pipeline.ts";
-import type { Invariant, InvariantRelation, Policy } from "./policy.ts";
+import type { Invariant, Policy } from "./policy.ts";
 import {
   DEAD_ACCOUNT,
   ERC1967_IMPLEMENTATION_SLOT,
@@ -55,6 +53,13 @@ import {
   type InitializableState,
   type SelectorClash,
 } from "./proxySafety.ts";
+import type { StorageOverride } from "./registryApproval.ts";
+import { firstLine, ShadowDeploymentError, type ShadowErrorCode } from "./shadowErrors.ts";
+
+// Part of this module's API, defined where they are produced.
+export { decodeRevert, type Revert } from "./fork.ts";
+export type { InvariantResult, InvariantValue } from "./invariants.ts";
+export { ShadowDeploymentError, type ShadowErrorCode } from "./shadowErrors.ts";
 
 export const SHADOW_DEPLOYMENT_CHECK = "shadow-deployment";
 
@@ -96,12 +101,6 @@ export interface AdminState {
   implementation: Address;
 }
 
-export interface Revert {
-  /** Decoded: `OwnableUnauthorizedAccount(0x…)`, `Error("…")`, `Panic(17)`, `custom error 0x…`, `no revert data`, or the EVM halt. */
-  reason: string;
-  data: Hex;
-}
-
 export type UpgradeOutcome =
   | {
       status: "success" | "reverted";
@@ -113,21 +112,6 @@ export type UpgradeOutcome =
       revert?: Revert;
     }
   | { status: "no-authority"; reason: NoUpgradeAuthorityReason; message: string };
-
-export type InvariantValue = { value: string } | { reverted: string };
-
-export interface InvariantResult {
-  name: string;
-  relation: InvariantRelation;
-  /** What `after` is compared with, when known. */
-  expected?: string;
-  before: InvariantValue;
-  /** Absent when the upgrade did not happen. */
-  after?: InvariantValue;
-  holds?: boolean;
-  /** The invariant cannot be evaluated as written (a policy problem, not a chain fact). */
-  problem?: string;
-}
 
 export interface AdminEvent {
   event: string;
@@ -188,27 +172,8 @@ export interface ShadowReport {
   selectorClash?: SelectorClash;
 }
 
-export type ShadowErrorCode = "CHECK_TIMED_OUT" | "BLOCK_UNAVAILABLE" | "CHECK_FAILED";
-
-export class ShadowDeploymentError extends Error {
-  override name = "ShadowDeploymentError";
-  readonly code: ShadowErrorCode;
-  constructor(code: ShadowErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** Funds the impersonated authority when it has less: gas at any realistic price. */
-const AUTHORITY_FUNDING = 10n ** 21n;
-/** The fork's blocks follow the pinned block at this spacing, whatever the wall clock says. */
-const BLOCK_SPACING_SECONDS = 12n;
-/** Upgrade transactions never exceed this (nor the pinned block's gas limit). */
-const MAX_UPGRADE_GAS = 30_000_000n;
-/** Revert data and reasons in evidence are cut here: the new code chooses them. */
+/** Revert data in evidence is cut here: the new code chooses it. */
 const MAX_EVIDENCE_HEX_BYTES = 256;
-const MAX_REASON_CHARS = 200;
-const RECEIPT_POLL_MS = 5;
 
 const UUPS_ABI = parseAbi([
   "function upgradeToAndCall(address newImplementation, bytes data) payable",
@@ -237,26 +202,6 @@ const ADMIN_EVENTS_ABI = parseAbi([
 const ADMIN_EVENT_TOPICS = new Set<string>(
   ADMIN_EVENTS_ABI.map((event) => keccak256(stringToHex(`${event.name}(${event.inputs.map((input) => input.type).join(",")})`))),
 );
-
-/** Errors an upgrade commonly reverts with (OZ 5.x), decoded by name in evidence. */
-const KNOWN_ERRORS_ABI = parseAbi([
-  "error OwnableUnauthorizedAccount(address account)",
-  "error OwnableInvalidOwner(address owner)",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-  "error ERC1967InvalidImplementation(address implementation)",
-  "error ERC1967InvalidAdmin(address admin)",
-  "error ERC1967NonPayable()",
-  "error UUPSUnauthorizedCallContext()",
-  "error UUPSUnsupportedProxiableUUID(bytes32 slot)",
-  "error InvalidInitialization()",
-  "error NotInitializing()",
-  "error ProxyDeniedAdminAccess()",
-  "error AddressEmptyCode(address target)",
-  "error FailedCall()",
-  "error FailedInnerCall()",
-  // SentinelGuardedUUPS: the registry has not approved the new code (see registryApproval.ts).
-  "error UpgradeNotApproved(address implementation, bytes32 codehash)",
-]);
 
 /** Slots read when anvil cannot trace: ERC-1967's three, OZ v5's Initializable and Ownable(2Step) namespaces, slots 0–15. */
 const KNOWN_SLOTS: readonly Hex[] = [
@@ -428,19 +373,6 @@ function canonicalChanges(changes: readonly StorageChange[]): [string, string, s
 
 // --- the run ---------------------------------------------------------------------------------
 
-interface PinnedBlock {
-  number: bigint;
-  hash: Hex;
-  timestamp: bigint;
-  gasLimit: bigint;
-}
-
-async function pinnedBlock(rpc: JsonRpc, blockNumber: bigint): Promise<PinnedBlock> {
-  const block = await rpc.request<RpcBlock | null>("eth_getBlockByNumber", [numberToHex(blockNumber), false]);
-  if (block === null) throw new ShadowDeploymentError("BLOCK_UNAVAILABLE", `the chain has no block ${blockNumber}`);
-  return { number: blockNumber, hash: block.hash, timestamp: BigInt(block.timestamp), gasLimit: BigInt(block.gasLimit) };
-}
-
 async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock, signal: AbortSignal): Promise<ShadowReport> {
   const rpc = new JsonRpc(forkUrl, signal);
   const client = createPublicClient({ transport: http(forkUrl, { retryCount: 0, fetchOptions: { signal } }) });
@@ -460,7 +392,7 @@ async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock
   const before = await adminState(rpc, proxy, atPin);
   const proxyKind: ProxyKind = BigInt(before.admin) === 0n ? "uups" : "transparent";
   const prepared = params.invariants.map(prepareInvariant);
-  const valuesBefore = await Promise.all(prepared.map((p) => (p.ok ? evaluate(rpc, p, proxy, atPin) : undefined)));
+  const valuesBefore = await Promise.all(prepared.map((p) => (p.ok ? evaluateInvariant(rpc, p, proxy, atPin) : undefined)));
 
   const implementationCode = await rpc.request<Hex>("eth_getCode", [implementation, atPin]);
   const [v5Word, slot0Word] = await Promise.all([
@@ -513,7 +445,7 @@ async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock
   // After: the same reads, the transaction's events and storage writes.
   const atUpgrade = numberToHex(sent.blockNumber);
   report.after = await adminState(rpc, proxy, atUpgrade);
-  const valuesAfter = await Promise.all(prepared.map((p) => (p.ok ? evaluate(rpc, p, proxy, atUpgrade) : undefined)));
+  const valuesAfter = await Promise.all(prepared.map((p) => (p.ok ? evaluateInvariant(rpc, p, proxy, atUpgrade) : undefined)));
   report.invariants = invariantResults(params.invariants, prepared, valuesBefore, valuesAfter);
   report.adminEvents = adminEvents(sent.logs);
   report.stateDiff = await stateDiff(rpc, sent, [proxy, before.admin]);
@@ -575,10 +507,7 @@ async function proxiable(rpc: JsonRpc, implementation: Address, block: Hex): Pro
   return slot === ERC1967_IMPLEMENTATION_SLOT ? { status: "ok", detail: slot } : { status: "wrong-slot", detail: slot };
 }
 
-interface UpgradeTx {
-  from: Address;
-  to: Address;
-  data: Hex;
+interface UpgradeTx extends ForkTransaction {
   method: string;
 }
 
@@ -647,50 +576,6 @@ async function hasSelector(rpc: JsonRpc, address: Address, selector: Hex, block:
   return selectorConstants(await rpc.request<Hex>("eth_getCode", [address, block])).has(selector);
 }
 
-type Sent = { hash: Hex; blockNumber: bigint } & ({ status: "success"; logs: RpcLog[] } | { status: "reverted"; revert: Revert });
-
-/** The fork: transactions by impersonated accounts, one per block, on a clock set from the pinned block. */
-class Fork {
-  private readonly rpc: JsonRpc;
-  private readonly pinned: PinnedBlock;
-  private transactions = 0n;
-
-  constructor(rpc: JsonRpc, pinned: PinnedBlock) {
-    this.rpc = rpc;
-    this.pinned = pinned;
-  }
-
-  async send(tx: UpgradeTx): Promise<Sent> {
-    const rpc = this.rpc;
-    const gas = this.pinned.gasLimit < MAX_UPGRADE_GAS ? this.pinned.gasLimit : MAX_UPGRADE_GAS;
-    await rpc.request("anvil_impersonateAccount", [tx.from]);
-    const balance = BigInt(await rpc.request<Hex>("eth_getBalance", [tx.from, "latest"]));
-    if (balance < AUTHORITY_FUNDING) await rpc.request("anvil_setBalance", [tx.from, numberToHex(AUTHORITY_FUNDING)]);
-    this.transactions += 1n;
-    await rpc.request("evm_setNextBlockTimestamp", [numberToHex(this.pinned.timestamp + BLOCK_SPACING_SECONDS * this.transactions)]);
-    // An explicit gas limit: anvil mines a reverting transaction instead of refusing to estimate it.
-    const request = { from: tx.from, to: tx.to, data: tx.data, gas: numberToHex(gas), value: "0x0" };
-    const hash = await rpc.request<Hex>("eth_sendTransaction", [request]);
-    const receipt = await this.receipt(hash);
-    await rpc.request("anvil_stopImpersonatingAccount", [tx.from]);
-    const blockNumber = BigInt(receipt.blockNumber);
-    if (receipt.status === "0x1") return { hash, status: "success", blockNumber, logs: receipt.logs };
-    // The revert data is not in the receipt: the same call on the state before gives it.
-    const replay = await ethCall(rpc, request, numberToHex(blockNumber - 1n));
-    const revert = replay.ok ? { reason: "reverted in the transaction only (the same call succeeds)", data: "0x" as Hex } : replay.revert;
-    return { hash, status: "reverted", blockNumber, revert };
-  }
-
-  private async receipt(hash: Hex): Promise<RpcReceipt> {
-    for (;;) {
-      const receipt = await this.rpc.request<RpcReceipt | null>("eth_getTransactionReceipt", [hash]);
-      if (receipt !== null) return receipt;
-      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
-      this.rpc.signal.throwIfAborted();
-    }
-  }
-}
-
 function adminEvents(logs: readonly RpcLog[]): AdminEvent[] {
   const events: AdminEvent[] = [];
   for (const log of logs) {
@@ -708,6 +593,9 @@ function adminEvents(logs: readonly RpcLog[]): AdminEvent[] {
   }
   return events;
 }
+
+/** debug_traceTransaction's prestateTracer result, one side of the diff. */
+type PrestateAccounts = Record<string, { storage?: Record<string, Hex> }>;
 
 /**
  * The storage the upgrade transaction changed. anvil's diff-mode prestate trace names the
@@ -747,113 +635,7 @@ async function stateDiff(rpc: JsonRpc, sent: Sent & { status: "success" }, fallb
   return { method, changes: canonical, digest: stateDiffDigest(canonical) };
 }
 
-// --- invariants ------------------------------------------------------------------------------
-
-type PreparedInvariant =
-  | { ok: true; invariant: Invariant; abi: AbiFunction; data: Hex; outputType: string; expected?: string }
-  | { ok: false; invariant: Invariant; problem: string };
-
-/** Encodes an invariant's call once; a policy that cannot be encoded is a problem, not a chain fact. */
-function prepareInvariant(invariant: Invariant): PreparedInvariant {
-  try {
-    const item = parseAbiItem(invariant.function);
-    if (item.type !== "function" || item.outputs.length !== 1 || item.outputs[0] === undefined) {
-      return { ok: false, invariant, problem: "must be one function returning one value" };
-    }
-    if (item.inputs.length !== invariant.args.length) {
-      return { ok: false, invariant, problem: `takes ${item.inputs.length} arguments, ${invariant.args.length} given` };
-    }
-    const args = item.inputs.map((input, i) => parseArgument(input.type, invariant.args[i] ?? ""));
-    const outputType = item.outputs[0].type;
-    const prepared: PreparedInvariant = { ok: true, invariant, abi: item, data: encodeFunctionData({ abi: [item], args }), outputType };
-    if (invariant.value !== undefined) prepared.expected = normalise(outputType, parseArgument(outputType, invariant.value));
-    if ((invariant.relation === "gte" || invariant.relation === "lte") && !/^u?int\d*$/.test(outputType)) {
-      return { ok: false, invariant, problem: `${invariant.relation} compares integers, ${invariant.function} returns ${outputType}` };
-    }
-    return prepared;
-  } catch (error) {
-    return { ok: false, invariant, problem: firstLine(error) };
-  }
-}
-
-async function evaluate(rpc: JsonRpc, prepared: PreparedInvariant & { ok: true }, proxy: Address, block: Hex): Promise<InvariantValue> {
-  const outcome = await ethCall(rpc, { to: prepared.invariant.to ?? proxy, data: prepared.data }, block);
-  if (!outcome.ok) return { reverted: outcome.revert.reason };
-  try {
-    const value = decodeFunctionResult({ abi: [prepared.abi], data: outcome.data }) as unknown;
-    return { value: normalise(prepared.outputType, value) };
-  } catch {
-    return { reverted: `returned ${outcome.data.length > 2 ? "an undecodable value" : "nothing"}` };
-  }
-}
-
-function invariantResults(
-  invariants: readonly Invariant[],
-  prepared: readonly PreparedInvariant[],
-  before: readonly (InvariantValue | undefined)[],
-  after: readonly (InvariantValue | undefined)[] | undefined,
-): InvariantResult[] {
-  return invariants.map((invariant, i) => {
-    const p = prepared[i];
-    const result: InvariantResult = { name: invariant.name, relation: invariant.relation, before: before[i] ?? { reverted: "not evaluated" } };
-    if (p === undefined || !p.ok) {
-      result.problem = p?.problem ?? "not prepared";
-      return result;
-    }
-    const valueBefore = before[i];
-    const valueAfter = after?.[i];
-    const bound = p.expected ?? (invariant.relation === "eq" ? undefined : valueBefore && "value" in valueBefore ? valueBefore.value : undefined);
-    if (bound !== undefined) result.expected = bound;
-    if (valueAfter === undefined) return result;
-    result.after = valueAfter;
-    result.holds = holds(invariant.relation, bound, valueAfter);
-    return result;
-  });
-}
-
-function holds(relation: InvariantRelation, bound: string | undefined, after: InvariantValue): boolean {
-  if (!("value" in after) || bound === undefined) return false;
-  switch (relation) {
-    case "unchanged":
-    case "eq":
-      return after.value === bound;
-    case "gte":
-      return BigInt(after.value) >= BigInt(bound);
-    case "lte":
-      return BigInt(after.value) <= BigInt(bound);
-  }
-}
-
-/** Policy arguments are strings: decimal or 0x integers, 0x addresses and bytes, "true"/"false". */
-function parseArgument(type: string, text: string): unknown {
-  if (/^u?int\d*$/.test(type)) {
-    if (!/^(-?\d+|0x[0-9a-fA-F]+)$/.test(text)) throw new Error(`"${text}" is not an integer`);
-    return BigInt(text);
-  }
-  if (type === "address") {
-    if (!isAddress(text, { strict: false })) throw new Error(`"${text}" is not an address`);
-    return getAddress(text);
-  }
-  if (type === "bool") {
-    if (text !== "true" && text !== "false") throw new Error(`"${text}" is not true or false`);
-    return text === "true";
-  }
-  if (/^bytes\d*$/.test(type)) {
-    if (!isHex(text, { strict: true }) || text.length % 2 !== 0) throw new Error(`"${text}" is not 0x hex bytes`);
-    return text.toLowerCase();
-  }
-  if (type === "string") return text;
-  throw new Error(`arguments of type ${type} are not supported`);
-}
-
-function normalise(type: string, value: unknown): string {
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "boolean") return String(value);
-  if (type === "address" && typeof value === "string") return getAddress(value);
-  const size = /^bytes(\d+)$/.exec(type)?.[1];
-  if (size !== undefined && typeof value === "string") return pad(value.toLowerCase() as Hex, { dir: "right", size: Number(size) });
-  return String(value);
-}
+// --- evidence and words ----------------------------------------------------------------------
 
 function valueText(value: InvariantValue): string {
   return "value" in value ? value.value : `reverted (${value.reverted})`;
@@ -879,95 +661,10 @@ function upgradeEvidence(upgrade: UpgradeOutcome & { status: "success" | "revert
   };
 }
 
-// --- calls and JSON-RPC ----------------------------------------------------------------------
-
-type CallOutcome = { ok: true; data: Hex } | { ok: false; revert: Revert };
-
-/**
- * eth_call: a revert (code 3) or an EVM halt (anvil's -32603 "EVM error …") is the contract's
- * answer; anything else is the node failing, and throws.
- */
-async function ethCall(rpc: JsonRpc, tx: { from?: Address; to: Address; data: Hex; gas?: Hex }, block: Hex): Promise<CallOutcome> {
-  const response = await rpc.raw("eth_call", [tx, block]);
-  if ("result" in response) return { ok: true, data: (response.result as Hex).toLowerCase() as Hex };
-  const { code, message, data } = response.error;
-  if (code === 3 || /revert/i.test(message)) {
-    const revertData = (typeof data === "string" && isHex(data) ? data.toLowerCase() : "0x") as Hex;
-    return { ok: false, revert: { reason: decodeRevert(revertData), data: revertData } };
-  }
-  if (code === -32603 && message.startsWith("EVM error")) return { ok: false, revert: { reason: message.slice(0, MAX_REASON_CHARS), data: "0x" } };
-  throw new ShadowDeploymentError("CHECK_FAILED", `eth_call failed: ${message}`);
-}
-
-/** A revert's data, decoded: Error(string), Panic(uint256), a known OZ error, or its selector. */
-export function decodeRevert(data: Hex): string {
-  if (data === "0x") return "no revert data";
-  try {
-    const decoded = decodeErrorResult({ abi: KNOWN_ERRORS_ABI, data });
-    const args = (decoded.args ?? []).map((arg) => (typeof arg === "string" && (decoded.errorName as string) === "Error" ? JSON.stringify(arg) : String(arg)));
-    return `${decoded.errorName}(${args.join(", ")})`.slice(0, MAX_REASON_CHARS);
-  } catch {
-    return data.length >= 10 ? `custom error ${data.slice(0, 10)}` : `malformed revert data ${data}`;
-  }
-}
-
-interface RpcBlock {
-  hash: Hex;
-  timestamp: Hex;
-  gasLimit: Hex;
-}
-interface RpcLog {
-  address: Hex;
-  topics: Hex[];
-  data: Hex;
-  logIndex: Hex;
-}
-interface RpcReceipt {
-  status: Hex;
-  blockNumber: Hex;
-  logs: RpcLog[];
-}
-type PrestateAccounts = Record<string, { storage?: Record<string, Hex> }>;
-type RpcResponse = { result: unknown } | { error: { code: number; message: string; data?: unknown } };
-
-/** Plain JSON-RPC, so reverts and anvil's own methods come back as data, not as wrapped errors. */
-class JsonRpc {
-  readonly url: string;
-  readonly signal: AbortSignal;
-  private id = 0;
-
-  constructor(url: string, signal: AbortSignal) {
-    this.url = url;
-    this.signal = signal;
-  }
-
-  async raw(method: string, params: unknown[]): Promise<RpcResponse> {
-    const response = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
-      signal: this.signal,
-    });
-    if (!response.ok) throw new Error(`${method}: HTTP ${response.status}`);
-    return (await response.json()) as RpcResponse;
-  }
-
-  async request<T = unknown>(method: string, params: unknown[]): Promise<T> {
-    const response = await this.raw(method, params);
-    if ("error" in response) throw new Error(`${method}: ${response.error.message}`);
-    return response.result as T;
-  }
-}
-
 function wordAddress(word: Hex): Address {
   return getAddress(sliceHex(pad(word, { size: 32 }), 12));
 }
 
 function word(value: Hex | string): string {
   return pad(value.toLowerCase() as Hex, { size: 32 });
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0] ?? message;
 }

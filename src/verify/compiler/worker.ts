@@ -1,6 +1,6 @@
 // One solc compiler in a worker thread. soljson is a 9 MB emscripten module: loading it costs
 // ~0.6 s and a compile blocks its thread, so each installed version gets its own long-lived
-// worker (see compiler.ts) and this file only loads it and answers compile requests one at a time.
+// worker (see runner.ts) and this file only loads it and answers compile requests one at a time.
 //
 // Protocol (structured-clone messages; inputs and outputs stay JSON strings, so the main thread
 // can hash and cache the exact bytes solc produced):
@@ -71,5 +71,5 @@ function serve(port: MessagePort, init: WorkerInit): void {
   });
 }
 
-// Imported for its types by compiler.ts: only run as a worker.
+// Imported for its types by runner.ts: only run as a worker.
 if (parentPort) serve(parentPort, workerData as WorkerInit);

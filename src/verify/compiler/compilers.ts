@@ -1,0 +1,253 @@
+// SolcCompilers: compiles a bundle's standard-JSON input with exactly the solc version it names.
+// It owns one runner (worker) per installed release, keeps at most maxWorkers of them alive,
+// and answers from the cache when it can: the memory LRU, then the disk, then a request already
+// in flight for the same key; only then does a worker compile. An output whose messages include
+// an error fails the call with COMPILATION_FAILED, from the cache as from solc.
+import type { Logger } from "pino";
+import type { Hex } from "viem";
+import type { SolcInput } from "../../codec/bundle.ts";
+import { canonicalJson } from "../../codec/canonicalJson.ts";
+import { keyOf } from "./cacheKey.ts";
+import { DiskCache } from "./diskCache.ts";
+import { CompilationFailedError, CompilerClosedError, CompilerUnavailableError, commitMismatch, notInstalled } from "./errors.ts";
+import { compareReleases, findInstalledCompilers, releaseOf, type InstalledCompiler } from "./installed.ts";
+import { MemoryCache } from "./memoryCache.ts";
+import { withDefaults, type ResolvedCompilersOptions, type SolcCompilersOptions } from "./options.ts";
+import { parseOutput } from "./parseOutput.ts";
+import { CompilerRunner } from "./runner.ts";
+import { emptyStats, type CompilerStats } from "./stats.ts";
+import type { SolcOutput } from "./types.ts";
+import { WARM_INPUT, WARM_MAX_ROUNDS, WARM_SETTLED } from "./warmUp.ts";
+
+export interface SolcCompilersModules {
+  logger?: Logger;
+  /** Milliseconds, for `ms` and LRU order; default performance.now. */
+  now?: () => number;
+}
+
+export interface CompileResult {
+  output: SolcOutput;
+  /** True when this call did not run a compile of its own (memory, disk or a shared request). */
+  cached: boolean;
+  from: "compiled" | "memory" | "disk" | "shared";
+  /** Wall time of this call. */
+  ms: number;
+  /** When from is "compiled": solc's own wall time and its thread's CPU time (less contention). */
+  solc?: { ms: number; cpuMs: number };
+}
+
+export interface CompileOptions {
+  timeoutMs?: number;
+}
+
+export interface WarmResult {
+  /** Wall time of warm(), load included. */
+  ms: number;
+  /** Wall time of the worker's last load (start to soljson loaded). */
+  loadMs: number | undefined;
+  /** solc's wall and CPU time for each warm-up compile. */
+  rounds: { ms: number; cpuMs: number }[];
+}
+
+export interface InstalledCompilerStatus extends InstalledCompiler {
+  /** The full version, once the compiler has been loaded. */
+  version: string | undefined;
+  /** Wall time of its last load (worker start to soljson loaded). */
+  loadMs: number | undefined;
+  /** The worker thread's CPU time loading soljson (the load less contention). */
+  loadCpuMs: number | undefined;
+  /** Whether its worker is live. */
+  running: boolean;
+}
+
+interface Produced {
+  output: SolcOutput;
+  from: "compiled" | "disk";
+  solc?: { ms: number; cpuMs: number };
+}
+
+export class SolcCompilers {
+  readonly #options: ResolvedCompilersOptions;
+  readonly #now: () => number;
+  /** By release ("0.8.28"). */
+  readonly #runners = new Map<string, CompilerRunner>();
+  readonly #memory: MemoryCache;
+  readonly #disk: DiskCache;
+  readonly #inflight = new Map<Hex, Promise<Produced>>();
+  readonly #pendingIo = new Set<Promise<unknown>>();
+  #closed = false;
+  readonly #stats: CompilerStats = emptyStats();
+
+  constructor(options: SolcCompilersOptions, modules: SolcCompilersModules = {}) {
+    this.#options = withDefaults(options);
+    this.#now = modules.now ?? (() => performance.now());
+    this.#memory = new MemoryCache({ maxEntries: this.#options.memoryEntries, maxBytes: this.#options.memoryBytes });
+    this.#disk = new DiskCache(
+      { dir: this.#options.cacheDir, maxEntries: this.#options.diskEntries },
+      { stats: this.#stats, logger: modules.logger, track: (promise) => this.#track(promise) },
+    );
+    for (const compiler of options.compilers ?? findInstalledCompilers()) {
+      if (this.#runners.has(compiler.release)) continue;
+      this.#runners.set(
+        compiler.release,
+        new CompilerRunner(
+          compiler,
+          { loadTimeoutMs: this.#options.loadTimeoutMs, maxQueued: this.#options.maxQueued },
+          { stats: this.#stats, now: this.#now, installed: () => this.#installedNames() },
+        ),
+      );
+    }
+  }
+
+  /** The installed compilers, oldest release first. */
+  installed(): InstalledCompilerStatus[] {
+    return [...this.#runners.values()]
+      .map((p) => ({ ...p.compiler, version: p.version, loadMs: p.loadMs, loadCpuMs: p.loadCpuMs, running: p.alive }))
+      .sort((a, b) => compareReleases(a.release, b.release));
+  }
+
+  stats(): Readonly<CompilerStats> {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Compiles `input` with solc `version` ("0.8.28+commit.7893614a"), from the cache if it can.
+   * Throws a CompilerError: COMPILER_UNAVAILABLE, COMPILATION_FAILED (the output has errors),
+   * COMPILE_TIMEOUT, COMPILER_CRASHED, COMPILER_BUSY or COMPILER_CLOSED. A request identical to
+   * one in flight waits for that one (and its timeout).
+   */
+  async compile(version: string, input: SolcInput, options: CompileOptions = {}): Promise<CompileResult> {
+    const started = this.#now();
+    const runner = this.#runnerFor(version);
+    const text = canonicalJson(input);
+    const key = keyOf(version, text);
+
+    let output: SolcOutput;
+    let from: CompileResult["from"];
+    let solc: Produced["solc"];
+    const remembered = this.#memory.get(key);
+    const inflight = this.#inflight.get(key);
+    if (remembered) {
+      this.#stats.memoryHits++;
+      ({ output } = remembered);
+      from = "memory";
+    } else if (inflight) {
+      this.#stats.shared++;
+      ({ output } = await inflight);
+      from = "shared";
+    } else {
+      const produced: Promise<Produced> = this.#produce(runner, version, key, text, options.timeoutMs ?? this.#options.timeoutMs).finally(() => {
+        if (this.#inflight.get(key) === produced) this.#inflight.delete(key);
+      });
+      this.#inflight.set(key, produced);
+      ({ output, from, solc } = await produced);
+    }
+
+    const errors = output.errors.filter((e) => e.severity === "error");
+    if (errors.length > 0) throw new CompilationFailedError(version, errors);
+    const result: CompileResult = { output, cached: from !== "compiled", from, ms: this.#now() - started };
+    if (solc) result.solc = solc;
+    return result;
+  }
+
+  /**
+   * The full version ("0.8.28+commit.7893614a") of the installed `release` ("0.8.28"), loading
+   * the compiler if it has not been loaded yet. What a bundle author puts in BuildSpec.compiler.
+   */
+  async fullVersion(release: string): Promise<string> {
+    if (this.#closed) throw new CompilerClosedError(release);
+    const runner = this.#runners.get(release);
+    if (!runner) throw notInstalled(release, release, this.#installedNames());
+    this.#makeRoomFor(runner);
+    return runner.load();
+  }
+
+  /**
+   * Loads `version` (if its worker is not running) and compiles a small contract with it
+   * (maxRounds times, default WARM_MAX_ROUNDS, stopping once a round is not much faster), so that
+   * the next real compile neither waits for soljson nor runs cold. Bypasses the cache. Meant
+   * for node start-up, for the versions a node expects to need.
+   */
+  async warm(version: string, options: CompileOptions & { maxRounds?: number } = {}): Promise<WarmResult> {
+    const started = this.#now();
+    const runner = this.#runnerFor(version);
+    const text = canonicalJson(WARM_INPUT);
+    const rounds: WarmResult["rounds"] = [];
+    for (let previous = Infinity; rounds.length < (options.maxRounds ?? WARM_MAX_ROUNDS); ) {
+      this.#makeRoomFor(runner);
+      const { output: json, ms, cpuMs } = await runner.run(version, text, options.timeoutMs ?? this.#options.timeoutMs);
+      const errors = parseOutput(json).errors.filter((e) => e.severity === "error");
+      if (errors.length > 0) throw new CompilationFailedError(version, errors);
+      rounds.push({ ms, cpuMs });
+      // CPU time, not wall time: on a busy machine wall time says more about the neighbours.
+      if (cpuMs > previous * WARM_SETTLED) break;
+      previous = cpuMs;
+    }
+    return { ms: this.#now() - started, loadMs: runner.loadMs, rounds };
+  }
+
+  /** Terminates every worker and fails what is queued; waits for cache writes in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#runners.values()].map((p) => p.terminate(new CompilerClosedError(p.version ?? p.compiler.release))));
+    while (this.#pendingIo.size > 0) await Promise.allSettled([...this.#pendingIo]);
+  }
+
+  #runnerFor(version: string): CompilerRunner {
+    if (this.#closed) throw new CompilerClosedError(version);
+    const installed = this.#installedNames();
+    const release = releaseOf(version);
+    if (release === undefined) {
+      throw new CompilerUnavailableError(
+        version,
+        `"${version}" is not a full solc version such as "0.8.28+commit.7893614a"; installed: ${installed.join(", ") || "none"}`,
+        installed,
+      );
+    }
+    const runner = this.#runners.get(release);
+    if (!runner) throw notInstalled(version, release, installed);
+    if (runner.version !== undefined && runner.version !== version) throw commitMismatch(version, runner, installed);
+    return runner;
+  }
+
+  #installedNames(): string[] {
+    return this.installed().map((c) => c.version ?? `${c.release} (${c.packageName}, commit known once loaded)`);
+  }
+
+  async #produce(runner: CompilerRunner, version: string, key: Hex, text: string, timeoutMs: number): Promise<Produced> {
+    const fromDisk = await this.#disk.get(key, version);
+    if (fromDisk) {
+      this.#stats.diskHits++;
+      this.#memory.set(key, fromDisk);
+      return { output: fromDisk.output, from: "disk" };
+    }
+    if (this.#closed) throw new CompilerClosedError(version);
+    this.#makeRoomFor(runner);
+    const { output: json, ms, cpuMs } = await runner.run(version, text, timeoutMs);
+    this.#stats.compiles++;
+    const output = parseOutput(json);
+    this.#memory.set(key, { output, bytes: json.length });
+    this.#track(this.#disk.put(key, version, json));
+    return { output, from: "compiled", solc: { ms, cpuMs } };
+  }
+
+  /** Keeps live workers within maxWorkers by terminating the least recently used idle one. */
+  #makeRoomFor(runner: CompilerRunner): void {
+    runner.lastUsed = this.#now();
+    if (runner.alive) return;
+    const alive = [...this.#runners.values()].filter((p) => p.alive);
+    const idle = alive.filter((p) => p.idle).sort((a, b) => a.lastUsed - b.lastUsed);
+    // When every live worker is busy the bound is exceeded rather than a request refused.
+    for (let excess = alive.length + 1 - this.#options.maxWorkers; excess > 0; excess--) {
+      const victim = idle.shift();
+      if (!victim) break;
+      this.#stats.workerEvictions++;
+      this.#track(victim.terminate(new CompilerClosedError(victim.version ?? victim.compiler.release)));
+    }
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => undefined).finally(() => this.#pendingIo.delete(tracked));
+    this.#pendingIo.add(tracked);
+  }
+}

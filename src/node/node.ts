@@ -458,8 +458,9 @@ export class SentinelNode {
     // A bundle no peer could serve yet is this node's problem, not the candidate's: verify later
     // rather than sign a rejection. A bundle that arrived but does not parse is the proposer's
     // problem, the same on every node: the pipeline reports it.
+    const bundle = this.loadBundle(candidate.sourceHash, from);
     try {
-      await this.loadBundle(candidate.sourceHash, from);
+      await bundle;
     } catch (error) {
       if (!(error instanceof BundleFormatError)) {
         this.retryVerificationLater(admitted, error);
@@ -474,7 +475,7 @@ export class SentinelNode {
       client: chain.client,
       rpcUrl: chain.rpcUrl,
       registry: chain.registry,
-      loadBundle: () => this.loadBundle(candidate.sourceHash, from),
+      loadBundle: () => bundle,
       compile: (spec) => this.compiler.build(spec),
       compileExactly: (version, input) => this.compiler.compile(version, input),
       enrollment: () => this.isEnrolled(candidate.chainId, candidate.target, admitted.proposer),

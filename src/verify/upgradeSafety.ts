@@ -62,7 +62,7 @@ export interface SolcOutput {
  * One compiled contract. Its output must hold, for every source and contract of the input, the
  * `ast`, `evm.bytecode` (object and linkReferences) and `storageLayout` outputs.
  */
-export interface CompiledBuild {
+export interface UpgradeBuild {
   /** Full solc version: "0.8.28+commit.7893614a". */
   version: string;
   /** Fully qualified contract name, a source of `input` and a contract in it: "V2.sol:VaultV2". */
@@ -94,7 +94,7 @@ export interface UpgradeSafetyFindings {
  * );
  */
 export async function checkUpgradeSafety(
-  params: { implementation: CompiledBuild; reference: CompiledBuild; kind: ProxyKind },
+  params: { implementation: UpgradeBuild; reference: UpgradeBuild; kind: ProxyKind },
   compile: Compile,
 ): Promise<UpgradeSafetyFindings> {
   const { implementation, reference, kind } = params;
@@ -133,7 +133,7 @@ interface Analysis {
   layoutProblem?: string;
 }
 
-async function analyse(build: CompiledBuild, compile: Compile, validated?: BuildValidation): Promise<Analysis> {
+async function analyse(build: UpgradeBuild, compile: Compile, validated?: BuildValidation): Promise<Analysis> {
   const output = completeOutput(build);
   const contract = build.contract;
   const separator = contract.lastIndexOf(":");
@@ -150,7 +150,7 @@ async function analyse(build: CompiledBuild, compile: Compile, validated?: Build
   return analysis;
 }
 
-async function validateBuild(build: CompiledBuild, output: OzSolcOutput, compile: Compile): Promise<BuildValidation> {
+async function validateBuild(build: UpgradeBuild, output: OzSolcOutput, compile: Compile): Promise<BuildValidation> {
   const solcVersion = shortVersion(build.version);
   const input = build.input as unknown as OzSolcInput;
   try {
@@ -187,7 +187,7 @@ function refusesSource(error: unknown): error is Error {
  * it failed to compile (as the Hardhat plugin, an error: namespaced layouts cannot be checked).
  */
 async function compileNamespaced(
-  build: CompiledBuild,
+  build: UpgradeBuild,
   output: OzSolcOutput,
   solcVersion: string,
   compile: Compile,
@@ -225,7 +225,7 @@ function withCountingRandom<T>(fn: () => T): T {
 }
 
 /** The outputs upgrades-core reads; their absence is a bug of the caller, not of the proposer. */
-function completeOutput(build: CompiledBuild): OzSolcOutput {
+function completeOutput(build: UpgradeBuild): OzSolcOutput {
   const output = build.output;
   const error = (output.errors ?? []).find((e) => e.severity === "error");
   if (error !== undefined) throw new Error(`the build of ${build.contract} has compiler errors: ${firstLine(error.formattedMessage ?? error.message ?? "")}`);

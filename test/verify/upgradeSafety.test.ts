@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import type { SolcInput } from "../../src/codec/bundle.ts";
 import { fixtureInput, readUpgradeCase } from "../../src/devnet/upgradeFixture.ts";
 import type { Finding } from "../../src/verify/pipeline.ts";
-import { checkUpgradeSafety, type CompiledBuild, type SolcOutput } from "../../src/verify/upgradeSafety.ts";
+import { checkUpgradeSafety, type UpgradeBuild, type SolcOutput } from "../../src/verify/upgradeSafety.ts";
 import { CORPUS_DIR } from "../helpers/corpus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -102,7 +102,7 @@ const SETTINGS = {
 };
 
 /** Compiles `contract` ("V2.sol:VaultV2") of a case with the sources prepareUpgrade would collect, failing on compiler errors. */
-async function build(caseDir: string, contract: string, compiler: string, entries?: string[]): Promise<CompiledBuild> {
+async function build(caseDir: string, contract: string, compiler: string, entries?: string[]): Promise<UpgradeBuild> {
   const input = fixtureInput(caseDir, entries ?? [contract.split(":")[0]!], SETTINGS, CORPUS_DIR);
   const version = fullVersion(compiler);
   const output = await compile(version, input);

@@ -3,7 +3,7 @@
 import { withVerificationOutputs } from "../compiler.ts";
 import type { CompiledBuild, VerificationContext } from "../context.ts";
 import type { Check, Finding } from "../pipeline.ts";
-import { checkUpgradeSafety, type CompiledBuild as OzBuild, type ProxyKind, type UpgradeSafetyFindings } from "../upgradeSafety.ts";
+import { checkUpgradeSafety, type UpgradeBuild, type ProxyKind, type UpgradeSafetyFindings } from "../upgradeSafety.ts";
 
 
 /** UUPS when the target's own owner() is its authority; transparent when it has an ERC-1967 admin. */
@@ -19,14 +19,14 @@ function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> 
       context.need("reference build", () => context.referenceBuild()),
       proxyKind(context),
     ]);
-    return checkUpgradeSafety({ implementation: ozBuild(implementation), reference: ozBuild(reference), kind }, (version, input) =>
+    return checkUpgradeSafety({ implementation: upgradeBuild(implementation), reference: upgradeBuild(reference), kind }, (version, input) =>
       context.inputs.compileExactly(version, input),
     );
   });
 }
 
-function ozBuild(build: CompiledBuild): OzBuild {
-  return { version: build.spec.compiler, contract: build.spec.contract, input: withVerificationOutputs(build.spec.input), output: build.output as OzBuild["output"] };
+function upgradeBuild(build: CompiledBuild): UpgradeBuild {
+  return { version: build.spec.compiler, contract: build.spec.contract, input: withVerificationOutputs(build.spec.input), output: build.output as UpgradeBuild["output"] };
 }
 
 export const upgradeSafetyCheck: Check = {

@@ -9,6 +9,8 @@ const USAGE = `usage:
   sentinel check <candidate.json> --rpc <url> [--json]   run every verification check locally (a dry run)
   sentinel bundle create --build-info <file> --contract <src:Name> --reference <src:Name> [...]
                                              build a source bundle from a compiler build-info file
+  sentinel candidate create --bundle <f> --rpc <url> --target <proxy> --implementation <addr> [--proposer-key-file <f> --network-id <id>]
+                                             the candidate file to submit (and to check), signed
   sentinel policy hash <policy.json>         validate a policy and print its hash (what to enroll)
   sentinel devnet [--nodes <n>] [--exit]     a local network: 2 chains, n nodes, a demo upgrade of each kind
 `;
@@ -26,6 +28,9 @@ switch (command) {
     break;
   case "check":
     code = await (await import("./check.ts")).runCheckCommand(rest, io);
+    break;
+  case "candidate":
+    code = await (await import("./candidate.ts")).runCandidateCommand(rest, io);
     break;
   case "bundle":
   case "policy":

@@ -1,5 +1,5 @@
-// The relayer's secp256k1 key (it pays gas for relaying), read from a file. Errors name the
-// file and what is wrong, never its contents.
+// secp256k1 keys read from a file: the relayer's (it pays gas for relaying) and a proposer's (it
+// signs candidates). Errors name the file and what is wrong, never its contents.
 import { readFileSync } from "node:fs";
 import type { Hex } from "viem";
 
@@ -8,15 +8,19 @@ export class RelayerKeyError extends Error {
 }
 
 export function loadRelayerKey(file: string): Hex {
+  return loadKeyFile(file, "relayer");
+}
+
+export function loadKeyFile(file: string, role: "relayer" | "proposer"): Hex {
   let text: string;
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (error) {
-    throw new RelayerKeyError(`cannot read relayer key file ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new RelayerKeyError(`cannot read ${role} key file ${file}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) {
-    throw new RelayerKeyError(`relayer key file ${file} must hold one 0x-prefixed 32-byte hex key (66 characters)`);
+    throw new RelayerKeyError(`${role} key file ${file} must hold one 0x-prefixed 32-byte hex key (66 characters)`);
   }
-  if (/^0x0{64}$/.test(text)) throw new RelayerKeyError(`relayer key file ${file} holds the zero key`);
+  if (/^0x0{64}$/.test(text)) throw new RelayerKeyError(`${role} key file ${file} holds the zero key`);
   return text.toLowerCase() as Hex;
 }

@@ -10,7 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { encodeFunctionData, getAddress, keccak256, parseAbiItem, stringToHex, type Hex } from "viem";
 import { bundleHash, encodeBundle, parseBundle, type SourceBundle } from "../../src/codec/bundle.ts";
-import { signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
+import { candidateId, parseSignedCandidate, recoverProposer, signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
+import { privateKeyToAccount } from "viem/accounts";
 import { prepareUpgrade, readUpgradeCase, type PreparedUpgrade } from "../../src/devnet/upgradeFixture.ts";
 import { findingsDigest, type Finding } from "../../src/verify/pipeline.ts";
 import { CHECK_NAMES, DEFAULT_POLICY, parsePolicy, policyHash } from "../../src/verify/policy.ts";
@@ -314,6 +315,56 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       const usage = await sentinel("bundle", "frobnicate");
       assert.equal(usage.status, 2);
       assert.match(usage.stderr, /sentinel bundle create --build-info <file>/);
+    });
+  });
+
+  describe("sentinel candidate create", () => {
+    it("fills the candidate from the chain and the bundle, signs it for a network, and check recovers the proposer", async () => {
+      const networkId = keccak256(stringToHex("candidate-create"));
+      const key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+      const bundlePath = file("create-bundle.json", approve.bundle);
+      const keyPath = file("proposer.key", `${key}\n`);
+      const out = join(dir, "created.json");
+      const created = await sentinel(
+        "candidate", "create", "--bundle", bundlePath, "--rpc", chain.anvil.rpcUrl,
+        "--target", approve.candidate.target, "--implementation", approve.candidate.implementation,
+        "--proposer-key-file", keyPath, "--network-id", networkId, "--lifetime", "3600", "--out", out,
+      );
+      assert.equal(created.status, 0, created.stderr);
+      const body = JSON.parse(readFileSync(out, "utf8")) as { candidate: Record<string, string>; signature: Hex; bundle: unknown };
+      const signed = parseSignedCandidate(body);
+      assert.equal(signed.candidate.chainId, 31337n);
+      assert.equal(signed.candidate.sourceHash, bundleHash(approve.bundle));
+      assert.equal(signed.candidate.policyHash, policyHash(approve.bundle.policy));
+      assert.equal(signed.candidate.expiresAt - signed.candidate.createdAt, 3600n);
+      assert.ok(signed.candidate.blockNumber >= approve.candidate.blockNumber);
+      assert.equal(await recoverProposer(networkId, signed), privateKeyToAccount(key).address);
+      assert.deepEqual(parseBundle(body.bundle), approve.bundle);
+
+      const json = await check(out, "--network-id", networkId, "--json");
+      assert.equal(json.status, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as JsonReport;
+      assert.equal(report.outcome, "approve");
+      assert.equal(report.proposer, privateKeyToAccount(key).address);
+      assert.equal(report.candidateId, candidateId(networkId, signed.candidate));
+    });
+
+    it("refuses what nodes would refuse: exit 2 and the flag to fix", async () => {
+      const bundlePath = file("create-bundle-2.json", approve.bundle);
+      const base = ["candidate", "create", "--bundle", bundlePath, "--rpc", chain.anvil.rpcUrl, "--target", approve.candidate.target, "--implementation", approve.candidate.implementation];
+      const cases: [RegExp, string[]][] = [
+        [/--bundle, --rpc, --target and --implementation are required/, ["candidate", "create", "--rpc", chain.anvil.rpcUrl]],
+        [/--network-id is required to sign/, [...base, "--proposer-key-file", file("k.key", "0x" + "11".repeat(32))]],
+        [/proposer key file .* must hold one 0x-prefixed 32-byte hex key/, [...base, "--proposer-key-file", file("bad.key", "nope"), "--network-id", keccak256(stringToHex("n"))]],
+        [/--lifetime must be in/, [...base, "--lifetime", String(31 * 86_400)]],
+        [/--target must be a 20-byte hex address/, ["candidate", "create", "--bundle", bundlePath, "--rpc", chain.anvil.rpcUrl, "--target", "0x12", "--implementation", approve.candidate.implementation]],
+        [/cannot read the chain at --rpc/, ["candidate", "create", "--bundle", bundlePath, "--rpc", "http://127.0.0.1:9", "--target", approve.candidate.target, "--implementation", approve.candidate.implementation]],
+      ];
+      const runs = await sentinelEach(cases.map(([, args]) => args));
+      for (const [i, [pattern]] of cases.entries()) {
+        assert.equal(runs[i]!.status, 2, `${cases[i]![1].join(" ")}: ${runs[i]!.stderr}`);
+        assert.match(runs[i]!.stderr, pattern);
+      }
     });
   });
 });

@@ -9,16 +9,16 @@ import { fileURLToPath } from "node:url";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { tmpdir } from "node:os";
-import { encodeDeployData, encodeFunctionData, keccak256, stringToHex, type Abi, type Address, type Hex } from "viem";
+import { encodeFunctionData, keccak256, stringToHex, type Abi, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { SentinelRegistry, SentinelTestERC1967Proxy } from "../../artifacts/contracts.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
-import { deployContract, DeploymentError } from "../chains/deploy.ts";
+import { deployContract } from "../chains/deploy.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle, type BuildSpec, type SourceBundle } from "../codec/bundle.ts";
 import { BuildCompiler } from "../verify/build.ts";
 import type { CompiledBuild } from "../verify/context.ts";
 import { DEFAULT_POLICY, policyHash } from "../verify/policy.ts";
-import { fixtureInput } from "./upgradeFixture.ts";
+import { deployBuild, fixtureInput } from "./upgradeFixture.ts";
 import { deployRegistry } from "../chains/registry.ts";
 import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
 import { sentinelDomain } from "../codec/types.ts";
@@ -315,12 +315,7 @@ export async function addProtocol(devnet: Devnet): Promise<void> {
 }
 
 async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
-  const deploy = async (build: CompiledBuild, args: readonly unknown[]) => {
-    const data = encodeDeployData({ abi: build.contract.abi as Abi, bytecode: `0x${build.contract.evm?.bytecode?.object}`, args });
-    const receipt = await clients.client.waitForTransactionReceipt({ hash: await clients.wallet.sendTransaction({ data }) });
-    if (receipt.status !== "success" || !receipt.contractAddress) throw new DeploymentError(`deploying ${build.spec.contract} reverted`);
-    return receipt.contractAddress;
-  };
+  const deploy = (build: CompiledBuild, args: readonly unknown[]) => deployBuild(clients, build, args);
   const owner = clients.wallet.account.address;
   const v1 = await deploy(builds.v1, [registry]);
   const proxy = await deployContract(clients.wallet, clients.client, SentinelTestERC1967Proxy, [

@@ -137,7 +137,7 @@ function encodeCall(call: CallSpec, vars: Record<string, string>): Hex {
 }
 
 /** Deploys a compiled contract, deploying and linking the external libraries it needs first. */
-async function deployBuild(chain: ChainClients, build: CompiledBuild, args: readonly unknown[]): Promise<Address> {
+export async function deployBuild(chain: ChainClients, build: CompiledBuild, args: readonly unknown[]): Promise<Address> {
   const bytecode = await linkLibraries(chain, build.output, build.contract.evm?.bytecode?.object ?? "", build.contract.evm?.bytecode?.linkReferences ?? {});
   const abi = (build.contract.abi ?? []) as Abi;
   const hash = await chain.wallet.sendTransaction({ data: encodeDeployData({ abi, bytecode, args }) });

@@ -59,7 +59,9 @@ export class NoUpgradeAuthority extends Error {
 }
 
 /**
- * The upgrade authority of `target`, read at one block:
+ * The upgrade authority of `target`, read at `blockNumber`, or else at the latest block (then the
+ * reads are one round trip, and in the rare case a block lands between them they may see two
+ * consecutive blocks: admission accepts that; verification pins a block):
  * 1. a non-zero ERC-1967 admin slot: the admin's owner() if it has one (OZ ProxyAdmin →
  *    "proxy-admin-owner"), else the admin ("erc1967-admin");
  * 2. an empty slot: the target's owner() ("owner"), which a UUPS proxy forwards to its
@@ -75,18 +77,18 @@ export async function resolveUpgradeAuthority(
   options: { blockNumber?: bigint } = {},
 ): Promise<UpgradeAuthority> {
   const address = getAddress(target);
-  const blockNumber = options.blockNumber ?? (await client.getBlockNumber({ cacheTime: 0 }));
+  const at: BlockAt = options.blockNumber !== undefined ? { blockNumber: options.blockNumber } : { blockTag: "latest" };
   // Independent reads at one block, at once: every node resolves this for every candidate.
   const [code, word, targetOwner] = await Promise.all([
-    client.getCode({ address, blockNumber }),
-    client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT, blockNumber }),
-    readOwner(client, address, blockNumber),
+    client.getCode({ address, ...at }),
+    client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT, ...at }),
+    readOwner(client, address, at),
   ]);
   if (code === undefined || code === "0x") throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
 
   const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
   if (admin !== undefined) {
-    const adminOwner = await readOwner(client, admin, blockNumber);
+    const adminOwner = await readOwner(client, admin, at);
     if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin" };
     if (BigInt(adminOwner) === 0n) {
       throw new NoUpgradeAuthority(address, "renounced", `its admin ${admin} has renounced ownership`);
@@ -112,9 +114,11 @@ function slotAddress(word: Hex): Address {
  * `owner()` of `address`, or undefined when the contract has no such function: the call reverts,
  * returns nothing (an EOA, a contract without the function or fallback) or returns too little.
  */
-async function readOwner(client: PublicClient, address: Address, blockNumber: bigint): Promise<Address | undefined> {
+type BlockAt = { blockNumber: bigint } | { blockTag: "latest" };
+
+async function readOwner(client: PublicClient, address: Address, at: BlockAt): Promise<Address | undefined> {
   try {
-    const owner = await client.readContract({ address, abi: OWNABLE_ABI, functionName: "owner", blockNumber });
+    const owner = await client.readContract({ address, abi: OWNABLE_ABI, functionName: "owner", ...at });
     return getAddress(owner);
   } catch (error) {
     if (error instanceof BaseError && error.walk(isNoOwnerAnswer) !== null && !isNodeFailure(error)) return undefined;

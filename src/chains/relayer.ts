@@ -137,6 +137,8 @@ export interface RelayJobStatus {
   code?: RelayFailureCode;
   error?: string;
   createdAt: number;
+  /** When this job's transaction was broadcast (ms since the epoch). */
+  sentAt?: number;
   updatedAt: number;
 }
 
@@ -364,19 +366,26 @@ export class ChainRelayer {
     }
 
     this.checkpoint(signal);
-    if (await this.isRecorded(job.digest)) return { status: "already-recorded", by: "other-relayer" };
-
     const submission = await this.serialised(async () => {
       this.checkpoint(signal);
-      // The gas estimate executes the call at the latest state, so a revert (AlreadyRecorded if
-      // another relayer's transaction was mined, StaleVerdict, ...) surfaces here, before
-      // anything is signed. A separate simulation would run the pairing once more for nothing.
-      const request = await this.wallet.prepareTransactionRequest({
-        account: this.wallet.account,
-        chain: this.wallet.chain,
-        to: this.registry,
-        data: encodeFunctionData({ abi, functionName: "submitAttestation", args: [job.attestation] }),
-      });
+      // The registry check and the transaction's preparation go out together: one round trip,
+      // not two, on the path to the receipt. The gas estimate executes the call at the latest
+      // state, so a revert (AlreadyRecorded if another relayer's transaction was mined,
+      // StaleVerdict, ...) surfaces there, before anything is signed; a separate simulation
+      // would run the pairing once more for nothing.
+      const [recorded, prepared] = await Promise.allSettled([
+        this.isRecorded(job.digest),
+        this.wallet.prepareTransactionRequest({
+          account: this.wallet.account,
+          chain: this.wallet.chain,
+          to: this.registry,
+          data: encodeFunctionData({ abi, functionName: "submitAttestation", args: [job.attestation] }),
+        }),
+      ]);
+      if (recorded.status === "fulfilled" && recorded.value) return "already-recorded" as const;
+      if (recorded.status === "rejected") throw recorded.reason;
+      if (prepared.status === "rejected") throw prepared.reason;
+      const request = prepared.value;
       const serialized = await this.wallet.signTransaction(request);
       const signedTx: SignedSubmission = {
         hash: keccak256(serialized),
@@ -388,6 +397,7 @@ export class ChainRelayer {
       this.update(record, { txHash: signedTx.hash });
       try {
         await this.wallet.sendRawTransaction({ serializedTransaction: serialized });
+        this.update(record, { sentAt: this.now() });
       } catch (error) {
         // A refusal by the node means it was not broadcast; a lost answer may hide a broadcast.
         if (classify(error).kind !== "retry" || isNodeRefusal(error)) this.signed.delete(job.digest);
@@ -395,6 +405,7 @@ export class ChainRelayer {
       }
       return signedTx;
     });
+    if (submission === "already-recorded") return { status: "already-recorded", by: "other-relayer" };
     this.log.debug({ candidateId: job.candidateId, digest: job.digest, txHash: submission.hash }, "attestation sent");
     return this.settle(job, submission, signal);
   }

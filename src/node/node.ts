@@ -31,10 +31,10 @@ import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { BundleFormatError, bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
-import { VerificationContext, type Enrollment } from "../verify/context.ts";
-import { runPipeline, type PipelineResult } from "../verify/pipeline.ts";
-import { standardChecks } from "../verify/checks/index.ts";
-import { BuildCompiler } from "../verify/build.ts";
+import type { Enrollment } from "../verify/context.ts";
+import type { PipelineResult } from "../verify/pipeline.ts";
+import { VERIFICATION_NICENESS } from "../verify/priority.ts";
+import { PipelineWorker, PipelineWorkerError, type VerifyJob } from "./pipelineWorker.ts";
 import { renderMetrics } from "../metrics/prometheus.ts";
 import { checkAttestation } from "./attestationCheck.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
@@ -46,7 +46,7 @@ import { loadOrCreateP2pKey } from "./p2pKey.ts";
 const CHECK_TIMEOUT_MS = 60_000;
 /** Peers asked for a candidate's bundle in one attempt. */
 const BUNDLE_FETCH_PEERS = 4;
-/** Attempts to get a candidate's bundle, this far apart, before the node leaves it unverified. */
+/** Attempts to get a candidate's bundle, or to run its pipeline if the worker died, this far apart, before the node leaves it unverified. */
 const BUNDLE_MAX_ATTEMPTS = 20;
 const BUNDLE_RETRY_MS = 3_000;
 /** How often pending candidates are re-checked against the chains (missed attestations). */
@@ -88,6 +88,23 @@ interface CandidateRecord {
   verification: Json;
 }
 
+/**
+ * Milliseconds since the epoch at which each stage happened on this node. Kept in memory for the
+ * most recent candidates (diagnostics: where a candidate's time went), not across restarts.
+ */
+export interface CandidateTimeline {
+  [key: string]: number | undefined;
+  admitted?: number;
+  bundleLoaded?: number;
+  verified?: number;
+  /** The signing record was fsync'd: the signature may leave the process. */
+  signed?: number;
+  /** The verdict was handed to gossip. */
+  published?: number;
+  attestation?: number;
+}
+const MAX_TIMELINES = 4096;
+
 interface AttestationRecord {
   [key: string]: Json;
   candidateId: string;
@@ -128,8 +145,8 @@ export class SentinelNode {
   private readonly aggregator: VerdictAggregator;
   private readonly verifier = new BatchVerifier();
   private readonly admission: Admission;
-  private readonly checks = standardChecks();
-  private readonly compiler: BuildCompiler;
+  /** The check pipeline, in a worker thread below this one's priority. */
+  private readonly pipeline: PipelineWorker;
   private readonly bundles: Sublevel<string>;
   private readonly candidates: Sublevel<CandidateRecord>;
   private readonly attestations: Sublevel<AttestationRecord>;
@@ -143,6 +160,9 @@ export class SentinelNode {
   private readonly bundleAttempts = new Map<Hex, number>();
   private catchUpTimer: NodeJS.Timeout | undefined;
   private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<Enrollment> }>();
+  /** When each stage of a recent candidate happened here (ms since the epoch): for the status API. */
+  private readonly timelines = new Map<Hex, CandidateTimeline>();
+  private readonly storingAttestation = new Set<Hex>();
   private stopping: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -169,7 +189,13 @@ export class SentinelNode {
     this.relayResults = parts.db.sublevel<Json>("relay");
     this.evidence = parts.db.sublevel<Json>("evidence");
     this.bundles = parts.db.sublevel<string>("bundles");
-    this.compiler = new BuildCompiler({ cacheDir: parts.config.verification.compileCacheDir });
+    this.pipeline = new PipelineWorker(
+      { compileCacheDir: parts.config.verification.compileCacheDir, niceness: VERIFICATION_NICENESS, checkTimeoutMs: CHECK_TIMEOUT_MS },
+      {
+        enrollment: (job) => this.isEnrolled(job.candidate.chainId, job.candidate.target, job.proposer),
+        logger: this.log,
+      },
+    );
     this.aggregator = new VerdictAggregator(
       { networkId: parts.config.networkId, set: parts.set },
       {
@@ -290,7 +316,7 @@ export class SentinelNode {
       await this.api?.close();
       for (const chain of this.chains.values()) await chain.relayer?.stop();
       await this.network?.stop();
-      await this.compiler.close();
+      await this.pipeline.close();
       this.verifier.flush();
       await this.db.close();
       this.log.info("node stopped");
@@ -421,6 +447,7 @@ export class SentinelNode {
     // Not fsync'd: a candidate lost with the machine is re-sent by its proposer; only the
     // signing record must survive everything.
     await this.candidates.put(admitted.id, record);
+    this.mark(admitted.id, "admitted");
     this.log.info({ candidate: admitted.id, source, target: admitted.signed.candidate.target }, "candidate admitted");
     this.enqueueVerification(admitted);
   }
@@ -458,30 +485,35 @@ export class SentinelNode {
     // A bundle no peer could serve yet is this node's problem, not the candidate's: verify later
     // rather than sign a rejection. A bundle that arrived but does not parse is the proposer's
     // problem, the same on every node: the pipeline reports it.
-    const bundle = this.loadBundle(candidate.sourceHash, from);
+    let bundle: VerifyJob["bundle"];
     try {
-      await bundle;
+      bundle = { ok: true, value: await this.loadBundle(candidate.sourceHash, from) };
     } catch (error) {
       if (!(error instanceof BundleFormatError)) {
         this.retryVerificationLater(admitted, error);
         return;
       }
+      bundle = { ok: false, field: error.field, message: error.message.slice(error.field.length + 2) };
     }
     this.bundleAttempts.delete(admitted.id);
-    const context = new VerificationContext({
-      candidateId: admitted.id,
-      candidate,
-      proposer: admitted.proposer,
-      client: chain.client,
-      rpcUrl: chain.rpcUrl,
-      registry: chain.registry,
-      loadBundle: () => bundle,
-      compile: (spec) => this.compiler.build(spec),
-      compileExactly: (version, input) => this.compiler.compile(version, input),
-      enrollment: () => this.isEnrolled(candidate.chainId, candidate.target, admitted.proposer),
-    });
-    const result = await runPipeline(context, this.checks, { checkTimeoutMs: CHECK_TIMEOUT_MS });
+    this.mark(admitted.id, "bundleLoaded");
+    let result: PipelineResult;
+    try {
+      result = await this.pipeline.verify({
+        candidateId: admitted.id,
+        candidate,
+        proposer: admitted.proposer,
+        chain: { chainId: chain.chainId, rpcUrl: chain.rpcUrl, registry: chain.registry },
+        bundle,
+      });
+    } catch (error) {
+      // The worker died or the pipeline threw: this node's failure, not a finding. Try again later.
+      if (!(error instanceof PipelineWorkerError)) throw error;
+      this.retryVerificationLater(admitted, error);
+      return;
+    }
     const verificationMs = performance.now() - started;
+    this.mark(admitted.id, "verified");
     const verdict = toVerdict(admitted, result);
     const digest = verdictDigest(this.config.networkId, verdict);
     const record = await this.candidates.get(admitted.id);
@@ -510,10 +542,22 @@ export class SentinelNode {
       }
       throw error;
     }
+    this.mark(admitted.id, "signed");
     const message = { setIndex: this.set.index, validatorIndex: this.validatorIndex!, verdict, signature };
     this.log.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     await this.aggregator.ingest(message);
     await this.network.publish("verdict", encodeVerdictMessage(message));
+    this.mark(admitted.id, "published");
+  }
+
+  private mark(candidateId: Hex, stage: keyof CandidateTimeline & string): void {
+    let timeline = this.timelines.get(candidateId);
+    if (!timeline) {
+      if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
+      timeline = {};
+      this.timelines.set(candidateId, timeline);
+    }
+    timeline[stage] ??= this.now().getTime();
   }
 
   private retryVerificationLater(admitted: AdmittedCandidate, error: unknown): void {
@@ -521,11 +565,11 @@ export class SentinelNode {
     const expired = admitted.signed.candidate.expiresAt * 1000n <= BigInt(this.now().getTime());
     if (attempts > BUNDLE_MAX_ATTEMPTS || expired || this.stopping) {
       this.bundleAttempts.delete(admitted.id);
-      this.log.warn({ candidate: admitted.id, attempts, err: error }, "source bundle unavailable; not verified (a restart retries)");
+      this.log.warn({ candidate: admitted.id, attempts, err: error }, "not verified: the source bundle or the pipeline stayed unavailable (a restart retries)");
       return;
     }
     this.bundleAttempts.set(admitted.id, attempts);
-    this.log.info({ candidate: admitted.id, attempt: attempts, reason: (error as Error).message }, "source bundle not available yet; retrying");
+    this.log.info({ candidate: admitted.id, attempt: attempts, reason: (error as Error).message }, "not verified yet; retrying");
     setTimeout(() => {
       if (!this.stopping) this.enqueueVerification(admitted);
     }, BUNDLE_RETRY_MS).unref();
@@ -555,6 +599,19 @@ export class SentinelNode {
 
   private async onAttestation(attestation: Attestation, digest: Hex, source: "aggregated" | "gossip" | "chain"): Promise<void> {
     const { verdict } = attestation;
+    // The same attestation can come from aggregation and from gossip at once: the first one is
+    // stored and relayed, the other is dropped here (not after the read: both would pass it).
+    if (this.storingAttestation.has(verdict.candidateId)) return;
+    this.storingAttestation.add(verdict.candidateId);
+    try {
+      await this.storeAttestation(attestation, digest, source);
+    } finally {
+      this.storingAttestation.delete(verdict.candidateId);
+    }
+  }
+
+  private async storeAttestation(attestation: Attestation, digest: Hex, source: "aggregated" | "gossip" | "chain"): Promise<void> {
+    const { verdict } = attestation;
     if (await this.attestations.get(verdict.candidateId)) return;
     const encoded = encodeAttestation(attestation);
     const record: AttestationRecord = {
@@ -577,6 +634,7 @@ export class SentinelNode {
       // Recoverable from peers and from the chains: atomic, not fsync'd.
       { sync: false },
     );
+    this.mark(verdict.candidateId, "attestation");
     this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
     if (source === "aggregated" && this.relayRankOf(verdict.candidateId) < ATTESTATION_PUBLISHERS) {
       await this.network.publish("attestation", hexToBytes(encoded));
@@ -602,7 +660,9 @@ export class SentinelNode {
 
   private async recordRelay(candidateId: Hex, chainId: number, result: RelayResult): Promise<void> {
     if (this.stopping) return;
-    await this.relayResults.put(`${candidateId}:${chainId}`, toJson(result));
+    const job = this.chains.get(chainId)?.relayer?.status(candidateId).at(-1);
+    const times = job ? { startedAt: job.createdAt, sentAt: job.sentAt, finishedAt: job.updatedAt } : {};
+    await this.relayResults.put(`${candidateId}:${chainId}`, toJson({ ...result, ...times }));
     this.log.info({ candidate: candidateId, chainId, status: result.status }, "relay finished");
   }
 
@@ -761,6 +821,7 @@ export class SentinelNode {
       verification: record?.verification ?? null,
       signedDigest: (await this.signingRecord.signedDigest(id)) ?? null,
       verdictsSeen: this.aggregator.signersOf(id) as unknown as Json,
+      timeline: (this.timelines.get(id) ?? {}) as Json,
       attestation: attestation ?? null,
       relay: await this.relayStatus(id),
     };

@@ -323,7 +323,9 @@ describe("ChainRelayer", () => {
       const { relayer, clients, sleeps } = relayerFor(8, { rpcUrl: proxy.url });
       const before = await nonceOf(clients.wallet.account.address);
       proxy.methods.length = 0;
-      proxy.decide = (_method, count) => (count <= 3 ? "fail" : "forward");
+      // Each attempt reads the registry once (eth_call): its first three attempts fail.
+      let registryReads = 0;
+      proxy.decide = (method) => (method === "eth_call" && ++registryReads <= 3 ? "fail" : "forward");
 
       const result = await relayer.relay(job);
       assert.equal(result.status, "submitted");

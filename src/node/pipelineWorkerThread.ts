@@ -1,0 +1,124 @@
+// The node's check pipeline, in a worker thread of its own at a lower OS priority than the main
+// thread. Verification is seconds of CPU per candidate (upgrades-core, bytecode analysis, the
+// shadow fork's RPC); the main thread's work (gossip validation, aggregation, relaying) is short
+// and on every candidate's critical path. Here the two no longer share an event loop, and where
+// they share CPUs the OS runs the main thread first. The pipeline, checks and compiler are the
+// same code `sentinel check` runs in process.
+//
+// Protocol (structured-clone messages; bigints survive):
+//   main -> worker  { type: "verify", id, job }             run the pipeline for one candidate
+//   worker -> main  { type: "enrollment", id }              the origin check asks the node (it caches
+//                                                           enrollment reads for admission too)
+//   main -> worker  { type: "enrollment", id, answer | error }
+//   worker -> main  { type: "result", id, result }          the pipeline's result
+//                   { type: "failed", id, message }         the pipeline threw (a bug, not a finding)
+//   main -> worker  { type: "close" }                       close the compilers, then "closed"
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
+import { localChain } from "../chains/clients.ts";
+import { BundleFormatError, type SourceBundle } from "../codec/bundle.ts";
+import type { Candidate } from "../codec/candidate.ts";
+import { BuildCompiler } from "../verify/build.ts";
+import { standardChecks } from "../verify/checks/index.ts";
+import { VerificationContext, type Enrollment } from "../verify/context.ts";
+import { runPipeline, type PipelineResult } from "../verify/pipeline.ts";
+import { lowerThisThreadPriority } from "../verify/priority.ts";
+
+export interface PipelineWorkerInit {
+  compileCacheDir: string;
+  /** Nice value of this thread, its compiler threads and its shadow forks. */
+  niceness: number;
+  checkTimeoutMs: number;
+}
+
+export interface VerifyJob {
+  candidateId: Hex;
+  candidate: Candidate;
+  proposer: Address;
+  chain: { chainId: number; rpcUrl: string; registry: Address };
+  /** The bundle, or why it does not parse (the same on every node: the pipeline reports it). */
+  bundle: { ok: true; value: SourceBundle } | { ok: false; field: string; message: string };
+}
+
+export type ToPipelineWorker =
+  | { type: "verify"; id: number; job: VerifyJob }
+  | { type: "enrollment"; id: number; answer: Enrollment }
+  | { type: "enrollment"; id: number; error: string }
+  | { type: "close" };
+
+export type FromPipelineWorker =
+  | { type: "enrollment"; id: number }
+  | { type: "result"; id: number; result: PipelineResult }
+  | { type: "failed"; id: number; message: string }
+  | { type: "closed" };
+
+function serve(port: MessagePort, init: PipelineWorkerInit): void {
+  lowerThisThreadPriority(init.niceness);
+  const post = (message: FromPipelineWorker) => port.postMessage(message);
+  const compiler = new BuildCompiler({ cacheDir: init.compileCacheDir, niceness: init.niceness });
+  const checks = standardChecks();
+  const clients = new Map<string, PublicClient>();
+  const enrollments = new Map<number, { resolve(answer: Enrollment): void; reject(error: Error): void }>();
+
+  const clientFor = ({ chainId, rpcUrl }: VerifyJob["chain"]): PublicClient => {
+    let client = clients.get(rpcUrl);
+    if (!client) {
+      // As the node's own clients: no transport retries (a check's failure must surface), fast polls.
+      client = createPublicClient({ chain: localChain(chainId, rpcUrl), transport: http(rpcUrl, { retryCount: 0 }), pollingInterval: 50 }) as PublicClient;
+      clients.set(rpcUrl, client);
+    }
+    return client;
+  };
+
+  const verify = async (id: number, job: VerifyJob): Promise<PipelineResult> => {
+    const { bundle } = job;
+    const loaded: Promise<SourceBundle> = bundle.ok ? Promise.resolve(bundle.value) : Promise.reject(new BundleFormatError(bundle.field, bundle.message));
+    loaded.catch(() => {}); // read by the checks that need it; not an unhandled rejection meanwhile
+    const context = new VerificationContext({
+      candidateId: job.candidateId,
+      candidate: job.candidate,
+      proposer: job.proposer,
+      client: clientFor(job.chain),
+      rpcUrl: job.chain.rpcUrl,
+      registry: job.chain.registry,
+      loadBundle: () => loaded,
+      compile: (spec) => compiler.build(spec),
+      compileExactly: (version, input) => compiler.compile(version, input),
+      enrollment: () =>
+        new Promise<Enrollment>((resolve, reject) => {
+          enrollments.set(id, { resolve, reject });
+          post({ type: "enrollment", id });
+        }),
+      niceness: init.niceness,
+    });
+    try {
+      return await runPipeline(context, checks, { checkTimeoutMs: init.checkTimeoutMs });
+    } finally {
+      enrollments.delete(id);
+    }
+  };
+
+  port.on("message", (message: ToPipelineWorker) => {
+    switch (message.type) {
+      case "verify":
+        verify(message.id, message.job).then(
+          (result) => post({ type: "result", id: message.id, result }),
+          (error: unknown) => post({ type: "failed", id: message.id, message: error instanceof Error ? error.message : String(error) }),
+        );
+        return;
+      case "enrollment": {
+        const waiter = enrollments.get(message.id);
+        enrollments.delete(message.id);
+        if ("answer" in message) waiter?.resolve(message.answer);
+        else waiter?.reject(new Error(message.error));
+        return;
+      }
+      case "close":
+        void compiler.close().finally(() => post({ type: "closed" }));
+        return;
+    }
+  });
+}
+
+// Imported for its types by pipelineWorker.ts: only run as a worker.
+if (parentPort) serve(parentPort, workerData as PipelineWorkerInit);

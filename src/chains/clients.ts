@@ -34,10 +34,14 @@ export function localChain(chainId: number, rpcUrl: string): Chain {
  */
 export function connectChain(chainId: number, rpcUrl: string, privateKey: Hex): ChainClients {
   const chain = localChain(chainId, rpcUrl);
-  const transport = http(rpcUrl, { retryCount: 0 });
   return {
     chain,
-    client: createPublicClient({ chain, transport, pollingInterval: 50 }),
-    wallet: createWalletClient({ chain, transport, account: privateKeyToAccount(privateKey), pollingInterval: 50 }),
+    client: chainReader(chainId, rpcUrl),
+    wallet: createWalletClient({ chain, transport: http(rpcUrl, { retryCount: 0 }), account: privateKeyToAccount(privateKey), pollingInterval: 50 }),
   };
+}
+
+/** connectChain's read side alone, for code that never sends (the verification worker). */
+export function chainReader(chainId: number, rpcUrl: string): PublicClient<Transport, Chain> {
+  return createPublicClient({ chain: localChain(chainId, rpcUrl), transport: http(rpcUrl, { retryCount: 0 }), pollingInterval: 50 });
 }

@@ -45,9 +45,12 @@ export interface SourceBundle {
 export class BundleFormatError extends Error {
   override name = "BundleFormatError";
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  /** What is wrong with the field, without its name. */
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(`${field}: ${reason}`);
     this.field = field;
+    this.reason = reason;
   }
 }
 

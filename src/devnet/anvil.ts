@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { lowerProcessPriority } from "../verify/priority.ts";
 
 export interface AnvilOptions {
   chainId: number;
@@ -14,8 +13,6 @@ export interface AnvilOptions {
   forkBlockNumber?: bigint;
   /** Extra argv, for options not modelled here. */
   extraArgs?: string[];
-  /** Nice value of the anvil process (0 = normal): a node runs its shadow forks below its consensus path. */
-  niceness?: number;
   /** Aborting while anvil starts kills it and rejects; once started, stop() is the caller's. */
   signal?: AbortSignal;
 }
@@ -57,7 +54,6 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> 
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  lowerProcessPriority(child.pid, options.niceness ?? 0);
   const port = await waitForListening(child, options.signal);
   const rpcUrl = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;

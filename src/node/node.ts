@@ -493,7 +493,7 @@ export class SentinelNode {
         this.retryVerificationLater(admitted, error);
         return;
       }
-      bundle = { ok: false, field: error.field, message: error.message.slice(error.field.length + 2) };
+      bundle = { ok: false, field: error.field, reason: error.reason };
     }
     this.bundleAttempts.delete(admitted.id);
     this.mark(admitted.id, "bundleLoaded");

@@ -14,8 +14,8 @@
 //                   { type: "failed", id, message }         the pipeline threw (a bug, not a finding)
 //   main -> worker  { type: "close" }                       close the compilers, then "closed"
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { createPublicClient, http, type Address, type Hex, type PublicClient } from "viem";
-import { localChain } from "../chains/clients.ts";
+import type { Address, Hex, PublicClient } from "viem";
+import { chainReader } from "../chains/clients.ts";
 import { BundleFormatError, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
 import { BuildCompiler } from "../verify/build.ts";
@@ -26,7 +26,7 @@ import { lowerThisThreadPriority } from "../verify/priority.ts";
 
 export interface PipelineWorkerInit {
   compileCacheDir: string;
-  /** Nice value of this thread, its compiler threads and its shadow forks. */
+  /** Nice value of this thread; its compiler threads and shadow forks inherit it. */
   niceness: number;
   checkTimeoutMs: number;
 }
@@ -37,7 +37,7 @@ export interface VerifyJob {
   proposer: Address;
   chain: { chainId: number; rpcUrl: string; registry: Address };
   /** The bundle, or why it does not parse (the same on every node: the pipeline reports it). */
-  bundle: { ok: true; value: SourceBundle } | { ok: false; field: string; message: string };
+  bundle: { ok: true; value: SourceBundle } | { ok: false; field: string; reason: string };
 }
 
 export type ToPipelineWorker =
@@ -55,7 +55,7 @@ export type FromPipelineWorker =
 function serve(port: MessagePort, init: PipelineWorkerInit): void {
   lowerThisThreadPriority(init.niceness);
   const post = (message: FromPipelineWorker) => port.postMessage(message);
-  const compiler = new BuildCompiler({ cacheDir: init.compileCacheDir, niceness: init.niceness });
+  const compiler = new BuildCompiler({ cacheDir: init.compileCacheDir });
   const checks = standardChecks();
   const clients = new Map<string, PublicClient>();
   const enrollments = new Map<number, { resolve(answer: Enrollment): void; reject(error: Error): void }>();
@@ -63,8 +63,7 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
   const clientFor = ({ chainId, rpcUrl }: VerifyJob["chain"]): PublicClient => {
     let client = clients.get(rpcUrl);
     if (!client) {
-      // As the node's own clients: no transport retries (a check's failure must surface), fast polls.
-      client = createPublicClient({ chain: localChain(chainId, rpcUrl), transport: http(rpcUrl, { retryCount: 0 }), pollingInterval: 50 }) as PublicClient;
+      client = chainReader(chainId, rpcUrl) as PublicClient;
       clients.set(rpcUrl, client);
     }
     return client;
@@ -72,7 +71,7 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
 
   const verify = async (id: number, job: VerifyJob): Promise<PipelineResult> => {
     const { bundle } = job;
-    const loaded: Promise<SourceBundle> = bundle.ok ? Promise.resolve(bundle.value) : Promise.reject(new BundleFormatError(bundle.field, bundle.message));
+    const loaded: Promise<SourceBundle> = bundle.ok ? Promise.resolve(bundle.value) : Promise.reject(new BundleFormatError(bundle.field, bundle.reason));
     loaded.catch(() => {}); // read by the checks that need it; not an unhandled rejection meanwhile
     const context = new VerificationContext({
       candidateId: job.candidateId,
@@ -89,7 +88,6 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
           enrollments.set(id, { resolve, reject });
           post({ type: "enrollment", id });
         }),
-      niceness: init.niceness,
     });
     try {
       return await runPipeline(context, checks, { checkTimeoutMs: init.checkTimeoutMs });

@@ -40,8 +40,6 @@ export interface VerificationInputs {
   compileExactly(version: string, input: SolcInput): Promise<SolcOutput>;
   /** Absent in a dry run without a registry: the origin check is skipped, not failed. */
   enrollment?: () => Promise<Enrollment>;
-  /** Nice value for the processes verification starts (shadow forks); 0 = normal. */
-  niceness?: number;
 }
 
 /** Enrollment was not asked for (a dry run without a registry or a proposer). */

@@ -1,23 +1,14 @@
 // A node's consensus path (gossip validation, aggregation, relaying) is short and latency-bound;
 // verification is long and CPU-bound. Where they share CPUs, the OS should run the first at once:
-// verification's compiler threads and shadow forks ask for a lower scheduling priority (a higher
-// nice value). Lowering one's own priority needs no privilege. Elsewhere than Linux, or if the OS
-// refuses, they simply run at normal priority.
+// the node's verification thread asks for a lower scheduling priority (a higher nice value).
+// On Linux the threads it starts (solc workers) and the processes it spawns (shadow forks)
+// inherit that value, so nothing else needs to ask. Lowering one's own priority needs no
+// privilege. Elsewhere than Linux, or if the OS refuses, verification runs at normal priority.
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 
 /** The nice value a node gives its verification work (0 normal, 19 lowest). */
 export const VERIFICATION_NICENESS = 10;
-
-/** Lowers a child process's priority (e.g. a shadow fork's anvil). */
-export function lowerProcessPriority(pid: number | undefined, niceness: number): void {
-  if (pid === undefined || niceness <= 0) return;
-  try {
-    setPriority(pid, niceness);
-  } catch {
-    // The process may already be gone, or the OS may not allow it: normal priority, not a failure.
-  }
-}
 
 /**
  * Lowers the calling thread's priority only. On Linux a thread has its own id and nice value;
@@ -29,6 +20,6 @@ export function lowerThisThreadPriority(niceness: number): void {
     const tid = Number(readlinkSync("/proc/thread-self").split("/").at(-1));
     if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
   } catch {
-    // No procfs: normal priority.
+    // No procfs, or the OS refused: normal priority, not a failure.
   }
 }

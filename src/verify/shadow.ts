@@ -81,8 +81,6 @@ export interface ShadowParams {
   implementationSelectors?: readonly Hex[];
   /** Storage written on the fork just before the upgrade (see registryApproval.ts). */
   storageOverrides?: readonly StorageOverride[];
-  /** Nice value of the fork's anvil process (0 = normal). */
-  niceness?: number;
 }
 
 export interface ShadowModules {
@@ -251,7 +249,6 @@ export async function runShadowDeployment(params: ShadowParams, modules: ShadowM
       // this whole check's bound: under load a request can be lost on a reused connection.
       extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit", "--timeout", "8000", "--retries", "5"],
       signal: controller.signal,
-      niceness: params.niceness ?? 0,
     });
     fork = started;
     if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", "timed out while the fork started");

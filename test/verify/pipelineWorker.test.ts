@@ -52,7 +52,7 @@ describe("PipelineWorker", () => {
       candidate,
       proposer: PROPOSER,
       chain: { chainId: 31337, rpcUrl: chain.anvil.rpcUrl, registry: "0x00000000000000000000000000000000000000bb" },
-      bundle: { ok: false, field: "implementation.input", message: "must be an object" },
+      bundle: { ok: false, field: "implementation.input", reason: "must be an object" },
     };
   };
 

@@ -26,7 +26,6 @@ function report(context: VerificationContext): Promise<ShadowReport> {
       upgradeCall: bundle.upgradeCall,
       invariants: bundle.policy.invariants,
       timeoutMs: SHADOW_TIMEOUT_MS,
-      niceness: context.inputs.niceness ?? 0,
       storageOverrides: registry ? [registryApprovalOverride(registry, context.candidate.chainId, context.candidate.target, keccak256(code ?? "0x"))] : [],
     });
   });

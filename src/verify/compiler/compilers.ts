@@ -92,7 +92,7 @@ export class SolcCompilers {
         compiler.release,
         new CompilerRunner(
           compiler,
-          { loadTimeoutMs: this.#options.loadTimeoutMs, maxQueued: this.#options.maxQueued, niceness: this.#options.niceness },
+          { loadTimeoutMs: this.#options.loadTimeoutMs, maxQueued: this.#options.maxQueued },
           { stats: this.#stats, now: this.#now, installed: () => this.#installedNames() },
         ),
       );

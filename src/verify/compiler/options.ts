@@ -21,8 +21,6 @@ export interface SolcCompilersOptions {
   memoryBytes?: number;
   /** Disk cache files kept; the least recently used beyond it are deleted. */
   diskEntries?: number;
-  /** Nice value of the compiler threads (0 = normal): a node runs them below its consensus path. */
-  niceness?: number;
 }
 
 /** An OpenZeppelin token compiles in seconds; large via-IR projects can take a minute or more. */
@@ -53,6 +51,5 @@ export function withDefaults(options: SolcCompilersOptions): ResolvedCompilersOp
     memoryEntries: options.memoryEntries ?? DEFAULT_MEMORY_ENTRIES,
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_BYTES,
     diskEntries: options.diskEntries ?? DEFAULT_DISK_ENTRIES,
-    niceness: options.niceness ?? 0,
   };
 }

@@ -47,7 +47,7 @@ export class CompilerRunner {
   loadMs: number | undefined;
   loadCpuMs: number | undefined;
   lastUsed = 0;
-  readonly #options: { loadTimeoutMs: number; maxQueued: number; niceness: number };
+  readonly #options: { loadTimeoutMs: number; maxQueued: number };
   readonly #modules: RunnerModules;
   #worker: Worker | undefined;
   #ready = false;
@@ -57,7 +57,7 @@ export class CompilerRunner {
   readonly #loadWaiters: { resolve(version: string): void; reject(error: Error): void }[] = [];
   #nextId = 1;
 
-  constructor(compiler: InstalledCompiler, options: { loadTimeoutMs: number; maxQueued: number; niceness: number }, modules: RunnerModules) {
+  constructor(compiler: InstalledCompiler, options: { loadTimeoutMs: number; maxQueued: number }, modules: RunnerModules) {
     this.compiler = compiler;
     this.#options = options;
     this.#modules = modules;
@@ -128,7 +128,7 @@ export class CompilerRunner {
 
   #start(): Worker {
     const started = this.#modules.now();
-    const worker = new Worker(WORKER_URL, { workerData: { entry: this.compiler.entry, niceness: this.#options.niceness } satisfies WorkerInit });
+    const worker = new Worker(WORKER_URL, { workerData: { entry: this.compiler.entry } satisfies WorkerInit });
     this.#modules.stats.workerStarts++;
     this.#worker = worker;
     this.#ready = false;

@@ -12,13 +12,10 @@
 //                                                          in the output; a throw is a crash)
 import { createRequire } from "node:module";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { lowerThisThreadPriority } from "../priority.ts";
 
 export interface WorkerInit {
   /** Absolute path of the solc package's main module. */
   entry: string;
-  /** Nice value for this thread (0 = normal). */
-  niceness: number;
 }
 
 export interface CompileRequest {
@@ -51,7 +48,6 @@ function cpuMs(since: NodeJS.CpuUsage | undefined): number {
 
 function serve(port: MessagePort, init: WorkerInit): void {
   const post = (message: WorkerMessage) => port.postMessage(message);
-  lowerThisThreadPriority(init.niceness);
   let solc: Solc;
   const loading = threadCpu();
   try {

@@ -16,7 +16,7 @@ import {
   encodeFunctionData,
   getAddress,
   hexToBigInt,
-  http,
+  custom,
   keccak256,
   numberToHex,
   pad,
@@ -375,7 +375,8 @@ function canonicalChanges(changes: readonly StorageChange[]): [string, string, s
 
 async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock, signal: AbortSignal): Promise<ShadowReport> {
   const rpc = new JsonRpc(forkUrl, signal);
-  const client = createPublicClient({ transport: http(forkUrl, { retryCount: 0, fetchOptions: { signal } }) });
+  // viem's reads go through the same one-at-a-time queue as ours.
+  const client = createPublicClient({ transport: custom({ request: ({ method, params }) => forkRequest(rpc, method, params) }, { retryCount: 0 }) });
   const proxy = getAddress(params.proxy);
   const implementation = getAddress(params.implementation);
   const upgradeCall = params.upgradeCall.toLowerCase() as Hex;
@@ -461,6 +462,13 @@ async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock
     if (second.status === "reverted") report.secondUpgrade.revert = second.revert;
   }
   return report;
+}
+
+/** A request for viem: an RPC error is thrown with its code and data, as viem's http transport would. */
+async function forkRequest(rpc: JsonRpc, method: string, params: unknown): Promise<unknown> {
+  const response = await rpc.raw(method, Array.isArray(params) ? params : []);
+  if ("error" in response) throw Object.assign(new Error(response.error.message), response.error);
+  return response.result;
 }
 
 async function upgradeAuthority(

@@ -64,6 +64,7 @@ interface SizeResult {
   gossipFloorP95Ms: number;
   /** p50 of each stage of the critical path. */
   stagesP50Ms: Stages;
+  relaySplitP50Ms: RelaySplit;
 }
 
 /** The critical path of one candidate, stage by stage (ms); they add up to the total. */
@@ -84,11 +85,22 @@ const STAGES: (keyof Stages)[] = ["propagation", "criticalVerification", "signin
 interface NodeStatus {
   timeline: { admitted?: number; verified?: number; signed?: number; attestation?: number };
   verification: { verificationMs: number } | null;
-  relay: Record<string, { status?: string; finishedAt?: number; state?: string; updatedAt?: number } | null>;
+  relay: Record<string, { status?: string; startedAt?: number; sentAt?: number; finishedAt?: number; state?: string; updatedAt?: number } | null>;
 }
 
+/** The relay stage of the last chain's recording job, split (ms); they add up to `relay`. */
+interface RelaySplit {
+  /** From the attestation at the node to its relayer starting the job (rank wait included). */
+  toRelayer: number;
+  /** Simulation, nonce, fees, signing. */
+  preparation: number;
+  /** From the broadcast to the receipt. */
+  receipt: number;
+}
+const RELAY_SPLIT: (keyof RelaySplit)[] = ["toRelayer", "preparation", "receipt"];
+
 /** Reads every node's status of a candidate and splits its time into stages. */
-async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promise<{ total: number; verification: number; stages: Stages }> {
+async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promise<{ total: number; verification: number; stages: Stages; relaySplit?: RelaySplit }> {
   const statuses = await Promise.all(
     devnet.nodes.map(async (n) => {
       const response = await fetch(`${n.apiUrl}/v1/candidates/${candidateId}`);
@@ -103,11 +115,12 @@ async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promi
   // Per chain: the relayer whose transaction recorded it, and when its receipt came.
   let recorded = 0;
   let relayedBy: NodeStatus | undefined;
+  let lastJob: NodeStatus["relay"][string] | undefined;
   for (const chain of devnet.chains) {
     for (const s of statuses) {
       const job = s?.relay[String(chain.chainId)];
       const at = job?.status === "submitted" ? job.finishedAt : job?.state === "submitted" ? job.updatedAt : undefined;
-      if (at !== undefined && at > recorded) [recorded, relayedBy] = [at, s];
+      if (at !== undefined && at > recorded) [recorded, relayedBy, lastJob] = [at, s, job];
     }
   }
   if (!relayedBy?.timeline.attestation) {
@@ -115,7 +128,13 @@ async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promi
   }
   const verifications = statuses.flatMap((s) => (s?.verification ? [s.verification.verificationMs] : []));
   const t = critical.timeline;
+  const attestationAt = relayedBy.timeline.attestation;
+  const relaySplit =
+    lastJob?.startedAt !== undefined && lastJob.sentAt !== undefined && lastJob.finishedAt !== undefined
+      ? { toRelayer: lastJob.startedAt - attestationAt, preparation: lastJob.sentAt - lastJob.startedAt, receipt: lastJob.finishedAt - lastJob.sentAt }
+      : undefined;
   return {
+    ...(relaySplit && { relaySplit }),
     total: recorded - admitted,
     verification: percentile(verifications, (devnet.committee.threshold / devnet.nodes.length) * 100),
     stages: {
@@ -128,7 +147,8 @@ async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promi
   };
 }
 
-async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total: number[]; verification: number[]; overhead: number[]; stages: Stages[] }> {
+async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total: number[]; verification: number[]; overhead: number[]; stages: Stages[]; relaySplits: RelaySplit[] }> {
+  const relaySplits: RelaySplit[] = [];
   const total: number[] = [];
   const verification: number[] = [];
   const overhead: number[] = [];
@@ -151,8 +171,9 @@ async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total
     verification.push(sample.verification);
     overhead.push(sample.total - sample.verification);
     stages.push(sample.stages);
+    if (sample.relaySplit) relaySplits.push(sample.relaySplit);
   }
-  return { total, verification, overhead, stages };
+  return { total, verification, overhead, stages, relaySplits };
 }
 
 async function measureGossipFloor(nodes: number, messages: number): Promise<number[]> {
@@ -295,6 +316,7 @@ for (const nodes of SIZES) {
     gossipFloorP50Ms: round(percentile(floor, 50)),
     gossipFloorP95Ms: round(percentile(floor, 95)),
     stagesP50Ms: Object.fromEntries(STAGES.map((stage) => [stage, round(percentile(e2e.stages.map((x) => x[stage]), 50))])) as unknown as Stages,
+    relaySplitP50Ms: Object.fromEntries(RELAY_SPLIT.map((part) => [part, round(percentile(e2e.relaySplits.map((x) => x[part]), 50))])) as unknown as RelaySplit,
   });
 }
 say("ingest path vs raw blst (in process) ...");
@@ -312,6 +334,9 @@ for (const r of results) {
 console.log("\ncritical path, p50 of each stage (ms): admission elsewhere, the threshold-th signer's verification and signing, aggregation, relay to the last chain\n");
 console.log(` nodes  ${STAGES.map((stage) => stage.padStart(20)).join("")}`);
 for (const r of results) console.log(`${String(r.nodes).padStart(6)}  ${STAGES.map((stage) => String(r.stagesP50Ms[stage]).padStart(20)).join("")}`);
+console.log("\nthe relay stage, p50 of each part (ms): attestation to the relayer's start, preparation (simulation, nonce, fees, signing), broadcast to receipt\n");
+console.log(` nodes  ${RELAY_SPLIT.map((part) => part.padStart(14)).join("")}`);
+for (const r of results) console.log(`${String(r.nodes).padStart(6)}  ${RELAY_SPLIT.map((part) => String(r.relaySplitP50Ms[part]).padStart(14)).join("")}`);
 console.log(
   `\nverdict signatures verified per second: node ingest path ${ingest.ingestPerSec}, raw blst batch (deserialise + verify) ${ingest.rawBlstPerSec} (${Math.round((ingest.ingestPerSec / ingest.rawBlstPerSec) * 100)}%), raw blst verify only ${ingest.rawVerifyOnlyPerSec}`,
 );

@@ -5,18 +5,20 @@
 //
 // Safety rules, in the order they apply:
 // - a digest is relayed at most once at a time by one relayer, and never again once recorded;
-// - nothing is sent unless isRecorded(digest) is false and a simulation succeeds;
+// - nothing is sent unless a simulation at the latest state succeeds (the registry reverts an
+//   already recorded digest with AlreadyRecorded before anything else);
 // - a contract revert is deterministic: it ends the job without a retry (retrying burns gas);
 // - RPC and network failures are retried with exponential backoff, up to maxAttempts;
 // - a transaction is signed before it is broadcast and remembered by hash, so a send whose
 //   answer was lost is followed up (receipt, mempool, nonce) and, while it may still land, only
 //   ever re-broadcast byte for byte, never replaced by a second transaction.
-// Two relayers of the same rank can still both land a transaction if both pass their gas
-// estimate before either is mined; the registry then reverts the second with AlreadyRecorded
+// Two relayers of the same rank can still both land a transaction if both pass their simulation
+// before either is mined; the registry then reverts the second with AlreadyRecorded
 // before the pairing check, which keeps that loss small (~40k gas against ~250k).
 import {
   BaseError,
   ContractFunctionRevertedError,
+  Eip1559FeesNotSupportedError,
   ExecutionRevertedError,
   HttpRequestError,
   InsufficientFundsError,
@@ -47,6 +49,7 @@ import type { Logger } from "pino";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { decodeAttestation } from "../codec/attestation.ts";
 import { verdictDigest } from "../codec/types.ts";
+import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "./relayOrder.ts";
 
 const abi = SentinelRegistry.abi;
@@ -72,7 +75,15 @@ export interface ChainRelayerOptions {
   receiptTimeoutMs?: number;
   receiptPollMs?: number;
   maxTrackedJobs?: number;
+  /**
+   * The gas limit of a relay transaction: "model" (default) from the registry's cost model
+   * (relayGas.ts), "estimate" by eth_estimateGas, or a fixed limit. After a transaction runs out
+   * of gas at a limit that was not estimated, the relayer estimates from then on.
+   */
+  gas?: RelayGas;
 }
+
+export type RelayGas = "model" | "estimate" | bigint;
 
 export interface ChainRelayerModules {
   client: PublicClient;
@@ -159,6 +170,8 @@ interface SignedSubmission {
   serialized: Hex;
   from: Address;
   nonce: number;
+  /** Its gas limit: a receipt that used all of it ran out of gas. */
+  gas: bigint;
 }
 
 interface JobRecord {
@@ -175,6 +188,11 @@ class ReceiptTimeout extends Error {
   override name = "ReceiptTimeout";
 }
 
+/** The transaction ran out of gas at a limit that was not estimated: retried with an estimate. */
+class OutOfGas extends Error {
+  override name = "OutOfGas";
+}
+
 /** How the relayer treats an error: end the job, or try again after a backoff. */
 type ErrorClass =
   | { kind: "revert"; errorName: string; message: string }
@@ -184,7 +202,8 @@ type ErrorClass =
 export class ChainRelayer {
   readonly chainId: number;
   readonly registry: Address;
-  private readonly options: Required<ChainRelayerOptions>;
+  private readonly options: Required<Omit<ChainRelayerOptions, "gas">>;
+  private gas: RelayGas;
   private readonly client: PublicClient;
   private readonly wallet: WalletClient<Transport, Chain, Account>;
   private readonly log: Logger;
@@ -228,6 +247,7 @@ export class ChainRelayer {
       }
     }
     this.options = { ...RELAYER_DEFAULTS, ...options, registry: getAddress(options.registry) };
+    this.gas = options.gas ?? "model";
     this.chainId = options.chainId;
     this.registry = this.options.registry;
     this.client = modules.client;
@@ -368,30 +388,14 @@ export class ChainRelayer {
     this.checkpoint(signal);
     const submission = await this.serialised(async () => {
       this.checkpoint(signal);
-      // The registry check and the transaction's preparation go out together: one round trip,
-      // not two, on the path to the receipt. The gas estimate executes the call at the latest
-      // state, so a revert (AlreadyRecorded if another relayer's transaction was mined,
-      // StaleVerdict, ...) surfaces there, before anything is signed; a separate simulation
-      // would run the pairing once more for nothing.
-      const [recorded, prepared] = await Promise.allSettled([
-        this.isRecorded(job.digest),
-        this.wallet.prepareTransactionRequest({
-          account: this.wallet.account,
-          chain: this.wallet.chain,
-          to: this.registry,
-          data: encodeFunctionData({ abi, functionName: "submitAttestation", args: [job.attestation] }),
-        }),
-      ]);
-      if (recorded.status === "fulfilled" && recorded.value) return "already-recorded" as const;
-      if (recorded.status === "rejected") throw recorded.reason;
-      if (prepared.status === "rejected") throw prepared.reason;
-      const request = prepared.value;
-      const serialized = await this.wallet.signTransaction(request);
+      const request = await this.prepare(job.attestation);
+      const serialized = await this.sign(request);
       const signedTx: SignedSubmission = {
         hash: keccak256(serialized),
         serialized,
         from: this.wallet.account.address,
         nonce: request.nonce,
+        gas: request.gas,
       };
       this.remember(job.digest, signedTx);
       this.update(record, { txHash: signedTx.hash });
@@ -405,9 +409,46 @@ export class ChainRelayer {
       }
       return signedTx;
     });
-    if (submission === "already-recorded") return { status: "already-recorded", by: "other-relayer" };
     this.log.debug({ candidateId: job.candidateId, digest: job.digest, txHash: submission.hash }, "attestation sent");
     return this.settle(job, submission, signal);
+  }
+
+  /**
+   * The transaction to sign. Everything it needs goes out in one round
+   * trip: a simulation at the latest state (a revert — AlreadyRecorded once another relayer's
+   * transaction is mined, StaleVerdict, a bad signature... — ends the job before anything is
+   * signed), the nonce and the fees. The gas limit comes from the registry's cost model, not from
+   * eth_estimateGas, whose binary search would run the pairing check several times more;
+   * in "estimate" mode the estimate is the simulation.
+   */
+  private async prepare(attestation: Hex) {
+    const account = this.wallet.account;
+    const data = encodeFunctionData({ abi, functionName: "submitAttestation", args: [attestation] });
+    const call = { account, to: this.registry, data };
+    const [estimate, nonce, fees] = await Promise.all([
+      this.gas === "estimate" ? this.client.estimateGas(call) : this.client.call(call).then(() => undefined),
+      this.client.getTransactionCount({ address: account.address, blockTag: "pending" }),
+      this.fees(),
+    ]);
+    const gas = estimate ?? (typeof this.gas === "bigint" ? this.gas : attestationGasLimit(decodeAttestation(attestation).signers));
+    return { to: this.registry, data, gas, nonce, chainId: this.chainId, ...fees };
+  }
+
+  /** A local key signs without asking the node anything (viem's wallet would ask its chain id). */
+  private sign(request: Awaited<ReturnType<ChainRelayer["prepare"]>>): Promise<Hex> {
+    const account = this.wallet.account;
+    if (account.signTransaction !== undefined) return account.signTransaction(request);
+    return this.wallet.signTransaction({ ...request, account, chain: this.wallet.chain });
+  }
+
+  /** EIP-1559 fees where the chain has a base fee, a legacy gas price elsewhere. */
+  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint }> {
+    try {
+      return await this.client.estimateFeesPerGas({ chain: this.wallet.chain, type: "eip1559" });
+    } catch (error) {
+      if (!(error instanceof Eip1559FeesNotSupportedError)) throw error;
+      return { gasPrice: (await this.client.estimateFeesPerGas({ chain: this.wallet.chain, type: "legacy" })).gasPrice };
+    }
   }
 
   /**
@@ -417,7 +458,7 @@ export class ChainRelayer {
    */
   private async followUp(job: RelayJob, pending: SignedSubmission, signal: AbortSignal): Promise<RelayResult | undefined> {
     const receipt = await this.receiptOf(pending.hash);
-    if (receipt !== undefined) return this.fromReceipt(job, receipt);
+    if (receipt !== undefined) return this.fromReceipt(job, receipt, pending.gas);
     if (await this.isKnownTransaction(pending.hash)) return this.settle(job, pending, signal);
 
     const nextNonce = await this.client.getTransactionCount({ address: pending.from, blockTag: "pending" });
@@ -444,10 +485,10 @@ export class ChainRelayer {
   }
 
   private async settle(job: RelayJob, submission: SignedSubmission, signal: AbortSignal): Promise<RelayResult> {
-    return this.fromReceipt(job, await this.awaitReceipt(submission.hash, signal));
+    return this.fromReceipt(job, await this.awaitReceipt(submission.hash, signal), submission.gas);
   }
 
-  private async fromReceipt(job: RelayJob, receipt: TransactionReceipt): Promise<RelayResult> {
+  private async fromReceipt(job: RelayJob, receipt: TransactionReceipt, gasLimit: bigint): Promise<RelayResult> {
     this.signed.delete(job.digest);
     const txHash = receipt.transactionHash;
     if (receipt.status === "success") {
@@ -457,6 +498,13 @@ export class ChainRelayer {
     if (await this.isRecorded(job.digest)) {
       this.log.warn({ digest: job.digest, txHash, gasUsed: receipt.gasUsed }, "lost the relay race on chain");
       return { status: "already-recorded", by: "other-relayer" };
+    }
+    // Every unit of gas used: out of gas (a revert returns what is left). The cost model does not
+    // fit this chain; estimate every transaction from now on, this job's next attempt included.
+    if (receipt.gasUsed >= gasLimit && this.gas !== "estimate") {
+      this.gas = "estimate";
+      this.log.warn({ digest: job.digest, txHash, gasLimit }, "relay transaction ran out of gas at the modelled limit; estimating gas from now on");
+      throw new OutOfGas(`transaction ${txHash} ran out of gas at ${gasLimit}; the next attempt estimates it`);
     }
     return { status: "failed", code: "RELAY_TX_REVERTED", error: `transaction ${txHash} reverted`, attempts: 0 };
   }
@@ -666,7 +714,7 @@ export function classifyRelayError(error: unknown): { kind: "revert" | "retry" |
 }
 
 function classify(error: unknown): ErrorClass {
-  if (error instanceof ReceiptTimeout) return { kind: "retry", message: error.message };
+  if (error instanceof ReceiptTimeout || error instanceof OutOfGas) return { kind: "retry", message: error.message };
   if (!(error instanceof BaseError)) {
     return { kind: "fatal", code: "RELAY_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
   }

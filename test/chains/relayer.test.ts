@@ -13,7 +13,8 @@ import { connectChain, type ChainClients } from "../../src/chains/clients.ts";
 import { deployRegistry } from "../../src/chains/registry.ts";
 import { RegistryReader } from "../../src/chains/registryReader.ts";
 import { ChainRelayer, classifyRelayError, type ChainRelayerOptions, type RelayJob } from "../../src/chains/relayer.ts";
-import { encodeAttestation } from "../../src/codec/attestation.ts";
+import { attestationGasLimit } from "../../src/chains/relayGas.ts";
+import { decodeAttestation, encodeAttestation } from "../../src/codec/attestation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
@@ -179,16 +180,19 @@ describe("ChainRelayer", () => {
     return parseEventLogs({ abi, logs, eventName: "VerdictRecorded" }).filter((log) => log.args.digest === digest).length;
   }
 
-  /** Transactions from `address` to the registry in blocks after `fromBlock`. */
-  async function sentToRegistry(address: Address, fromBlock: bigint): Promise<number> {
+  /** Hashes of the transactions from `address` to the registry in blocks after `fromBlock`, in order. */
+  async function transactionsFrom(address: Address, fromBlock: bigint): Promise<Hex[]> {
     const latest = await chain.client.getBlockNumber({ cacheTime: 0 });
-    let count = 0;
+    const hashes: Hex[] = [];
     for (let n = fromBlock + 1n; n <= latest; n++) {
       const block = await chain.client.getBlock({ blockNumber: n, includeTransactions: true });
-      count += block.transactions.filter((tx) => getAddress(tx.from) === address && tx.to !== null && getAddress(tx.to) === registry).length;
+      for (const tx of block.transactions) {
+        if (getAddress(tx.from) === address && tx.to !== null && getAddress(tx.to) === registry) hashes.push(tx.hash);
+      }
     }
-    return count;
+    return hashes;
   }
+  const sentToRegistry = async (address: Address, fromBlock: bigint) => (await transactionsFrom(address, fromBlock)).length;
 
   it("submits an attestation, after which the registry approves the code", async () => {
     const job = await newJob();
@@ -300,6 +304,10 @@ describe("ChainRelayer", () => {
       const simulated = await failure(clients.client.simulateContract({ ...submit, account: clients.wallet.account }));
       assert.equal(simulated.kind, "revert");
       assert.equal(simulated.name, "AlreadyRecorded");
+      // The relayer's own simulation: a plain eth_call, not decoded by viem against the ABI.
+      const called = await failure(clients.client.call({ account: clients.wallet.account, to: registry, data: encodeFunctionData(submit) }));
+      assert.equal(called.kind, "revert");
+      assert.equal(called.name, "AlreadyRecorded");
       // The gas estimate of a prepared transaction is not decoded by viem; the relayer decodes it.
       const prepared = await failure(
         clients.wallet.prepareTransactionRequest({ to: registry, data: encodeFunctionData(submit), account: clients.wallet.account, chain: clients.chain }),
@@ -348,6 +356,46 @@ describe("ChainRelayer", () => {
       assert.deepEqual(sleeps, [10, 20, 40, 40, 40]);
       assert.equal(relayer.status(job.candidateId)[0]?.state, "failed");
       assert.equal(await reader.isRecorded(job.digest), false);
+    });
+
+    it("prepares without eth_estimateGas: a simulation, and the cost model's gas limit, which covers the transaction", async () => {
+      const job = await newJob();
+      const { relayer } = relayerFor(7, { rpcUrl: proxy.url });
+      proxy.methods.length = 0;
+      const result = await relayer.relay(job);
+      assert.ok(result.status === "submitted");
+      assert.equal(proxy.count("eth_estimateGas") + proxy.count("eth_fillTransaction"), 0, proxy.methods.join(" "));
+      assert.equal(proxy.count("eth_call"), 1, "one simulation");
+      assert.equal(proxy.count("eth_chainId"), 0, "a local key signs without asking");
+      const tx = await chain.client.getTransaction({ hash: result.txHash });
+      assert.equal(tx.gas, attestationGasLimit(decodeAttestation(job.attestation).signers));
+      assert.ok(result.gasUsed < tx.gas, `used ${result.gasUsed} of ${tx.gas}`);
+    });
+
+    it("a transaction out of gas at a limit that was not estimated is retried with an estimate, and estimates from then on", async () => {
+      const job = await newJob();
+      const { relayer, clients, sleeps } = relayerFor(6, { rpcUrl: proxy.url, gas: 100_000n });
+      const sender = clients.wallet.account.address;
+      const startBlock = await chain.client.getBlockNumber({ cacheTime: 0 });
+      proxy.methods.length = 0;
+      const result = await relayer.relay(job);
+      assert.ok(result.status === "submitted");
+      const sent = await transactionsFrom(sender, startBlock);
+      assert.equal(sent.length, 2, "the out-of-gas transaction, then the one that landed");
+      const outOfGas = await chain.client.getTransactionReceipt({ hash: sent[0]! });
+      assert.equal(outOfGas.status, "reverted");
+      assert.equal(outOfGas.gasUsed, 100_000n);
+      assert.equal(sent[1], result.txHash);
+      assert.equal(relayer.status(job.candidateId)[0]?.attempts, 2);
+      assert.deepEqual(sleeps, [10], "one backoff");
+      // viem estimates through eth_fillTransaction where the node has it (anvil does).
+      const estimates = () => proxy.count("eth_estimateGas") + proxy.count("eth_fillTransaction");
+      assert.equal(estimates(), 1, proxy.methods.join(" "));
+      assert.equal(await reader.isRecorded(job.digest), true);
+
+      proxy.methods.length = 0;
+      assert.equal((await relayer.relay(await newJob())).status, "submitted");
+      assert.equal(estimates(), 1, "and so does the next job");
     });
 
     it("a broadcast whose answer is lost is followed up, never sent twice", async () => {

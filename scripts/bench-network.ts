@@ -83,13 +83,17 @@ interface Stages {
 const STAGES: (keyof Stages)[] = ["propagation", "criticalVerification", "signing", "aggregation", "relay"];
 
 interface NodeStatus {
-  timeline: { admitted?: number; verified?: number; signed?: number; attestation?: number };
+  timeline: { received?: number; admitted?: number; verified?: number; signed?: number; attestation?: number };
   verification: { verificationMs: number } | null;
   relay: Record<string, { status?: string; startedAt?: number; sentAt?: number; finishedAt?: number; state?: string; updatedAt?: number } | null>;
 }
 
-/** The relay stage of the last chain's recording job, split (ms); they add up to `relay`. */
+/** Propagation and relay split (ms): gossip + admission = propagation; the rest add up to `relay`. */
 interface RelaySplit {
+  /** From the origin's admission to the candidate's arrival at the critical node. */
+  gossip: number;
+  /** The critical node's admission checks (signature, enrollment and authority reads). */
+  admission: number;
   /** From the attestation at the node to its relayer starting the job (rank wait included). */
   toRelayer: number;
   /** Simulation, nonce, fees, signing. */
@@ -97,7 +101,7 @@ interface RelaySplit {
   /** From the broadcast to the receipt. */
   receipt: number;
 }
-const RELAY_SPLIT: (keyof RelaySplit)[] = ["toRelayer", "preparation", "receipt"];
+const RELAY_SPLIT: (keyof RelaySplit)[] = ["gossip", "admission", "toRelayer", "preparation", "receipt"];
 
 /** Reads every node's status of a candidate and splits its time into stages. */
 async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promise<{ total: number; verification: number; stages: Stages; relaySplit?: RelaySplit }> {
@@ -131,7 +135,13 @@ async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promi
   const attestationAt = relayedBy.timeline.attestation;
   const relaySplit =
     lastJob?.startedAt !== undefined && lastJob.sentAt !== undefined && lastJob.finishedAt !== undefined
-      ? { toRelayer: lastJob.startedAt - attestationAt, preparation: lastJob.sentAt - lastJob.startedAt, receipt: lastJob.finishedAt - lastJob.sentAt }
+      ? {
+          gossip: (t.received ?? t.admitted!) - admitted,
+          admission: t.admitted! - (t.received ?? t.admitted!),
+          toRelayer: lastJob.startedAt - attestationAt,
+          preparation: lastJob.sentAt - lastJob.startedAt,
+          receipt: lastJob.finishedAt - lastJob.sentAt,
+        }
       : undefined;
   return {
     ...(relaySplit && { relaySplit }),
@@ -334,7 +344,7 @@ for (const r of results) {
 console.log("\ncritical path, p50 of each stage (ms): admission elsewhere, the threshold-th signer's verification and signing, aggregation, relay to the last chain\n");
 console.log(` nodes  ${STAGES.map((stage) => stage.padStart(20)).join("")}`);
 for (const r of results) console.log(`${String(r.nodes).padStart(6)}  ${STAGES.map((stage) => String(r.stagesP50Ms[stage]).padStart(20)).join("")}`);
-console.log("\nthe relay stage, p50 of each part (ms): attestation to the relayer's start, preparation (simulation, nonce, fees, signing), broadcast to receipt\n");
+console.log("\npropagation and relay split, p50 (ms): the candidate's gossip to the critical node and its admission there; attestation to the relayer's start, preparation (simulation, nonce, fees, signing, broadcast), broadcast to receipt\n");
 console.log(` nodes  ${RELAY_SPLIT.map((part) => part.padStart(14)).join("")}`);
 for (const r of results) console.log(`${String(r.nodes).padStart(6)}  ${RELAY_SPLIT.map((part) => String(r.relaySplitP50Ms[part]).padStart(14)).join("")}`);
 console.log(

@@ -18,7 +18,6 @@
 import {
   BaseError,
   ContractFunctionRevertedError,
-  Eip1559FeesNotSupportedError,
   ExecutionRevertedError,
   HttpRequestError,
   InsufficientFundsError,
@@ -33,6 +32,7 @@ import {
   decodeErrorResult,
   encodeFunctionData,
   getAddress,
+  hexToBigInt,
   isHex,
   keccak256,
   size,
@@ -441,14 +441,22 @@ export class ChainRelayer {
     return this.wallet.signTransaction({ ...request, account, chain: this.wallet.chain });
   }
 
-  /** EIP-1559 fees where the chain has a base fee, a legacy gas price elsewhere. */
+  /**
+   * EIP-1559 fees where the chain has a base fee (a cap of twice the latest base fee plus the
+   * node's suggested tip, so the transaction stays includable through several full blocks), a
+   * legacy gas price elsewhere. The block and the tip are asked for together: one round trip.
+   */
   private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint }> {
-    try {
-      return await this.client.estimateFeesPerGas({ chain: this.wallet.chain, type: "eip1559" });
-    } catch (error) {
-      if (!(error instanceof Eip1559FeesNotSupportedError)) throw error;
-      return { gasPrice: (await this.client.estimateFeesPerGas({ chain: this.wallet.chain, type: "legacy" })).gasPrice };
-    }
+    const [block, tip] = await Promise.all([
+      this.client.getBlock({ blockTag: "latest" }),
+      this.client.request({ method: "eth_maxPriorityFeePerGas" }).then(
+        (answer) => hexToBigInt(answer),
+        () => undefined,
+      ),
+    ]);
+    if (block.baseFeePerGas === null || block.baseFeePerGas === undefined) return { gasPrice: await this.client.getGasPrice() };
+    const maxPriorityFeePerGas = tip ?? (await this.client.estimateMaxPriorityFeePerGas({ chain: this.wallet.chain }));
+    return { maxFeePerGas: 2n * block.baseFeePerGas + maxPriorityFeePerGas, maxPriorityFeePerGas };
   }
 
   /**

@@ -94,6 +94,8 @@ interface CandidateRecord {
  */
 export interface CandidateTimeline {
   [key: string]: number | undefined;
+  /** A gossiped candidate's arrival, before admission's checks (absent for one sent to the API). */
+  received?: number;
   admitted?: number;
   bundleLoaded?: number;
   verified?: number;
@@ -423,8 +425,11 @@ export class SentinelNode {
   }
 
   private async onGossipCandidate(data: Uint8Array, from: string) {
+    const received = this.now().getTime();
     try {
-      await this.store(await this.admission.admitBytes(data), "gossip", from);
+      const admitted = await this.admission.admitBytes(data);
+      this.mark(admitted.id, "received", received);
+      await this.store(admitted, "gossip", from);
       return "accept" as const;
     } catch (error) {
       if (error instanceof AdmissionError) {
@@ -550,14 +555,14 @@ export class SentinelNode {
     this.mark(admitted.id, "published");
   }
 
-  private mark(candidateId: Hex, stage: keyof CandidateTimeline & string): void {
+  private mark(candidateId: Hex, stage: keyof CandidateTimeline & string, at = this.now().getTime()): void {
     let timeline = this.timelines.get(candidateId);
     if (!timeline) {
       if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
       timeline = {};
       this.timelines.set(candidateId, timeline);
     }
-    timeline[stage] ??= this.now().getTime();
+    timeline[stage] ??= at;
   }
 
   private retryVerificationLater(admitted: AdmittedCandidate, error: unknown): void {
@@ -636,10 +641,12 @@ export class SentinelNode {
     );
     this.mark(verdict.candidateId, "attestation");
     this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
+    // The relay first: its requests are on their way before the gossip publish encrypts and
+    // writes the attestation to every peer.
+    this.relay(verdict.candidateId, digest, encoded);
     if (source === "aggregated" && this.relayRankOf(verdict.candidateId) < ATTESTATION_PUBLISHERS) {
       await this.network.publish("attestation", hexToBytes(encoded));
     }
-    this.relay(verdict.candidateId, digest, encoded);
   }
 
   /** This node's place in the candidate's relay order; an observer goes last. */

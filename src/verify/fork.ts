@@ -43,6 +43,7 @@ export class JsonRpc {
   readonly signal: AbortSignal;
   private id = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private current: { method: string; since: number } | undefined;
 
   constructor(url: string, signal: AbortSignal) {
     this.url = url;
@@ -55,15 +56,25 @@ export class JsonRpc {
     return result;
   }
 
+  /** The request waiting for its answer, if any, and for how long: what a timeout reports. */
+  waitingFor(): { method: string; ms: number } | undefined {
+    return this.current && { method: this.current.method, ms: Math.round(performance.now() - this.current.since) };
+  }
+
   private async send(method: string, params: unknown[]): Promise<RpcResponse> {
-    const response = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
-      signal: this.signal,
-    });
-    if (!response.ok) throw new Error(`${method}: HTTP ${response.status}`);
-    return (await response.json()) as RpcResponse;
+    this.current = { method, since: performance.now() };
+    try {
+      const response = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
+        signal: this.signal,
+      });
+      if (!response.ok) throw new Error(`${method}: HTTP ${response.status}`);
+      return (await response.json()) as RpcResponse;
+    } finally {
+      this.current = undefined;
+    }
   }
 
   async request<T = unknown>(method: string, params: unknown[]): Promise<T> {

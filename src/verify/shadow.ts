@@ -228,15 +228,25 @@ const KNOWN_SLOTS: readonly Hex[] = [
 export async function runShadowDeployment(params: ShadowParams, modules: ShadowModules = { startAnvil }): Promise<ShadowReport> {
   const controller = new AbortController();
   let fork: AnvilInstance | undefined;
+  let forkRpc: JsonRpc | undefined;
+  let stage = "reading the pinned block from the chain";
   let timer: NodeJS.Timeout | undefined;
+  // Where it was stuck, for the operator: the fork's start, or the request the fork did not answer.
+  const timedOut = () => {
+    const waiting = forkRpc?.waitingFor();
+    const where = forkRpc === undefined ? ` while ${stage}` : waiting ? `, waiting ${waiting.ms} ms for the fork to answer ${waiting.method}` : "";
+    return new ShadowDeploymentError("CHECK_TIMED_OUT", `shadow deployment timed out after ${params.timeoutMs} ms${where}`);
+  };
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      const error = timedOut();
       controller.abort();
-      reject(new ShadowDeploymentError("CHECK_TIMED_OUT", `shadow deployment timed out after ${params.timeoutMs} ms`));
+      reject(error);
     }, params.timeoutMs);
   });
   const work = (async () => {
     const forkBlock = await pinnedBlock(new JsonRpc(params.rpcUrl, controller.signal), params.blockNumber);
+    stage = "starting the fork";
     const started = await modules.startAnvil({
       chainId: params.chainId,
       forkUrl: params.rpcUrl,
@@ -252,7 +262,8 @@ export async function runShadowDeployment(params: ShadowParams, modules: ShadowM
     });
     fork = started;
     if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", "timed out while the fork started");
-    return await shadow(started.rpcUrl, params, forkBlock, controller.signal);
+    forkRpc = new JsonRpc(started.rpcUrl, controller.signal);
+    return await shadow(forkRpc, params, forkBlock);
   })();
   try {
     return await Promise.race([work, deadline]);
@@ -373,8 +384,7 @@ function canonicalChanges(changes: readonly StorageChange[]): [string, string, s
 
 // --- the run ---------------------------------------------------------------------------------
 
-async function shadow(forkUrl: string, params: ShadowParams, pinned: PinnedBlock, signal: AbortSignal): Promise<ShadowReport> {
-  const rpc = new JsonRpc(forkUrl, signal);
+async function shadow(rpc: JsonRpc, params: ShadowParams, pinned: PinnedBlock): Promise<ShadowReport> {
   // viem's reads go through the same one-at-a-time queue as ours.
   const client = createPublicClient({ transport: custom({ request: ({ method, params }) => forkRequest(rpc, method, params) }, { retryCount: 0 }) });
   const proxy = getAddress(params.proxy);

@@ -369,7 +369,11 @@ describe("shadow deployment", () => {
       const started = performance.now();
       await assert.rejects(
         runShadowDeployment({ ...params({ blockNumber, proxy, implementation: v2 }), rpcUrl: slowRpc.url, timeoutMs: 3_000 }, modules),
-        (error) => error instanceof ShadowDeploymentError && error.code === "CHECK_TIMED_OUT",
+        (error) =>
+          error instanceof ShadowDeploymentError &&
+          error.code === "CHECK_TIMED_OUT" &&
+          // It says what the fork did not answer, and for how long.
+          /^shadow deployment timed out after 3000 ms, waiting \d+ ms for the fork to answer eth_\w+$/.test(error.message),
       );
       t.diagnostic(`timed out and stopped after ${(performance.now() - started).toFixed(0)} ms (timeoutMs 3000)`);
       assert.ok(fork, "the fork had started");
@@ -392,7 +396,7 @@ describe("shadow deployment", () => {
       };
       await assert.rejects(
         runShadowDeployment({ ...params({ blockNumber, proxy, implementation: v2 }), rpcUrl: slowRpc.url, timeoutMs: 2_000 }, modules),
-        (error) => error instanceof ShadowDeploymentError && error.code === "CHECK_TIMED_OUT",
+        (error) => error instanceof ShadowDeploymentError && error.code === "CHECK_TIMED_OUT" && error.message.endsWith("while starting the fork"),
       );
       assert.ok(startCalled);
       assert.deepEqual(anvilChildren(), childrenBefore);

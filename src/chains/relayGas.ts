@@ -4,7 +4,7 @@
 // path (55–200 ms on anvil). Only gasUsed is paid, so a generous limit costs nothing; a limit that
 // proves too low (another chain's pricing) shows as an out-of-gas receipt and the relayer goes
 // back to estimating (relayer.ts).
-import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
+import { MAX_VALIDATORS, signerIndices } from "../consensus/validatorSet.ts";
 
 /**
  * submitAttestation measured at 248.6k–249.3k gas with every signer present, for sets of 4 to
@@ -19,13 +19,7 @@ const GAS_PER_ABSENT_SIGNER = 1_000n;
  * attestation, so every key up to the largest possible set counts as absent.
  */
 export function attestationGasLimit(signers: bigint): bigint {
-  const present = BigInt(popcount(signers));
+  const present = BigInt(signerIndices(signers).length);
   const absent = present >= BigInt(MAX_VALIDATORS) ? 0n : BigInt(MAX_VALIDATORS) - present;
   return BASE_GAS + GAS_PER_ABSENT_SIGNER * absent;
-}
-
-function popcount(bits: bigint): number {
-  let count = 0;
-  for (let rest = bits; rest > 0n; rest >>= 1n) count += Number(rest & 1n);
-  return count;
 }

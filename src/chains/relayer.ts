@@ -414,10 +414,10 @@ export class ChainRelayer {
   }
 
   /**
-   * The transaction to sign. Everything it needs goes out in one round
-   * trip: a simulation at the latest state (a revert — AlreadyRecorded once another relayer's
-   * transaction is mined, StaleVerdict, a bad signature... — ends the job before anything is
-   * signed), the nonce and the fees. The gas limit comes from the registry's cost model, not from
+   * The transaction to sign. Everything it needs goes out in one round trip: a simulation at the
+   * latest state (a revert — AlreadyRecorded once another relayer's transaction is mined,
+   * StaleVerdict, a bad signature... — ends the job before anything is signed), the nonce and the
+   * fees. The gas limit comes from the registry's cost model, not from
    * eth_estimateGas, whose binary search would run the pairing check several times more;
    * in "estimate" mode the estimate is the simulation.
    */

@@ -51,6 +51,7 @@ import { decodeAttestation } from "../codec/attestation.ts";
 import { verdictDigest } from "../codec/types.ts";
 import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "./relayOrder.ts";
+import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
 
 const abi = SentinelRegistry.abi;
 
@@ -172,6 +173,8 @@ interface SignedSubmission {
   nonce: number;
   /** Its gas limit: a receipt that used all of it ran out of gas. */
   gas: bigint;
+  /** Whether it was simulated before signing (the primary's first attempt sends unsimulated). */
+  simulated: boolean;
 }
 
 interface JobRecord {
@@ -191,6 +194,11 @@ class ReceiptTimeout extends Error {
 /** The transaction ran out of gas at a limit that was not estimated: retried with an estimate. */
 class OutOfGas extends Error {
   override name = "OutOfGas";
+}
+
+/** An unsimulated transaction reverted: retried through the simulation, which names the reason. */
+class UnsimulatedRevert extends Error {
+  override name = "UnsimulatedRevert";
 }
 
 /** How the relayer treats an error: end the job, or try again after a backoff. */
@@ -219,6 +227,8 @@ export class ChainRelayer {
   private readonly signed = new Map<Hex, SignedSubmission>();
   /** Tail of the send queue: prepare (nonce) → sign → broadcast, one at a time. */
   private sendTail: Promise<unknown> = Promise.resolve();
+  /** Nonce and fees read ahead of the primary's attestation (anticipate()). */
+  private readonly ahead: SendAhead;
   private stopped = false;
   private readonly counters: RelayerStats = {
     submitted: 0,
@@ -255,6 +265,13 @@ export class ChainRelayer {
     this.log = modules.logger.child({ module: "relayer", chainId: options.chainId });
     this.now = modules.now ?? Date.now;
     this.sleep = modules.sleep ?? defaultSleep;
+    this.ahead = new SendAhead(async () => {
+      const [nonce, fees] = await Promise.all([
+        this.client.getTransactionCount({ address: this.wallet.account.address, blockTag: "pending" }),
+        this.fees(),
+      ]);
+      return { nonce, fees };
+    }, this.now);
   }
 
   /** The account this relayer sends from. */
@@ -292,6 +309,15 @@ export class ChainRelayer {
     const promise = this.run({ ...job, digest }, record).finally(() => this.inflight.delete(digest));
     this.inflight.set(digest, promise);
     return promise;
+  }
+
+  /**
+   * This relayer is the primary for an attestation that will form soon: read the nonce and fees
+   * now, so that the first attempt signs and sends at once. Cheap to call often (a fresh read is
+   * kept for a few seconds); resolves when the read ends, never rejects.
+   */
+  async anticipate(): Promise<void> {
+    if (!this.stopped && this.gas !== "estimate") await this.ahead.anticipate();
   }
 
   /** Aborts the pending waits of a candidate's jobs; they end as failed / RELAY_CANCELLED. */
@@ -388,7 +414,11 @@ export class ChainRelayer {
     this.checkpoint(signal);
     const submission = await this.serialised(async () => {
       this.checkpoint(signal);
-      const request = await this.prepare(job.attestation);
+      // The primary's first attempt sends with what anticipate() read, unsimulated: nothing can
+      // have recorded the digest before the fallback relayers' first step, and a revert is
+      // retried through the simulation. Every other attempt simulates first.
+      const ahead = job.rank === 0 && record.status.attempts === 1 && this.gas !== "estimate" ? await this.ahead.take() : undefined;
+      const request = ahead !== undefined ? this.requestWith(job.attestation, ahead) : await this.prepare(job.attestation);
       const serialized = await this.sign(request);
       const signedTx: SignedSubmission = {
         hash: keccak256(serialized),
@@ -396,15 +426,18 @@ export class ChainRelayer {
         from: this.wallet.account.address,
         nonce: request.nonce,
         gas: request.gas,
+        simulated: ahead === undefined,
       };
       this.remember(job.digest, signedTx);
       this.update(record, { txHash: signedTx.hash });
       try {
         await this.wallet.sendRawTransaction({ serializedTransaction: serialized });
+        this.ahead.used(request.nonce);
         this.update(record, { sentAt: this.now() });
       } catch (error) {
         // A refusal by the node means it was not broadcast; a lost answer may hide a broadcast.
         if (classify(error).kind !== "retry" || isNodeRefusal(error)) this.signed.delete(job.digest);
+        if (ahead !== undefined) this.ahead.forget();
         throw error;
       }
       return signedTx;
@@ -423,19 +456,23 @@ export class ChainRelayer {
    */
   private async prepare(attestation: Hex) {
     const account = this.wallet.account;
-    const data = encodeFunctionData({ abi, functionName: "submitAttestation", args: [attestation] });
+    const data = submitCalldata(attestation);
     const call = { account, to: this.registry, data };
     const [estimate, nonce, fees] = await Promise.all([
       this.gas === "estimate" ? this.client.estimateGas(call) : this.client.call(call).then(() => undefined),
       this.client.getTransactionCount({ address: account.address, blockTag: "pending" }),
       this.fees(),
     ]);
+    return this.requestWith(attestation, { nonce, fees }, estimate, data);
+  }
+
+  private requestWith(attestation: Hex, { nonce, fees }: SendState, estimate?: bigint, data = submitCalldata(attestation)) {
     const gas = estimate ?? (typeof this.gas === "bigint" ? this.gas : attestationGasLimit(decodeAttestation(attestation).signers));
     return { to: this.registry, data, gas, nonce, chainId: this.chainId, ...fees };
   }
 
   /** A local key signs without asking the node anything (viem's wallet would ask its chain id). */
-  private sign(request: Awaited<ReturnType<ChainRelayer["prepare"]>>): Promise<Hex> {
+  private sign(request: ReturnType<ChainRelayer["requestWith"]>): Promise<Hex> {
     const account = this.wallet.account;
     if (account.signTransaction !== undefined) return account.signTransaction(request);
     return this.wallet.signTransaction({ ...request, account, chain: this.wallet.chain });
@@ -446,7 +483,7 @@ export class ChainRelayer {
    * node's suggested tip, so the transaction stays includable through several full blocks), a
    * legacy gas price elsewhere. The block and the tip are asked for together: one round trip.
    */
-  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { gasPrice: bigint }> {
+  private async fees(): Promise<Fees> {
     const [block, tip] = await Promise.all([
       this.client.getBlock({ blockTag: "latest" }),
       this.client.request({ method: "eth_maxPriorityFeePerGas" }).then(
@@ -466,7 +503,7 @@ export class ChainRelayer {
    */
   private async followUp(job: RelayJob, pending: SignedSubmission, signal: AbortSignal): Promise<RelayResult | undefined> {
     const receipt = await this.receiptOf(pending.hash);
-    if (receipt !== undefined) return this.fromReceipt(job, receipt, pending.gas);
+    if (receipt !== undefined) return this.fromReceipt(job, receipt, pending);
     if (await this.isKnownTransaction(pending.hash)) return this.settle(job, pending, signal);
 
     const nextNonce = await this.client.getTransactionCount({ address: pending.from, blockTag: "pending" });
@@ -493,10 +530,11 @@ export class ChainRelayer {
   }
 
   private async settle(job: RelayJob, submission: SignedSubmission, signal: AbortSignal): Promise<RelayResult> {
-    return this.fromReceipt(job, await this.awaitReceipt(submission.hash, signal), submission.gas);
+    return this.fromReceipt(job, await this.awaitReceipt(submission.hash, signal), submission);
   }
 
-  private async fromReceipt(job: RelayJob, receipt: TransactionReceipt, gasLimit: bigint): Promise<RelayResult> {
+  private async fromReceipt(job: RelayJob, receipt: TransactionReceipt, submission: SignedSubmission): Promise<RelayResult> {
+    const gasLimit = submission.gas;
     this.signed.delete(job.digest);
     const txHash = receipt.transactionHash;
     if (receipt.status === "success") {
@@ -514,6 +552,7 @@ export class ChainRelayer {
       this.log.warn({ digest: job.digest, txHash, gasLimit }, "relay transaction ran out of gas at the modelled limit; estimating gas from now on");
       throw new OutOfGas(`transaction ${txHash} ran out of gas at ${gasLimit}; the next attempt estimates it`);
     }
+    if (!submission.simulated) throw new UnsimulatedRevert(`unsimulated transaction ${txHash} reverted; the next attempt simulates first`);
     return { status: "failed", code: "RELAY_TX_REVERTED", error: `transaction ${txHash} reverted`, attempts: 0 };
   }
 
@@ -658,6 +697,10 @@ export class ChainRelayer {
 
 // ---------------------------------------------------------------- pure helpers
 
+function submitCalldata(attestation: Hex): Hex {
+  return encodeFunctionData({ abi, functionName: "submitAttestation", args: [attestation] });
+}
+
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
@@ -722,7 +765,7 @@ export function classifyRelayError(error: unknown): { kind: "revert" | "retry" |
 }
 
 function classify(error: unknown): ErrorClass {
-  if (error instanceof ReceiptTimeout || error instanceof OutOfGas) return { kind: "retry", message: error.message };
+  if (error instanceof ReceiptTimeout || error instanceof OutOfGas || error instanceof UnsimulatedRevert) return { kind: "retry", message: error.message };
   if (!(error instanceof BaseError)) {
     return { kind: "fatal", code: "RELAY_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
   }

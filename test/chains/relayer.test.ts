@@ -25,6 +25,7 @@ const abi = SentinelRegistry.abi;
 const silent = pino({ level: "silent" });
 /** Distinct from every rank step and backoff the tests use, so polls can be told apart. */
 const RECEIPT_POLL_MS = 3;
+const show = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? `${v}` : v));
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What the proxy does with one JSON-RPC request. */
@@ -396,6 +397,93 @@ describe("ChainRelayer", () => {
       proxy.methods.length = 0;
       assert.equal((await relayer.relay(await newJob())).status, "submitted");
       assert.equal(estimates(), 1, "and so does the next job");
+    });
+
+    describe("an anticipated primary (nonce and fees read before the attestation)", () => {
+      const reads = ["eth_call", "eth_getTransactionCount", "eth_getBlockByNumber", "eth_maxPriorityFeePerGas", "eth_estimateGas"];
+      const readsIn = (methods: string[]) => methods.filter((method) => reads.includes(method));
+
+      it("signs and sends at once: no read between the attestation and the broadcast", async () => {
+        const job = await newJob();
+        const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
+        const before = await nonceOf(clients.wallet.account.address);
+        await relayer.anticipate();
+        proxy.methods.length = 0;
+        const result = await relayer.relay(job);
+        assert.ok(result.status === "submitted", show(result));
+        const untilBroadcast = proxy.methods.slice(0, proxy.methods.indexOf("eth_sendRawTransaction"));
+        assert.deepEqual(untilBroadcast, [], `requests before the broadcast: ${proxy.methods.join(" ")}`);
+        assert.deepEqual(readsIn(proxy.methods), [], "and none after it but the receipt");
+        assert.equal(await nonceOf(clients.wallet.account.address), before + 1);
+        assert.equal(await reader.isApproved(job.verdict.chainId, job.verdict.target, job.verdict.codehash), true);
+      });
+
+      it("never reuses the anticipated nonce: the next job takes the one after it", async () => {
+        const [first, second] = await Promise.all([newJob(), newJob()]);
+        const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
+        const before = await nonceOf(clients.wallet.account.address);
+        await relayer.anticipate();
+        proxy.methods.length = 0;
+        assert.equal((await relayer.relay(first)).status, "submitted");
+        assert.equal((await relayer.relay(second)).status, "submitted");
+        assert.deepEqual(readsIn(proxy.methods), [], "both sent from the one read ahead");
+        assert.equal(await nonceOf(clients.wallet.account.address), before + 2);
+      });
+
+      it("a nonce taken elsewhere since the read: refused, then prepared afresh and sent", async () => {
+        const job = await newJob();
+        const { relayer, clients, sleeps } = relayerFor(7, { rpcUrl: proxy.url });
+        await relayer.anticipate();
+        // The same account sends something else: the anticipated nonce is gone.
+        const other = await clients.wallet.sendTransaction({ to: clients.wallet.account.address, value: 0n });
+        await chain.client.waitForTransactionReceipt({ hash: other });
+        const result = await relayer.relay(job);
+        assert.ok(result.status === "submitted", show(result));
+        assert.equal(relayer.status(job.candidateId)[0]?.attempts, 2);
+        assert.deepEqual(sleeps, [10], "one backoff");
+        assert.equal(await reader.isRecorded(job.digest), true);
+      });
+
+      it("an unsimulated transaction that reverts is retried through the simulation, which names the reason", async () => {
+        const stale = await newJob();
+        const newer = await newJob(0, {
+          candidateId: keccak256(stringToHex("newer-than-anticipated")),
+          target: stale.verdict.target,
+          codehash: stale.verdict.codehash,
+          issuedAt: stale.verdict.issuedAt + 10n,
+          outcome: Outcome.Revoke,
+        });
+        assert.equal((await relayerFor(1).relayer.relay(newer)).status, "submitted");
+        const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
+        const startBlock = await chain.client.getBlockNumber({ cacheTime: 0 });
+        await relayer.anticipate();
+        const result = await relayer.relay(stale);
+        assert.ok(result.status === "failed");
+        assert.equal(result.code, "RELAY_REVERTED");
+        assert.match(result.error, /^StaleVerdict\(/);
+        assert.equal(result.attempts, 2);
+        const sent = await transactionsFrom(clients.wallet.account.address, startBlock);
+        assert.equal(sent.length, 1, "the unsimulated transaction only: the simulation stopped the second");
+        assert.equal((await chain.client.getTransactionReceipt({ hash: sent[0]! })).status, "reverted");
+      });
+
+      it("a digest someone else recorded meanwhile: the reverted transaction is read as already recorded", async () => {
+        const job = await newJob();
+        assert.equal((await relayerFor(1).relayer.relay(job)).status, "submitted");
+        const { relayer } = relayerFor(7, { rpcUrl: proxy.url });
+        await relayer.anticipate();
+        assert.deepEqual(await relayer.relay(job), { status: "already-recorded", by: "other-relayer" });
+        assert.equal(await recordedEvents(job.digest), 1);
+      });
+
+      it("only the primary's first attempt goes unsimulated: a fallback relayer simulates", async () => {
+        const job = await newJob();
+        const { relayer } = relayerFor(7, { rpcUrl: proxy.url });
+        await relayer.anticipate();
+        proxy.methods.length = 0;
+        assert.equal((await relayer.relay({ ...job, rank: 1 })).status, "submitted");
+        assert.equal(proxy.count("eth_call"), 1, proxy.methods.join(" "));
+      });
     });
 
     it("a broadcast whose answer is lost is followed up, never sent twice", async () => {

@@ -65,9 +65,16 @@ export interface AdmissionOptions {
   chainIds: ReadonlySet<bigint>;
 }
 
+/** Who may propose upgrades of a target: the proposers its upgrade authority enrolled. */
+export interface TargetEnrollment {
+  /** Empty when the authority enrolled nobody, or the target has no authority. */
+  proposers: readonly Address[];
+  authority?: Address;
+}
+
 export interface AdmissionModules {
-  /** Whether `proposer` is enrolled for `target` by its upgrade authority (read from chain). */
-  isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<{ enrolled: boolean; authority?: Address }>;
+  /** The target's enrollment, read from its chain. Never rejects: a failed read enrolls nobody. */
+  enrollment(chainId: bigint, target: Address): Promise<TargetEnrollment>;
   /** Whether the candidate is already stored. */
   isKnown(candidateId: Hex): Promise<boolean>;
   now(): Date;
@@ -132,6 +139,9 @@ export class Admission {
     const id = computeCandidateId(this.options.networkId, candidate);
     // [IGNORE] already admitted: gossip delivers duplicates.
     if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
+    // The enrollment does not depend on who signed: its chain reads travel while the signature
+    // is recovered, instead of after it.
+    const enrollment = this.modules.enrollment(candidate.chainId, candidate.target);
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {
@@ -140,8 +150,8 @@ export class Admission {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }
     // [REJECT] ...that the target's upgrade authority enrolled.
-    const { enrolled, authority } = await this.modules.isEnrolled(candidate.chainId, candidate.target, proposer);
-    if (!enrolled) {
+    const { proposers, authority } = await enrollment;
+    if (!proposers.includes(proposer)) {
       throw new AdmissionError(
         "NOT_ENROLLED",
         `proposer ${proposer} is not enrolled for ${candidate.target}${authority ? ` by its authority ${authority}` : ""}`,

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
+import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate, type TargetEnrollment } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
 import { resolveUpgradeAuthority } from "../chains/authority.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
@@ -67,6 +67,9 @@ const RELAY_FALLBACK_STEP_MS = 1_500;
  * an unenrollment takes effect within seconds.
  */
 const ENROLLMENT_CACHE_MS = 3_000;
+
+/** A target's enrollment as the chain holds it: admission reads the proposers, the origin check the policy too. */
+type ChainEnrollment = TargetEnrollment & { policyHash?: Hex };
 /** RPC failures get this many attempts, backing off between them. */
 const RELAY_MAX_ATTEMPTS = 5;
 const RELAY_BACKOFF_MS = { initial: 250, max: 5_000 };
@@ -161,7 +164,7 @@ export class SentinelNode {
   private readonly inFlight = new Set<Hex>();
   private readonly bundleAttempts = new Map<Hex, number>();
   private catchUpTimer: NodeJS.Timeout | undefined;
-  private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<Enrollment> }>();
+  private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<ChainEnrollment> }>();
   /** When each stage of a recent candidate happened here (ms since the epoch): for the status API. */
   private readonly timelines = new Map<Hex, CandidateTimeline>();
   private readonly storingAttestation = new Set<Hex>();
@@ -209,7 +212,7 @@ export class SentinelNode {
     this.admission = new Admission(
       { networkId: parts.config.networkId, ...DEFAULT_ADMISSION, chainIds: new Set([...parts.chains.keys()].map(BigInt)) },
       {
-        isEnrolled: (chainId, target, proposer) => this.isEnrolled(chainId, target, proposer),
+        enrollment: (chainId, target) => this.enrollmentOf(chainId, target),
         isKnown: async (id) => (await this.candidates.get(id)) !== undefined,
         now: this.now,
       },
@@ -328,28 +331,33 @@ export class SentinelNode {
 
   // ------------------------------------------------------------------ candidates
 
-  private isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<Enrollment> {
-    const key = `${chainId}:${target}:${proposer}`;
+  private async isEnrolled(chainId: bigint, target: Address, proposer: Address): Promise<Enrollment> {
+    const { proposers, authority, policyHash } = await this.enrollmentOf(chainId, target);
+    return { enrolled: proposers.includes(proposer), ...(authority && { authority }), ...(policyHash && { policyHash }) };
+  }
+
+  private enrollmentOf(chainId: bigint, target: Address): Promise<ChainEnrollment> {
+    const key = `${chainId}:${target}`;
     const now = Date.now();
     const cached = this.enrollmentCache.get(key);
     if (cached && now - cached.at < ENROLLMENT_CACHE_MS) return cached.answer;
-    const answer = this.readEnrollment(chainId, target, proposer);
+    const answer = this.readEnrollment(chainId, target);
     if (this.enrollmentCache.size >= 1024) this.enrollmentCache.clear();
     this.enrollmentCache.set(key, { at: now, answer });
     return answer;
   }
 
-  private async readEnrollment(chainId: bigint, target: Address, proposer: Address): Promise<Enrollment> {
+  private async readEnrollment(chainId: bigint, target: Address): Promise<ChainEnrollment> {
     const chain = this.chains.get(Number(chainId));
-    if (!chain) return { enrolled: false };
+    if (!chain) return { proposers: [] };
     try {
       const { authority } = await resolveUpgradeAuthority(chain.client, target);
       const entry = await chain.reader.enrollment(target, authority);
-      if (!entry) return { enrolled: false, authority };
-      return { enrolled: entry.proposers.includes(proposer), authority, policyHash: entry.policyHash };
+      if (!entry) return { proposers: [], authority };
+      return { proposers: entry.proposers, authority, policyHash: entry.policyHash };
     } catch (error) {
       this.log.debug({ err: error, target }, "no upgrade authority");
-      return { enrolled: false };
+      return { proposers: [] };
     }
   }
 
@@ -454,6 +462,7 @@ export class SentinelNode {
     await this.candidates.put(admitted.id, record);
     this.mark(admitted.id, "admitted");
     this.log.info({ candidate: admitted.id, source, target: admitted.signed.candidate.target }, "candidate admitted");
+    this.anticipateRelay(admitted.id);
     this.enqueueVerification(admitted);
   }
 
@@ -548,6 +557,7 @@ export class SentinelNode {
       throw error;
     }
     this.mark(admitted.id, "signed");
+    this.anticipateRelay(admitted.id);
     const message = { setIndex: this.set.index, validatorIndex: this.validatorIndex!, verdict, signature };
     this.log.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     await this.aggregator.ingest(message);
@@ -652,6 +662,12 @@ export class SentinelNode {
   /** This node's place in the candidate's relay order; an observer goes last. */
   private relayRankOf(candidateId: Hex): number {
     return relayRank(candidateId, this.validatorIndex ?? this.set.keys.length - 1, this.set.keys.length);
+  }
+
+  /** As the candidate's primary relayer, have every chain's nonce and fees ready for its attestation. */
+  private anticipateRelay(candidateId: Hex): void {
+    if (this.relayRankOf(candidateId) !== 0) return;
+    for (const chain of this.chains.values()) void chain.relayer?.anticipate();
   }
 
   private relay(candidateId: Hex, digest: Hex, attestation: Hex): void {

@@ -51,7 +51,7 @@ function admission(known = new Set<Hex>()) {
   return new Admission(
     { networkId: NETWORK, maxCandidateBytes: 4096, maxLifetimeSeconds: 86_400, maxClockSkewSeconds: 300, chainIds: new Set([31337n]) },
     {
-      isEnrolled: async (_chain, t, p) => ({ enrolled: t === target && p === proposer.address, authority: target }),
+      enrollment: async (_chain, t) => ({ proposers: t === target ? [proposer.address] : [], authority: target }),
       isKnown: async (id) => known.has(id),
       now: () => NOW,
     },

@@ -1,8 +1,20 @@
 // Verifies BLS signatures in batches: messages arriving together are checked with one blst
 // multi-verification (random linear combination), far cheaper than one pairing check each.
+// Signatures over the same message (a committee's verdicts on one candidate) are first combined
+// with random 64-bit scalars into one set (blst's aggregateWithRandomness, as Lodestar does for
+// attestations): one pairing for the group instead of one per signature, and no cancellation —
+// two signatures that are each invalid but sum to a valid one fail, as they would alone.
 // If a batch fails, every set in it is checked alone, so the bad one is found and only its
 // sender is penalised.
-import { verify, verifyMultipleAggregateSignatures, type PublicKey, type Signature } from "@chainsafe/blst";
+import {
+  aggregateWithRandomness,
+  verify,
+  verifyMultipleAggregateSignatures,
+  type PublicKey,
+  type Signature,
+  type SignatureSet as BlstSignatureSet,
+} from "@chainsafe/blst";
+import { bytesToHex } from "viem";
 
 export interface SignatureSet {
   message: Uint8Array;
@@ -62,11 +74,21 @@ export class BatchVerifier {
 
 function verifyBatch(sets: SignatureSet[]): boolean {
   try {
-    return verifyMultipleAggregateSignatures(
-      sets.map((set) => ({ msg: set.message, pk: set.publicKey, sig: set.signature })),
-      false,
-      false,
-    );
+    const byMessage = new Map<string, SignatureSet[]>();
+    for (const set of sets) {
+      const key = bytesToHex(set.message);
+      const group = byMessage.get(key);
+      if (group) group.push(set);
+      else byMessage.set(key, [set]);
+    }
+    const combined: BlstSignatureSet[] = [...byMessage.values()].map((group) => {
+      const [first] = group;
+      if (group.length === 1) return { msg: first!.message, pk: first!.publicKey, sig: first!.signature };
+      const { pk, sig } = aggregateWithRandomness(group.map((set) => ({ pk: set.publicKey, sig: set.signature.toBytes(true) })));
+      return { msg: first!.message, pk, sig };
+    });
+    if (combined.length === 1) return verify(combined[0]!.msg, combined[0]!.pk, combined[0]!.sig, false, false);
+    return verifyMultipleAggregateSignatures(combined, false, false);
   } catch {
     return false;
   }

@@ -65,6 +65,27 @@ describe("verdict aggregator", () => {
     assert.deepEqual(results, ["accept", "reject", "accept"]);
   });
 
+  it("two validators' signatures swapped: their sum is valid, each alone is not, and both are rejected", async () => {
+    // A plain fast-aggregate check of the pair would pass; the random scalars of the same-message
+    // combination must not.
+    const { aggregator, attestations } = setup();
+    const v = verdict();
+    const [a, b] = [message(v, 0), message(v, 1)];
+    const swapped = [{ ...a, signature: b.signature }, { ...b, signature: a.signature }];
+    const results = await Promise.all([...swapped.map((m) => aggregator.ingest(m)), aggregator.ingest(message(v, 2))]);
+    assert.deepEqual(results, ["reject", "reject", "accept"]);
+    assert.equal(attestations.length, 0);
+  });
+
+  it("a batch of several verdicts, each with several signatures, is verified together and counted per verdict", async () => {
+    const { aggregator, attestations } = setup();
+    const [v, w] = [verdict(), verdict()];
+    const batch = [0, 1, 2].flatMap((i) => [message(v, i), message(w, i)]);
+    const results = await Promise.all(batch.map((m) => aggregator.ingest(m)));
+    assert.deepEqual(results, Array(6).fill("accept"));
+    assert.equal(attestations.length, 2);
+  });
+
   it("rejects a validator index outside the set and a signature that is not a G2 point", async () => {
     const { aggregator } = setup();
     const v = verdict();

@@ -87,10 +87,11 @@ export class VerdictAggregator {
     const previous = this.byCandidate.get(candidateId)?.get(message.validatorIndex);
     // [IGNORE] already counted.
     if (previous?.digest === digest) return "ignore";
-    // [REJECT] the signature must be a valid G2 point and verify against the validator's key.
+    // [REJECT] the signature must be a point on G2's curve and verify against the validator's
+    // key. The subgroup check is the verifier's: it checks each signature once, as it combines it.
     let signature: Signature;
     try {
-      signature = Signature.fromBytes(hexToBytes(message.signature), true, true);
+      signature = Signature.fromBytes(hexToBytes(message.signature));
     } catch {
       return "reject";
     }
@@ -119,7 +120,8 @@ export class VerdictAggregator {
           setIndex: this.set.index,
           verdict: group.verdict,
           signers: signerBitmap(signers),
-          signature: signatureToEip2537(aggregate(signers.map((i) => group.signatures.get(i)!))),
+          // Each signature passed the verifier's subgroup check: not again for the aggregate.
+          signature: signatureToEip2537(aggregate(signers.map((i) => group.signatures.get(i)!), { groupCheck: false })),
         },
         digest,
       );

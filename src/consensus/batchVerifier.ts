@@ -18,7 +18,9 @@ import { bytesToHex } from "viem";
 
 export interface SignatureSet {
   message: Uint8Array;
+  /** A validated key (registry keys are checked when the set is loaded). */
   publicKey: PublicKey;
+  /** Deserialised, not yet subgroup-checked: the verifier checks it. */
   signature: Signature;
 }
 
@@ -84,11 +86,14 @@ function verifyBatch(sets: SignatureSet[]): boolean {
     const combined: BlstSignatureSet[] = [...byMessage.values()].map((group) => {
       const [first] = group;
       if (group.length === 1) return { msg: first!.message, pk: first!.publicKey, sig: first!.signature };
-      const { pk, sig } = aggregateWithRandomness(group.map((set) => ({ pk: set.publicKey, sig: set.signature.toBytes(true) })));
+      // blst takes the signatures serialised and checks their subgroup as it reads them back;
+      // uncompressed, reading them back costs no square root.
+      const { pk, sig } = aggregateWithRandomness(group.map((set) => ({ pk: set.publicKey, sig: set.signature.toBytes(false) })));
       return { msg: first!.message, pk, sig };
     });
-    if (combined.length === 1) return verify(combined[0]!.msg, combined[0]!.pk, combined[0]!.sig, false, false);
-    return verifyMultipleAggregateSignatures(combined, false, false);
+    // Group-checks the singletons (and each combination again: one check per verdict).
+    if (combined.length === 1) return verify(combined[0]!.msg, combined[0]!.pk, combined[0]!.sig, false, true);
+    return verifyMultipleAggregateSignatures(combined, false, true);
   } catch {
     return false;
   }
@@ -96,7 +101,7 @@ function verifyBatch(sets: SignatureSet[]): boolean {
 
 function verifyOne(set: SignatureSet): boolean {
   try {
-    return verify(set.message, set.publicKey, set.signature, false, false);
+    return verify(set.message, set.publicKey, set.signature, false, true);
   } catch {
     return false;
   }

@@ -42,6 +42,7 @@ export function signProofOfPossession(secretKey: SecretKey, networkId: Hex): Sig
   return secretKey.sign(hexToBytes(proofOfPossessionDigest(networkId, raw)));
 }
 
-export function aggregate(signatures: readonly Signature[]): Signature {
-  return aggregateSignatures([...signatures], true);
+/** The sum of `signatures`, each subgroup-checked unless the caller verified them already. */
+export function aggregate(signatures: readonly Signature[], { groupCheck = true } = {}): Signature {
+  return aggregateSignatures([...signatures], groupCheck);
 }

@@ -77,6 +77,21 @@ describe("verdict aggregator", () => {
     assert.equal(attestations.length, 0);
   });
 
+  it("a point on G2's curve outside its prime-order subgroup is rejected, alone and in a batch", async () => {
+    // x = 2 (an Fp2 element with c1 = 0) is on the twist, and its point has a large cofactor.
+    const outside = `0xa0${"00".repeat(94)}02` as Hex;
+    const alone = setup();
+    assert.equal(await alone.aggregator.ingest({ ...message(verdict(), 0), signature: outside }), "reject");
+    const batched = setup();
+    const v = verdict();
+    const results = await Promise.all([
+      batched.aggregator.ingest(message(v, 0)),
+      batched.aggregator.ingest({ ...message(v, 1), signature: outside }),
+      batched.aggregator.ingest(message(v, 2)),
+    ]);
+    assert.deepEqual(results, ["accept", "reject", "accept"]);
+  });
+
   it("a batch of several verdicts, each with several signatures, is verified together and counted per verdict", async () => {
     const { aggregator, attestations } = setup();
     const [v, w] = [verdict(), verdict()];

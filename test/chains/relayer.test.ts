@@ -173,6 +173,20 @@ describe("ChainRelayer", () => {
     return { relayer, clients, sleeps };
   }
 
+  /** A job made stale by a newer verdict on the same subject, recorded first (labelled for its candidate id). */
+  async function staleJob(newerLabel: string): Promise<RelayJob & { verdict: Verdict }> {
+    const stale = await newJob();
+    const newer = await newJob(0, {
+      candidateId: keccak256(stringToHex(newerLabel)),
+      target: stale.verdict.target,
+      codehash: stale.verdict.codehash,
+      issuedAt: stale.verdict.issuedAt + 10n,
+      outcome: Outcome.Revoke,
+    });
+    assert.equal((await relayerFor(1).relayer.relay(newer)).status, "submitted");
+    return stale;
+  }
+
   const nonceOf = (address: Address) => chain.client.getTransactionCount({ address, blockTag: "latest" });
 
   /** VerdictRecorded events for `digest` in the whole chain history. */
@@ -445,15 +459,7 @@ describe("ChainRelayer", () => {
       });
 
       it("an unsimulated transaction that reverts is retried through the simulation, which names the reason", async () => {
-        const stale = await newJob();
-        const newer = await newJob(0, {
-          candidateId: keccak256(stringToHex("newer-than-anticipated")),
-          target: stale.verdict.target,
-          codehash: stale.verdict.codehash,
-          issuedAt: stale.verdict.issuedAt + 10n,
-          outcome: Outcome.Revoke,
-        });
-        assert.equal((await relayerFor(1).relayer.relay(newer)).status, "submitted");
+        const stale = await staleJob("newer-than-anticipated");
         const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
         const startBlock = await chain.client.getBlockNumber({ cacheTime: 0 });
         await relayer.anticipate();
@@ -520,17 +526,7 @@ describe("ChainRelayer", () => {
   });
 
   it("a deterministic revert (StaleVerdict) fails after one attempt without sending", async () => {
-    const stale = await newJob();
-    // A newer verdict on the same subject gets recorded first.
-    const newer = await newJob(0, {
-      candidateId: keccak256(stringToHex("newer")),
-      target: stale.verdict.target,
-      codehash: stale.verdict.codehash,
-      issuedAt: stale.verdict.issuedAt + 10n,
-      outcome: Outcome.Revoke,
-    });
-    const recorder = relayerFor(1);
-    assert.equal((await recorder.relayer.relay(newer)).status, "submitted");
+    const stale = await staleJob("newer");
 
     const { relayer, clients, sleeps } = relayerFor(2);
     const before = await nonceOf(clients.wallet.account.address);

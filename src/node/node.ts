@@ -641,6 +641,12 @@ export class SentinelNode {
       codehash: verdict.codehash,
       receivedAt: this.now().toISOString(),
     };
+    this.mark(verdict.candidateId, "attestation");
+    // The relay first, before the write (the relayer keeps its own record of what it sent, and
+    // the attestation is recoverable from peers and chains) and before the gossip publish, which
+    // encrypts and writes the attestation to every peer: the publish waits a turn of the event
+    // loop, by which time the primary has signed its transaction and handed it to the HTTP client.
+    this.relay(verdict.candidateId, digest, encoded);
     await this.db.batch(
       [
         { sublevel: "attestations", key: verdict.candidateId, value: record },
@@ -649,12 +655,9 @@ export class SentinelNode {
       // Recoverable from peers and from the chains: atomic, not fsync'd.
       { sync: false },
     );
-    this.mark(verdict.candidateId, "attestation");
     this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
-    // The relay first: its requests are on their way before the gossip publish encrypts and
-    // writes the attestation to every peer.
-    this.relay(verdict.candidateId, digest, encoded);
     if (source === "aggregated" && this.relayRankOf(verdict.candidateId) < ATTESTATION_PUBLISHERS) {
+      await new Promise((resolve) => setImmediate(resolve));
       await this.network.publish("attestation", hexToBytes(encoded));
     }
   }

@@ -11,7 +11,6 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate, type TargetEnrollment } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
-import { resolveUpgradeAuthority } from "../chains/authority.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS, type RelayResult } from "../chains/relayer.ts";
@@ -351,8 +350,7 @@ export class SentinelNode {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { proposers: [] };
     try {
-      const { authority } = await resolveUpgradeAuthority(chain.client, target);
-      const entry = await chain.reader.enrollment(target, authority);
+      const { authority, enrollment: entry } = await chain.reader.targetEnrollment(target);
       if (!entry) return { proposers: [], authority };
       return { proposers: entry.proposers, authority, policyHash: entry.policyHash };
     } catch (error) {

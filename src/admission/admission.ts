@@ -137,11 +137,12 @@ export class Admission {
       throw new AdmissionError("BAD_LIFETIME", `lifetime ${lifetime} s must be in (0, ${this.options.maxLifetimeSeconds}]`);
     }
     const id = computeCandidateId(this.options.networkId, candidate);
+    // The enrollment does not depend on who signed: its chain reads travel while the store is
+    // asked for duplicates and the signature is recovered, instead of after. (Duplicates of one
+    // candidate share one read: the node keeps a target's enrollment for a few seconds.)
+    const enrollment = this.modules.enrollment(candidate.chainId, candidate.target);
     // [IGNORE] already admitted: gossip delivers duplicates.
     if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
-    // The enrollment does not depend on who signed: its chain reads travel while the signature
-    // is recovered, instead of after it.
-    const enrollment = this.modules.enrollment(candidate.chainId, candidate.target);
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {

@@ -92,6 +92,15 @@ describe("verdict aggregator", () => {
     assert.deepEqual(results, ["accept", "reject", "accept"]);
   });
 
+  it("the point at infinity is rejected as a signature, alone and in a batch", async () => {
+    const infinity = `0xc0${"00".repeat(95)}` as Hex;
+    assert.equal(await setup().aggregator.ingest({ ...message(verdict(), 0), signature: infinity }), "reject");
+    const { aggregator } = setup();
+    const v = verdict();
+    const results = await Promise.all([aggregator.ingest(message(v, 0)), aggregator.ingest({ ...message(v, 1), signature: infinity })]);
+    assert.deepEqual(results, ["accept", "reject"]);
+  });
+
   it("a batch of several verdicts, each with several signatures, is verified together and counted per verdict", async () => {
     const { aggregator, attestations } = setup();
     const [v, w] = [verdict(), verdict()];

@@ -20,6 +20,7 @@ export type AdmissionCode =
   | "BAD_LIFETIME"
   | "BAD_SIGNATURE"
   | "NOT_ENROLLED"
+  | "CHAIN_UNAVAILABLE"
   | "DUPLICATE"
   | "BUNDLE_INVALID"
   | "BUNDLE_REQUIRED";
@@ -35,6 +36,8 @@ const ACTIONS: Record<AdmissionCode, GossipAction> = {
   BAD_LIFETIME: "reject",
   BAD_SIGNATURE: "reject",
   NOT_ENROLLED: "reject",
+  // This node could not read the chain: nothing the sender did.
+  CHAIN_UNAVAILABLE: "ignore",
   DUPLICATE: "ignore",
   BUNDLE_INVALID: "reject",
   BUNDLE_REQUIRED: "ignore",
@@ -73,7 +76,10 @@ export interface TargetEnrollment {
 }
 
 export interface AdmissionModules {
-  /** The target's enrollment, read from its chain. Never rejects: a failed read enrolls nobody. */
+  /**
+   * The target's enrollment, read from its chain (a target without an upgrade authority has
+   * none). Rejects only when the chain could not be read.
+   */
   enrollment(chainId: bigint, target: Address): Promise<TargetEnrollment>;
   /** Whether the candidate is already stored. */
   isKnown(candidateId: Hex): Promise<boolean>;
@@ -141,6 +147,7 @@ export class Admission {
     // asked for duplicates and the signature is recovered, instead of after. (Duplicates of one
     // candidate share one read: the node keeps a target's enrollment for a few seconds.)
     const enrollment = this.modules.enrollment(candidate.chainId, candidate.target);
+    enrollment.catch(() => undefined); // awaited below, unless an earlier rule refuses first
     // [IGNORE] already admitted: gossip delivers duplicates.
     if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
     // [REJECT] the signature must recover to some proposer...
@@ -150,8 +157,15 @@ export class Admission {
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }
-    // [REJECT] ...that the target's upgrade authority enrolled.
-    const { proposers, authority } = await enrollment;
+    // [IGNORE] the chain could not be read; [REJECT] ...the target's upgrade authority did not enroll it.
+    let read: TargetEnrollment;
+    try {
+      read = await enrollment;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new AdmissionError("CHAIN_UNAVAILABLE", `could not read the enrollment of ${candidate.target} on chain ${candidate.chainId}: ${reason}`, id);
+    }
+    const { proposers, authority } = read;
     if (!proposers.includes(proposer)) {
       throw new AdmissionError(
         "NOT_ENROLLED",

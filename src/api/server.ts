@@ -95,7 +95,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, backen
       return send(response, duplicate ? 200 : 202, { candidateId, status: duplicate ? "known" : "admitted" });
     } catch (error) {
       if (error instanceof AdmissionError) {
-        throw new HttpError(error.code === "NOT_ENROLLED" ? 403 : 400, error.code, error.message);
+        const status = error.code === "NOT_ENROLLED" ? 403 : error.code === "CHAIN_UNAVAILABLE" ? 503 : 400;
+        throw new HttpError(status, error.code, error.message);
       }
       throw error;
     }

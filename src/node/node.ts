@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
+import { NoUpgradeAuthority } from "../chains/authority.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate, type TargetEnrollment } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
@@ -343,9 +344,12 @@ export class SentinelNode {
     const answer = this.readEnrollment(chainId, target);
     if (this.enrollmentCache.size >= 1024) this.enrollmentCache.clear();
     this.enrollmentCache.set(key, { at: now, answer });
+    // A failed read is not kept: the next candidate asks the chain again.
+    answer.catch(() => this.enrollmentCache.get(key)?.answer === answer && this.enrollmentCache.delete(key));
     return answer;
   }
 
+  /** Rejects when the chain could not be read; a target without an upgrade authority has no proposers. */
   private async readEnrollment(chainId: bigint, target: Address): Promise<ChainEnrollment> {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { proposers: [] };
@@ -354,6 +358,7 @@ export class SentinelNode {
       if (!entry) return { proposers: [], authority };
       return { proposers: entry.proposers, authority, policyHash: entry.policyHash };
     } catch (error) {
+      if (!(error instanceof NoUpgradeAuthority)) throw error;
       this.log.debug({ err: error, target }, "no upgrade authority");
       return { proposers: [] };
     }

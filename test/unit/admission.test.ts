@@ -47,11 +47,14 @@ async function sign(c: Candidate, account = proposer, networkId = NETWORK): Prom
   return { candidate: c, signature };
 }
 
-function admission(known = new Set<Hex>()) {
+function admission(known = new Set<Hex>(), chainDown = false) {
   return new Admission(
     { networkId: NETWORK, maxCandidateBytes: 4096, maxLifetimeSeconds: 86_400, maxClockSkewSeconds: 300, chainIds: new Set([31337n]) },
     {
-      enrollment: async (_chain, t) => ({ proposers: t === target ? [proposer.address] : [], authority: target }),
+      enrollment: async (_chain, t) => {
+        if (chainDown) throw new Error("HTTP request failed.\nURL: http://127.0.0.1:9");
+        return { proposers: t === target ? [proposer.address] : [], authority: target };
+      },
       isKnown: async (id) => known.has(id),
       now: () => NOW,
     },
@@ -85,6 +88,15 @@ describe("admission", () => {
     const signed = await sign(candidate());
     const json = signedCandidateToJson({ ...signed, candidate: { ...signed.candidate, nonce: 2n } });
     await refused(admission().admit(json), "NOT_ENROLLED", "reject");
+  });
+
+  it("a chain this node cannot read: not held against the sender (CHAIN_UNAVAILABLE, ignore)", async () => {
+    const signed = await sign(candidate());
+    await refused(admission(new Set(), true).admit(signedCandidateToJson(signed)), "CHAIN_UNAVAILABLE", "ignore");
+    await assert.rejects(admission(new Set(), true).admit(signedCandidateToJson(signed)), /could not read the enrollment of .* HTTP request failed\.$/);
+    // A duplicate is still a duplicate while the chain is down.
+    const id = candidateId(NETWORK, signed.candidate);
+    await refused(admission(new Set([id]), true).admit(signedCandidateToJson(signed)), "DUPLICATE", "ignore");
   });
 
   it("replayed: an admitted candidate again (DUPLICATE, ignore)", async () => {

@@ -86,7 +86,7 @@ export async function resolveUpgradeAuthority(
   ]);
   if (code === undefined || code === "0x") throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
 
-  const admin = hasAdmin(word) ? slotAddress(word!) : undefined;
+  const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
   if (admin !== undefined) {
     const adminOwner = await readOwner(client, admin, at);
     if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin" };
@@ -96,24 +96,12 @@ export async function resolveUpgradeAuthority(
     return { authority: adminOwner, kind: "proxy-admin-owner" };
   }
 
-  return ownerAuthority(address, targetOwner);
-}
-
-/**
- * The authority of a target whose ERC-1967 admin slot is empty: its `owner()` (undefined when
- * owner() does not answer), unless there is none or it was renounced.
- */
-export function ownerAuthority(target: Address, owner: Address | undefined): UpgradeAuthority {
+  const owner = targetOwner;
   if (owner === undefined) {
-    throw new NoUpgradeAuthority(target, "no-admin-no-owner", "the ERC-1967 admin slot is empty and owner() does not answer");
+    throw new NoUpgradeAuthority(address, "no-admin-no-owner", "the ERC-1967 admin slot is empty and owner() does not answer");
   }
-  if (BigInt(owner) === 0n) throw new NoUpgradeAuthority(target, "renounced", "owner() is the zero address");
+  if (BigInt(owner) === 0n) throw new NoUpgradeAuthority(address, "renounced", "owner() is the zero address");
   return { authority: owner, kind: "owner" };
-}
-
-/** Whether an ERC-1967 admin slot word names an admin. */
-export function hasAdmin(word: Hex | undefined): boolean {
-  return word !== undefined && hexToBigInt(word) !== 0n;
 }
 
 /** The low 20 bytes of a storage word (Solidity stores an address right-aligned). */

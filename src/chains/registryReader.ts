@@ -2,9 +2,8 @@
 // public keys), recorded digests, approvals and enrollments. What the chain returns is parsed
 // here, at the boundary; callers get typed objects or a typed error, never raw words.
 import { PublicKey } from "@chainsafe/blst";
-import { decodeAbiParameters, encodeDeployData, getAddress, hexToBytes, parseAbiParameters, type Address, type Hex, type PublicClient } from "viem";
-import { EnrollmentLens, SentinelRegistry } from "../../artifacts/contracts.ts";
-import { ERC1967_ADMIN_SLOT, hasAdmin, NoUpgradeAuthority, ownerAuthority, resolveUpgradeAuthority } from "./authority.ts";
+import { getAddress, hexToBytes, type Address, type Hex, type PublicClient } from "viem";
+import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import type { ValidatorSetView as ValidatorSetMembers } from "../consensus/aggregator.ts";
 import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
 import { G1_RAW_LENGTH } from "../crypto/bls.ts";
@@ -13,9 +12,6 @@ const abi = SentinelRegistry.abi;
 
 /** The registry's MAX_PROPOSERS: an enrollment read back with more is refused as malformed. */
 const MAX_PROPOSERS = 32;
-
-/** What EnrollmentLens's constructor returns. */
-const LENS_ANSWER = parseAbiParameters("uint256 codeSize, bool hasOwner, address owner, bytes32 policyHash, uint64 enrolledAt, address[] proposers");
 
 export interface RegistryReaderOptions {
   chainId: number;
@@ -130,41 +126,6 @@ export class RegistryReader {
       functionName: "enrollment",
       args: [target, authority],
     });
-    return this.enrollmentView(entry);
-  }
-
-  /**
-   * The upgrade authority of `target` (resolveUpgradeAuthority's rules) and its enrollment, read
-   * at the latest block. Where the target has no ERC-1967 admin (UUPS and Ownable targets) this
-   * is one round trip: the admin slot, beside a deployless call of EnrollmentLens that reads
-   * owner() and that owner's enrollment together. Otherwise, or if the lens call fails, it is
-   * the reads one after the other. Throws NoUpgradeAuthority as resolveUpgradeAuthority does.
-   */
-  async targetEnrollment(target: Address): Promise<{ authority: Address; enrollment: EnrollmentView | undefined }> {
-    const address = getAddress(target);
-    const [adminWord, lens] = await Promise.all([
-      this.client.getStorageAt({ address, slot: ERC1967_ADMIN_SLOT }),
-      this.lens(address).catch(() => undefined),
-    ]);
-    if (!hasAdmin(adminWord) && lens !== undefined) {
-      if (lens.codeSize === 0n) throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
-      const { authority } = ownerAuthority(address, lens.hasOwner ? lens.owner : undefined);
-      return { authority, enrollment: this.enrollmentView(lens) };
-    }
-    const { authority } = await resolveUpgradeAuthority(this.client, address);
-    return { authority, enrollment: await this.enrollment(address, authority) };
-  }
-
-  private async lens(target: Address) {
-    const { data } = await this.client.call({
-      data: encodeDeployData({ abi: EnrollmentLens.abi, bytecode: EnrollmentLens.bytecode, args: [this.registry, target] }),
-    });
-    if (data === undefined) throw new Error("the enrollment lens returned nothing");
-    const [codeSize, hasOwner, owner, policyHash, enrolledAt, proposers] = decodeAbiParameters(LENS_ANSWER, data);
-    return { codeSize, hasOwner, owner: getAddress(owner), policyHash, enrolledAt, proposers };
-  }
-
-  private enrollmentView(entry: { policyHash: Hex; enrolledAt: bigint; proposers: readonly Address[] }): EnrollmentView | undefined {
     if (entry.proposers.length === 0) return undefined;
     if (entry.proposers.length > MAX_PROPOSERS) {
       throw this.error("MALFORMED_ENROLLMENT", `enrollment lists ${entry.proposers.length} proposers`);

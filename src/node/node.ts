@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { NoUpgradeAuthority } from "../chains/authority.ts";
+import { NoUpgradeAuthority, resolveUpgradeAuthority } from "../chains/authority.ts";
 import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate, type TargetEnrollment } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
@@ -354,7 +354,8 @@ export class SentinelNode {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { proposers: [] };
     try {
-      const { authority, enrollment: entry } = await chain.reader.targetEnrollment(target);
+      const { authority } = await resolveUpgradeAuthority(chain.client, target);
+      const entry = await chain.reader.enrollment(target, authority);
       if (!entry) return { proposers: [], authority };
       return { proposers: entry.proposers, authority, policyHash: entry.policyHash };
     } catch (error) {

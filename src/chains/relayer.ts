@@ -265,13 +265,7 @@ export class ChainRelayer {
     this.log = modules.logger.child({ module: "relayer", chainId: options.chainId });
     this.now = modules.now ?? Date.now;
     this.sleep = modules.sleep ?? defaultSleep;
-    this.ahead = new SendAhead(async () => {
-      const [nonce, fees] = await Promise.all([
-        this.client.getTransactionCount({ address: this.wallet.account.address, blockTag: "pending" }),
-        this.fees(),
-      ]);
-      return { nonce, fees };
-    }, this.now);
+    this.ahead = new SendAhead(() => this.sendState(), this.now);
   }
 
   /** The account this relayer sends from. */
@@ -458,12 +452,20 @@ export class ChainRelayer {
     const account = this.wallet.account;
     const data = submitCalldata(attestation);
     const call = { account, to: this.registry, data };
-    const [estimate, nonce, fees] = await Promise.all([
+    const [estimate, state] = await Promise.all([
       this.gas === "estimate" ? this.client.estimateGas(call) : this.client.call(call).then(() => undefined),
-      this.client.getTransactionCount({ address: account.address, blockTag: "pending" }),
+      this.sendState(),
+    ]);
+    return this.requestWith(attestation, state, estimate, data);
+  }
+
+  /** The account's next nonce and the fees, read together (what anticipate() reads ahead). */
+  private async sendState(): Promise<SendState> {
+    const [nonce, fees] = await Promise.all([
+      this.client.getTransactionCount({ address: this.wallet.account.address, blockTag: "pending" }),
       this.fees(),
     ]);
-    return this.requestWith(attestation, { nonce, fees }, estimate, data);
+    return { nonce, fees };
   }
 
   private requestWith(attestation: Hex, { nonce, fees }: SendState, estimate?: bigint, data = submitCalldata(attestation)) {

@@ -3,6 +3,7 @@ export { SentinelNetwork, type NetworkModules } from "./network.ts";
 export {
   defaultNetworkOptions,
   resolveNetworkOptions,
+  MAX_INBOXES,
   MAX_MESSAGE_BYTES_LIMIT,
   type BootstrapPeer,
   type NetworkOptions,
@@ -11,6 +12,7 @@ export {
 export {
   GOSSIP_KINDS,
   bundleProtocolFor,
+  inboxTopic,
   kindOfTopic,
   networkPrefix,
   topicsFor,

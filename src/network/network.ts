@@ -33,7 +33,7 @@ import { GossipValidator, gossipMessageId, type GossipCounters, type GossipHandl
 import { resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from "./options.ts";
 import { BootstrapDialer } from "./peers.ts";
 import { SCORE_THRESHOLDS, checkScoreParams, checkScoreThresholds, scoreParamsFor } from "./scoring.ts";
-import { GOSSIP_KINDS, bundleProtocolFor, kindOfTopic, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
+import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
 
 export interface NetworkModules {
   handlers: GossipHandlers;
@@ -124,7 +124,8 @@ export class SentinelNetwork {
   static async create(input: NetworkOptions, modules: NetworkModules): Promise<SentinelNetwork> {
     const options = resolveNetworkOptions(input);
     const topics = topicsFor(options.networkId);
-    const scoreParams = scoreParamsFor(topics);
+    const scoreParams = scoreParamsFor(topics, options.inboxes);
+    const inboxes = Array.from({ length: options.inboxes }, (_, recipient) => inboxTopic(topics, recipient));
     checkScoreThresholds(SCORE_THRESHOLDS);
     checkScoreParams(scoreParams);
     const log = modules.logger.child({ module: "network" });
@@ -171,7 +172,7 @@ export class SentinelNetwork {
           doPX: false,
           fallbackToFloodsub: false,
           emitSelf: false,
-          allowedTopics: GOSSIP_KINDS.map((kind) => topics[kind]),
+          allowedTopics: [...GOSSIP_KINDS.map((kind) => topics[kind]), ...inboxes],
           maxInboundDataLength: rpcFrameLimit(options.maxMessageBytes),
           scoreParams,
           scoreThresholds: { ...SCORE_THRESHOLDS },
@@ -186,15 +187,12 @@ export class SentinelNetwork {
     }
     const dialer = new BootstrapDialer({ peers: options.bootstrap, redialIntervalMs: options.redialIntervalMs }, { libp2p, logger: log });
     const network = new SentinelNetwork({ options, topics, libp2p, pubsub, dialer, handlers: modules.handlers }, log);
-    const validator = network.validator;
 
     try {
-      for (const kind of GOSSIP_KINDS) {
-        // [REJECT] oversized, synchronously, before the message is cached or handed to us.
-        pubsub.topicValidators.set(topics[kind], (from, msg) =>
-          validator.precheck(kind, msg.data, from) === undefined ? TopicValidatorResult.Accept : TopicValidatorResult.Reject,
-        );
-      }
+      // [REJECT] oversized, synchronously, before the message is cached or handed to us.
+      for (const kind of GOSSIP_KINDS) pubsub.topicValidators.set(topics[kind], network.precheckAs(kind));
+      const inboxPrecheck = network.precheckAs("verdict");
+      for (const inbox of inboxes) pubsub.topicValidators.set(inbox, inboxPrecheck);
       pubsub.addEventListener("gossipsub:message", network.onMessage);
       await libp2p.handle(
         network.bundleProtocol,
@@ -203,6 +201,7 @@ export class SentinelNetwork {
       );
       await libp2p.start();
       for (const kind of GOSSIP_KINDS) pubsub.subscribe(topics[kind]);
+      if (options.inbox !== undefined) pubsub.subscribe(inboxTopic(topics, options.inbox));
       dialer.start();
     } catch (cause) {
       await network.stop().catch(() => undefined);
@@ -255,7 +254,24 @@ export class SentinelNetwork {
    * 0 when no peer is subscribed yet (logged; publish again later) or when the same payload was
    * already published or received. Throws NetworkError MESSAGE_TOO_LARGE, STOPPED, PUBLISH_FAILED.
    */
-  async publish(kind: GossipKind, data: Uint8Array): Promise<number> {
+  publish(kind: GossipKind, data: Uint8Array): Promise<number> {
+    return this.publishOn(this.topics[kind], kind, data);
+  }
+
+  /** Whether some connected peer reads verdict inbox `recipient` (its validator is online, or someone listens in). */
+  reachesInbox(recipient: number): boolean {
+    return this.pubsub.getSubscribers(inboxTopic(this.topics, recipient)).length > 0;
+  }
+
+  /** Publishes a verdict to the inbox of `recipient` only; resolves and throws like publish(). */
+  sendToInbox(recipient: number, data: Uint8Array): Promise<number> {
+    if (!Number.isSafeInteger(recipient) || recipient < 0 || recipient >= this.options.inboxes) {
+      return Promise.reject(new NetworkError("PUBLISH_FAILED", `no inbox ${recipient}: the network has ${this.options.inboxes}`, { kind: "verdict" }));
+    }
+    return this.publishOn(inboxTopic(this.topics, recipient), "verdict", data);
+  }
+
+  private async publishOn(topic: string, kind: GossipKind, data: Uint8Array): Promise<number> {
     if (this.stopping !== undefined) throw new NetworkError("STOPPED", "publish after stop()", { kind });
     if (data.byteLength > this.options.maxMessageBytes) {
       throw new NetworkError("MESSAGE_TOO_LARGE", `${kind} of ${data.byteLength} bytes exceeds maxMessageBytes (${this.options.maxMessageBytes})`, {
@@ -265,12 +281,12 @@ export class SentinelNetwork {
       });
     }
     try {
-      const { recipients } = await this.pubsub.publish(this.topics[kind], data);
-      this.log.debug({ kind, bytes: data.byteLength, recipients: recipients.length }, "published");
+      const { recipients } = await this.pubsub.publish(topic, data);
+      this.log.debug({ topic, bytes: data.byteLength, recipients: recipients.length }, "published");
       return recipients.length;
     } catch (err) {
       if (err instanceof Error && err.message === "PublishError.NoPeersSubscribedToTopic") {
-        this.log.warn({ kind, bytes: data.byteLength }, "published to no peers: none subscribed yet");
+        this.log.warn({ topic, bytes: data.byteLength }, "published to no peers: none subscribed yet");
         return 0;
       }
       throw new NetworkError("PUBLISH_FAILED", `publishing a ${kind} failed: ${String(err)}`, { kind }, { cause: err });
@@ -299,12 +315,18 @@ export class SentinelNetwork {
   private async shutdown(): Promise<void> {
     this.dialer.stop();
     this.pubsub.removeEventListener("gossipsub:message", this.onMessage);
-    for (const kind of GOSSIP_KINDS) this.pubsub.topicValidators.delete(this.topics[kind]);
+    this.pubsub.topicValidators.clear();
     try {
       await this.libp2p.stop();
     } finally {
       this.log.info({ peerId: this.peerId.toString() }, "network stopped");
     }
+  }
+
+  /** Gossipsub's synchronous topic validator for a kind: the size rule, before anything is cached. */
+  private precheckAs(kind: GossipKind) {
+    return (from: PeerId, msg: Message): TopicValidatorResult =>
+      this.validator.precheck(kind, msg.data, from) === undefined ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
   }
 
   private report(msgId: string, source: PeerId, verdict: GossipVerdict, kind?: GossipKind): void {

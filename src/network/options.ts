@@ -37,7 +37,17 @@ export interface NetworkOptions {
    * forwarding it sends nothing but duplicates; its valid copies are processed and not relayed.
    */
   noForward?: GossipKind[];
+  /**
+   * How many verdict inboxes the network has (one per validator of the set; default 0): the
+   * host scores and accepts inbox topics 0..inboxes-1 and no others.
+   */
+  inboxes?: number;
+  /** The inbox this host reads (its validator index); none for an observer. */
+  inbox?: number;
 }
+
+/** Inboxes a network may have: one per validator, and a set has at most 218 (the registry's bound). */
+export const MAX_INBOXES = 1024;
 
 export interface ResolvedNetworkOptions {
   networkId: Hex;
@@ -52,6 +62,8 @@ export interface ResolvedNetworkOptions {
   maxPendingValidations: number;
   redialIntervalMs: number;
   noForward: ReadonlySet<GossipKind>;
+  inboxes: number;
+  inbox?: number;
 }
 
 export interface BootstrapPeer {
@@ -108,7 +120,17 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
     ),
     redialIntervalMs: positiveInteger("redialIntervalMs", options.redialIntervalMs ?? defaultNetworkOptions.redialIntervalMs),
     noForward: new Set(options.noForward ?? []),
+    inboxes: options.inboxes ?? 0,
   };
+  if (!Number.isSafeInteger(resolved.inboxes) || resolved.inboxes < 0 || resolved.inboxes > MAX_INBOXES) {
+    throw invalid("inboxes", `must be an integer in [0, ${MAX_INBOXES}]`, { value: options.inboxes });
+  }
+  if (options.inbox !== undefined) {
+    if (!Number.isSafeInteger(options.inbox) || options.inbox < 0 || options.inbox >= resolved.inboxes) {
+      throw invalid("inbox", `must be an integer in [0, inboxes = ${resolved.inboxes})`, { value: options.inbox });
+    }
+    resolved.inbox = options.inbox;
+  }
   if (options.privateKey !== undefined) resolved.privateKey = options.privateKey;
   return resolved;
 }

@@ -16,7 +16,7 @@ import {
   type TopicScoreParams,
 } from "@libp2p/gossipsub/score";
 import { NetworkError } from "./errors.ts";
-import { GOSSIP_KINDS, type SentinelTopics } from "./topics.ts";
+import { GOSSIP_KINDS, inboxTopic, type SentinelTopics } from "./topics.ts";
 
 /** Counters are decayed once per second (gossipsub's minimum), so decays below are per second. */
 export const DECAY_INTERVAL_MS = 1_000;
@@ -120,10 +120,22 @@ function topicParams(): TopicScoreParams {
   });
 }
 
-/** Score parameters for the network's three topics. */
-export function scoreParamsFor(topics: SentinelTopics): PeerScoreParams {
+/**
+ * An inbox earns nothing (its traffic is a few verdicts per candidate, and up to 218 inboxes at
+ * +3 each would let a peer bank more than one invalid message costs); an invalid message on it
+ * costs what it costs on any topic.
+ */
+function inboxParams(): TopicScoreParams {
+  return { ...topicParams(), timeInMeshWeight: 0, firstMessageDeliveriesWeight: 0 };
+}
+
+/** Score parameters for the network's three topics and its `inboxes` verdict inboxes. */
+export function scoreParamsFor(topics: SentinelTopics, inboxes = 0): PeerScoreParams {
   return createPeerScoreParams({
-    topics: Object.fromEntries(GOSSIP_KINDS.map((kind) => [topics[kind], topicParams()])),
+    topics: Object.fromEntries([
+      ...GOSSIP_KINDS.map((kind) => [topics[kind], topicParams()]),
+      ...Array.from({ length: inboxes }, (_, recipient) => [inboxTopic(topics, recipient), inboxParams()]),
+    ]),
     // Above the reachable maximum (9): a safety belt if a weight is raised without this.
     topicScoreCap: 10,
     appSpecificScore: () => 0,

@@ -46,7 +46,22 @@ export function bundleProtocolFor(networkId: Hex): string {
   return `/sentinel/${networkPrefix(networkId)}/bundle/${BUNDLE_PROTOCOL_VERSION}`;
 }
 
-/** The kind a topic carries, or undefined for a topic that is not one of ours. */
+/**
+ * The verdict inbox of one recipient (a validator index): verdicts published here reach only the
+ * peers subscribed to it, so a signer can send its verdict to the candidate's aggregators
+ * instead of to every node. Anyone may subscribe to any inbox; that only gets them copies of
+ * public, signed verdicts, never keeps them from the node whose inbox it is.
+ *
+ * @example inboxTopic(topicsFor(id), 3) === "/sentinel/0123456789abcdef/1/verdicts/to/3"
+ */
+export function inboxTopic(topics: SentinelTopics, recipient: number): string {
+  return `${topics.verdict}/to/${recipient}`;
+}
+
+/** The kind a topic carries (an inbox carries verdicts), or undefined for a topic that is not one of ours. */
 export function kindOfTopic(topics: SentinelTopics, topic: string): GossipKind | undefined {
-  return GOSSIP_KINDS.find((kind) => topics[kind] === topic);
+  const kind = GOSSIP_KINDS.find((candidate) => topics[candidate] === topic);
+  if (kind !== undefined) return kind;
+  const inboxes = `${topics.verdict}/to/`;
+  return topic.startsWith(inboxes) && /^(0|[1-9]\d{0,3})$/.test(topic.slice(inboxes.length)) ? "verdict" : undefined;
 }

@@ -15,7 +15,7 @@ import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } fr
 import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS, type RelayResult } from "../chains/relayer.ts";
-import { relayRank } from "../chains/relayOrder.ts";
+import { relayOrder, relayRank } from "../chains/relayOrder.ts";
 import { attestationCandidateId, decodeAttestation, encodeAttestation, type Attestation } from "../codec/attestation.ts";
 import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson } from "../codec/candidate.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
@@ -54,9 +54,23 @@ const CATCH_UP_INTERVAL_MS = 2_000;
 /** Younger candidates are in flight, not missed: the sweep leaves them alone. */
 const CATCH_UP_MIN_AGE_MS = 10_000;
 /**
- * Only the first relay ranks gossip the attestation they built: every node that saw the
- * threshold of verdicts builds it anyway, and the rest learn it from these two or from the chain.
- * Sixteen copies of one attestation were a third of a 16-node network's gossip.
+ * A verdict goes to the candidate's aggregators, not to every node: the first this many
+ * validators of its relay order that the signer reaches (itself included). Everyone else learns
+ * the attestation. Sent to every node, a verdict's copies were most of a committee's messages
+ * (n - 1 per verdict, n(n - 1) per candidate). Three, so one aggregator crashing mid-candidate
+ * still leaves a primary and a fallback relayer holding every verdict.
+ */
+const VERDICT_AGGREGATORS = 3;
+/**
+ * A signer whose candidate has no attestation this long after its verdict sends the verdict to
+ * every node: the aggregators may be gone, or the verdicts split. Far above the time the
+ * committee's slowest honest verifiers take to follow the first one.
+ */
+const VERDICT_BROADCAST_AFTER_MS = 10_000;
+/**
+ * Only the first two aggregators gossip the attestation they built; the other nodes learn it
+ * from these two or from the chain. Sixteen copies of one attestation were a third of a 16-node
+ * network's gossip.
  */
 const ATTESTATION_PUBLISHERS = 2;
 /** A relayer of rank r waits r steps before submitting: time for the primary to land it. */
@@ -164,6 +178,7 @@ export class SentinelNode {
   private readonly inFlight = new Set<Hex>();
   private readonly bundleAttempts = new Map<Hex, number>();
   private catchUpTimer: NodeJS.Timeout | undefined;
+  private readonly broadcastTimers = new Set<NodeJS.Timeout>();
   private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<ChainEnrollment> }>();
   /** When each stage of a recent candidate happened here (ms since the epoch): for the status API. */
   private readonly timelines = new Map<Hex, CandidateTimeline>();
@@ -272,10 +287,12 @@ export class SentinelNode {
         listen: [...this.config.p2p.listen],
         bootstrap: [...this.config.p2p.bootstrap],
         privateKey: p2pKey,
-        // Each verdict reaches every validator straight from its signer (flood publish in a
-        // fully connected committee); relaying it again was most of the network's traffic. A
-        // node that misses verdicts still gets the attestation, which is forwarded as usual.
+        // Each verdict reaches its aggregators straight from its signer (flood publish to their
+        // inboxes in a fully connected committee); relaying it again would only send duplicates.
+        // A node that misses verdicts still gets the attestation, which is forwarded as usual.
         noForward: ["verdict"],
+        inboxes: this.set.keys.length,
+        ...(this.validatorIndex !== undefined && { inbox: this.validatorIndex }),
       },
       {
         handlers: {
@@ -318,6 +335,7 @@ export class SentinelNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.catchUpTimer);
+      for (const timer of this.broadcastTimers) clearTimeout(timer);
       await this.api?.close();
       for (const chain of this.chains.values()) await chain.relayer?.stop();
       await this.network?.stop();
@@ -565,7 +583,7 @@ export class SentinelNode {
     const message = { setIndex: this.set.index, validatorIndex: this.validatorIndex!, verdict, signature };
     this.log.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     await this.aggregator.ingest(message);
-    await this.network.publish("verdict", encodeVerdictMessage(message));
+    await this.sendVerdict(admitted.id, encodeVerdictMessage(message));
     this.mark(admitted.id, "published");
   }
 
@@ -595,6 +613,45 @@ export class SentinelNode {
   }
 
   // ------------------------------------------------------------------ verdicts and attestations
+
+  /**
+   * The candidate's aggregators as this node sees them: the first VERDICT_AGGREGATORS validators
+   * of its relay order whose inbox a connected peer reads, this node always counting. Nodes
+   * that see the same peers agree; one that does not just sends to a different node.
+   */
+  private aggregatorsOf(candidateId: Hex): number[] {
+    const chosen: number[] = [];
+    for (const index of relayOrder(candidateId, this.set.keys.length)) {
+      if (chosen.length === VERDICT_AGGREGATORS) break;
+      if (index === this.validatorIndex || this.network.reachesInbox(index)) chosen.push(index);
+    }
+    return chosen;
+  }
+
+  private async sendVerdict(candidateId: Hex, bytes: Uint8Array): Promise<void> {
+    const aggregators = this.aggregatorsOf(candidateId);
+    // Fewer than wanted: this node reaches every validator there is to reach (or has not heard
+    // their subscriptions yet), so the verdict goes to all of them.
+    if (aggregators.length < VERDICT_AGGREGATORS) {
+      await this.network.publish("verdict", bytes);
+      return;
+    }
+    await Promise.all(aggregators.filter((index) => index !== this.validatorIndex).map((index) => this.network.sendToInbox(index, bytes)));
+    const timer = setTimeout(() => {
+      this.broadcastTimers.delete(timer);
+      void this.broadcastIfUnattested(candidateId, bytes).catch((error: unknown) =>
+        this.log.warn({ err: error, candidate: candidateId }, "could not send the verdict to every node"),
+      );
+    }, VERDICT_BROADCAST_AFTER_MS);
+    timer.unref();
+    this.broadcastTimers.add(timer);
+  }
+
+  private async broadcastIfUnattested(candidateId: Hex, bytes: Uint8Array): Promise<void> {
+    if (this.stopping || (await this.attestations.get(candidateId))) return;
+    this.log.info({ candidate: candidateId }, "no attestation yet: sending the verdict to every node");
+    await this.network.publish("verdict", bytes);
+  }
 
   private async onGossipVerdict(data: Uint8Array) {
     let message;
@@ -660,7 +717,8 @@ export class SentinelNode {
       { sync: false },
     );
     this.log.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
-    if (source === "aggregated" && this.relayRankOf(verdict.candidateId) < ATTESTATION_PUBLISHERS) {
+    const place = this.validatorIndex === undefined ? -1 : this.aggregatorsOf(verdict.candidateId).indexOf(this.validatorIndex);
+    if (source === "aggregated" && place >= 0 && place < ATTESTATION_PUBLISHERS) {
       await new Promise((resolve) => setImmediate(resolve));
       await this.network.publish("attestation", hexToBytes(encoded));
     }

@@ -24,6 +24,7 @@ import {
   type Devnet,
   type DevnetChain,
 } from "../../src/devnet/devnet.ts";
+import { relayOrder } from "../../src/chains/relayOrder.ts";
 import { SentinelNetwork } from "../../src/network/index.ts";
 
 /** Long enough for a healthy network (about 2 s here) many times over. */
@@ -34,6 +35,7 @@ const QUIET_PERIOD_MS = 6_000;
 interface CandidateStatus {
   signedDigest: Hex | null;
   attestation: { digest: Hex; signers: number[] } | null;
+  verdictsSeen: { digest: Hex; signers: number[] }[];
   relay: Record<string, { status?: string; state?: string } | null>;
 }
 
@@ -79,6 +81,20 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     assert.match(metrics, /^sentinel_gossip_messages_total\{result="accepted"\} [1-9]/m);
     assert.match(metrics, /^sentinel_bls_sets_verified_total [1-9]/m);
     assert.match(metrics, /^# TYPE sentinel_peers gauge$/m);
+  });
+
+  it("sends each verdict to the candidate's three aggregators only; the fourth node learns the attestation", async () => {
+    await addProtocol(devnet);
+    const { chain, candidateId, codehash } = await submitBenign(1);
+    assert.ok(await waitForDecision(devnet, subject(chain, codehash), Outcome.Approve, DECISION_TIMEOUT_MS));
+    const order = relayOrder(candidateId, devnet.nodes.length);
+    const outsider = order[3]!;
+    const signersAt = async (node: number) => ((await status(devnet, node, candidateId))?.verdictsSeen ?? []).flatMap((seen) => seen.signers).sort();
+    for (const aggregator of order.slice(0, 3)) {
+      await waitFor(`aggregator ${aggregator} to hold every verdict`, async () => (await signersAt(aggregator)).length === 4);
+    }
+    await waitFor("the outsider to learn the attestation", async () => (await status(devnet, outsider, candidateId))?.attestation);
+    assert.deepEqual(await signersAt(outsider), [outsider], "the outsider saw no verdict but its own");
   });
 
   it("with one of four nodes down, still reaches the threshold and records on both chains", async () => {

@@ -9,6 +9,7 @@ import {
   checkScoreThresholds,
   maxPositiveScore,
   scoreParamsFor,
+  inboxTopic,
   topicsFor,
 } from "../../src/network/index.ts";
 import { NETWORK_ID } from "./helpers.ts";
@@ -71,6 +72,15 @@ describe("score parameters", () => {
       const worstAfterTwo = MAX_POSITIVE_SCORE + topic.topicWeight * topic.invalidMessageDeliveriesWeight * 4;
       assert.ok(worstAfterTwo < SCORE_THRESHOLDS.graylistThreshold, "two do");
     }
+  });
+
+  it("with a full set's verdict inboxes: each inbox earns nothing and one invalid message costs the same", () => {
+    const withInboxes = scoreParamsFor(topicsFor(NETWORK_ID), 218);
+    assert.equal(Object.keys(withInboxes.topics).length, 3 + 218);
+    checkScoreParams(withInboxes);
+    assert.equal(maxPositiveScore(withInboxes), MAX_POSITIVE_SCORE, "218 inboxes add nothing a peer could bank against a penalty");
+    const inbox = withInboxes.topics[inboxTopic(topicsFor(NETWORK_ID), 217)]!;
+    assert.equal(inbox.invalidMessageDeliveriesWeight * inbox.topicWeight, params.topics[topicsFor(NETWORK_ID).verdict]!.invalidMessageDeliveriesWeight);
   });
 
   it("are refused when one invalid message would not outweigh the positive score", () => {

@@ -5,6 +5,7 @@ import {
   NetworkError,
   bundleProtocolFor,
   defaultNetworkOptions,
+  inboxTopic,
   kindOfTopic,
   resolveNetworkOptions,
   topicsFor,
@@ -36,6 +37,17 @@ describe("topics", () => {
     const topics = topicsFor(ID);
     assert.equal(kindOfTopic(topics, topics.verdict), "verdict");
     assert.equal(kindOfTopic(topics, "/sentinel/ffffffffffffffff/1/verdicts"), undefined);
+  });
+
+  it("give each validator a verdict inbox, which carries verdicts", () => {
+    const topics = topicsFor(ID);
+    assert.equal(inboxTopic(topics, 7), "/sentinel/0123456789abcdef/1/verdicts/to/7");
+    assert.equal(kindOfTopic(topics, inboxTopic(topics, 0)), "verdict");
+    assert.equal(kindOfTopic(topics, inboxTopic(topics, 217)), "verdict");
+    for (const other of ["/to/", "/to/x", "/to/01", "/to/-1", "/to/1/", "/to/12345", "/to/1.5"]) {
+      assert.equal(kindOfTopic(topics, `${topics.verdict}${other}`), undefined, other);
+    }
+    assert.equal(kindOfTopic(topics, inboxTopic(topicsFor(`0x1${ID.slice(3)}`), 0)), undefined, "another network's inbox");
   });
 
   it("differ between networks", () => {
@@ -70,6 +82,13 @@ describe("resolveNetworkOptions", () => {
       () => resolveNetworkOptions({ ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxMessageBytes: 8 * 1024 * 1024 }),
       "maxMessageBytes",
     );
+    const plain = { ...base, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [] };
+    invalidOption(() => resolveNetworkOptions({ ...plain, inboxes: -1 }), "inboxes");
+    invalidOption(() => resolveNetworkOptions({ ...plain, inboxes: 1.5 }), "inboxes");
+    invalidOption(() => resolveNetworkOptions({ ...plain, inboxes: 1025 }), "inboxes");
+    invalidOption(() => resolveNetworkOptions({ ...plain, inboxes: 4, inbox: 4 }), "inbox");
+    invalidOption(() => resolveNetworkOptions({ ...plain, inbox: 0 }), "inbox");
+    assert.equal(resolveNetworkOptions({ ...plain, inboxes: 4, inbox: 3 }).inbox, 3);
   });
 
   it("accepts an Ed25519 identity and refuses any other key type", async () => {

@@ -7,8 +7,14 @@
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 
-/** The nice value a node gives its verification work (0 normal, 19 lowest). */
-export const VERIFICATION_NICENESS = 10;
+/**
+ * The nice value a node gives its verification work (0 normal, 19 lowest). The lowest: where
+ * many nodes share CPUs, their verification threads together outweigh one node's main thread
+ * at any higher value (30 threads at nice 10 weigh about three times one at nice 0; at nice 19,
+ * under half). Since verdicts go to three aggregators instead of every node, the main threads
+ * have little work to take from verification in return.
+ */
+export const VERIFICATION_NICENESS = 19;
 
 /**
  * Lowers the calling thread's priority only. On Linux a thread has its own id and nice value;

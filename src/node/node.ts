@@ -179,6 +179,12 @@ export class SentinelNode {
   private readonly bundleAttempts = new Map<Hex, number>();
   private catchUpTimer: NodeJS.Timeout | undefined;
   private readonly broadcastTimers = new Set<NodeJS.Timeout>();
+  /**
+   * Candidates this node signed and holds no attestation for: what the catch-up sweep looks for
+   * on the chains. Kept in memory (rebuilt at start) so a sweep every 2 s costs what is pending,
+   * not a read of every candidate ever stored.
+   */
+  private readonly awaitingAttestation = new Map<Hex, { digest: Hex; admittedAt: number; expiresAt: number }>();
   private readonly enrollmentCache = new Map<string, { at: number; answer: Promise<ChainEnrollment> }>();
   /** When each stage of a recent candidate happened here (ms since the epoch): for the status API. */
   private readonly timelines = new Map<Hex, CandidateTimeline>();
@@ -565,6 +571,7 @@ export class SentinelNode {
         timings: result.timings,
       };
       await this.candidates.put(admitted.id, record);
+      this.awaitAttestation(admitted.id, record, digest);
     }
     let signature: Hex;
     try {
@@ -703,6 +710,7 @@ export class SentinelNode {
       receivedAt: this.now().toISOString(),
     };
     this.mark(verdict.candidateId, "attestation");
+    this.awaitingAttestation.delete(verdict.candidateId);
     // The relay first, before the write (the relayer keeps its own record of what it sent, and
     // the attestation is recoverable from peers and chains) and before the gossip publish, which
     // encrypts and writes the attestation to every peer: the publish waits a turn of the event
@@ -767,20 +775,30 @@ export class SentinelNode {
       if (await this.attestations.get(id)) continue;
       const signed = parseSignedCandidate(record.signed);
       if (signed.candidate.expiresAt * 1000n <= BigInt(this.now().getTime())) continue;
+      const digest = (record.verification as { digest?: Hex } | null)?.digest;
+      if (digest) this.awaitAttestation(id as Hex, record, digest);
       this.enqueueVerification({ id: id as Hex, signed, proposer: record.proposer as Address });
     }
+  }
+
+  private awaitAttestation(id: Hex, record: CandidateRecord, digest: Hex): void {
+    const expiresAt = Number(parseSignedCandidate(record.signed).candidate.expiresAt) * 1000;
+    this.awaitingAttestation.set(id, { digest, admittedAt: Date.parse(record.admittedAt), expiresAt });
   }
 
   /** Pending candidates whose verdict is already recorded on a chain: take the attestation from there. */
   private async catchUp(): Promise<void> {
     if (this.stopping) return;
     try {
-      const cutoff = this.now().getTime() - CATCH_UP_MIN_AGE_MS;
-      for await (const [id, record] of this.candidates.entries()) {
-        const verification = record.verification as { digest?: Hex } | null;
-        if (!verification?.digest || Date.parse(record.admittedAt) > cutoff || (await this.attestations.get(id))) continue;
-        const found = await this.attestationFromChains(verification.digest);
-        if (found) await this.onAttestation(found, verification.digest, "chain");
+      const now = this.now().getTime();
+      for (const [id, { digest, admittedAt, expiresAt }] of this.awaitingAttestation) {
+        if (expiresAt <= now || (await this.attestations.get(id))) {
+          this.awaitingAttestation.delete(id);
+          continue;
+        }
+        if (admittedAt > now - CATCH_UP_MIN_AGE_MS) continue;
+        const found = await this.attestationFromChains(digest);
+        if (found) await this.onAttestation(found, digest, "chain");
       }
     } catch (error) {
       this.log.debug({ err: error }, "catch-up sweep failed; next sweep retries");

@@ -571,7 +571,7 @@ export class SentinelNode {
         timings: result.timings,
       };
       await this.candidates.put(admitted.id, record);
-      this.awaitAttestation(admitted.id, record, digest);
+      this.awaitAttestation(admitted.id, digest, record.admittedAt, candidate.expiresAt);
     }
     let signature: Hex;
     try {
@@ -776,14 +776,13 @@ export class SentinelNode {
       const signed = parseSignedCandidate(record.signed);
       if (signed.candidate.expiresAt * 1000n <= BigInt(this.now().getTime())) continue;
       const digest = (record.verification as { digest?: Hex } | null)?.digest;
-      if (digest) this.awaitAttestation(id as Hex, record, digest);
+      if (digest) this.awaitAttestation(id as Hex, digest, record.admittedAt, signed.candidate.expiresAt);
       this.enqueueVerification({ id: id as Hex, signed, proposer: record.proposer as Address });
     }
   }
 
-  private awaitAttestation(id: Hex, record: CandidateRecord, digest: Hex): void {
-    const expiresAt = Number(parseSignedCandidate(record.signed).candidate.expiresAt) * 1000;
-    this.awaitingAttestation.set(id, { digest, admittedAt: Date.parse(record.admittedAt), expiresAt });
+  private awaitAttestation(id: Hex, digest: Hex, admittedAt: string, expiresAtSeconds: bigint): void {
+    this.awaitingAttestation.set(id, { digest, admittedAt: Date.parse(admittedAt), expiresAt: Number(expiresAtSeconds) * 1000 });
   }
 
   /** Pending candidates whose verdict is already recorded on a chain: take the attestation from there. */

@@ -55,13 +55,17 @@ export function bundleProtocolFor(networkId: Hex): string {
  * @example inboxTopic(topicsFor(id), 3) === "/sentinel/0123456789abcdef/1/verdicts/to/3"
  */
 export function inboxTopic(topics: SentinelTopics, recipient: number): string {
-  return `${topics.verdict}/to/${recipient}`;
+  return `${inboxPrefix(topics)}${recipient}`;
+}
+
+function inboxPrefix(topics: SentinelTopics): string {
+  return `${topics.verdict}/to/`;
 }
 
 /** The kind a topic carries (an inbox carries verdicts), or undefined for a topic that is not one of ours. */
 export function kindOfTopic(topics: SentinelTopics, topic: string): GossipKind | undefined {
   const kind = GOSSIP_KINDS.find((candidate) => topics[candidate] === topic);
   if (kind !== undefined) return kind;
-  const inboxes = `${topics.verdict}/to/`;
-  return topic.startsWith(inboxes) && /^(0|[1-9]\d{0,3})$/.test(topic.slice(inboxes.length)) ? "verdict" : undefined;
+  const prefix = inboxPrefix(topics);
+  return topic.startsWith(prefix) && /^(0|[1-9]\d{0,3})$/.test(topic.slice(prefix.length)) ? "verdict" : undefined;
 }

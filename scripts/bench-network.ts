@@ -166,7 +166,7 @@ async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total
   const overhead: number[] = [];
   const stages: Stages[] = [];
   for (let k = -1; k < samples; k++) {
-    await addProtocol(devnet);
+    await addProtocol(devnet, { indexed: true });
     const chain = devnet.chains[k < 0 ? 0 : k % devnet.chains.length]!;
     const node = devnet.nodes[(k + devnet.nodes.length) % devnet.nodes.length]!;
     const body = await signCandidate(devnet, chain, chain.protocol.benign, BigInt(k + 1000));

@@ -81,6 +81,11 @@ export interface AdmissionModules {
    * none). Rejects only when the chain could not be read.
    */
   enrollment(chainId: bigint, target: Address): Promise<TargetEnrollment>;
+  /**
+   * The target's enrollment from an index kept current from the chain's logs, if it has one
+   * now. Trusted only to say "enrolled": a proposer it does not list is asked of the chain.
+   */
+  indexedEnrollment?(chainId: bigint, target: Address): TargetEnrollment | undefined;
   /** Whether the candidate is already stored. */
   isKnown(candidateId: Hex): Promise<boolean>;
   now(): Date;
@@ -98,6 +103,8 @@ export const DEFAULT_ADMISSION = { maxCandidateBytes: 4096, maxLifetimeSeconds: 
 export class Admission {
   private readonly options: AdmissionOptions;
   private readonly modules: AdmissionModules;
+  /** Candidates admitted, by where the proposer's enrollment was found. */
+  readonly stats = { byIndex: 0, byChainRead: 0 };
 
   constructor(options: AdmissionOptions, modules: AdmissionModules) {
     this.options = options;
@@ -143,11 +150,13 @@ export class Admission {
       throw new AdmissionError("BAD_LIFETIME", `lifetime ${lifetime} s must be in (0, ${this.options.maxLifetimeSeconds}]`);
     }
     const id = computeCandidateId(this.options.networkId, candidate);
-    // The enrollment does not depend on who signed: its chain reads travel while the store is
-    // asked for duplicates and the signature is recovered, instead of after. (Duplicates of one
-    // candidate share one read: the node keeps a target's enrollment for a few seconds.)
-    const enrollment = this.modules.enrollment(candidate.chainId, candidate.target);
-    enrollment.catch(() => undefined); // awaited below, unless an earlier rule refuses first
+    const indexed = this.modules.indexedEnrollment?.(candidate.chainId, candidate.target);
+    // Not indexed: the enrollment does not depend on who signed, so its chain reads travel while
+    // the store is asked for duplicates and the signature is recovered, instead of after.
+    // (Duplicates of one candidate share one read: the node keeps a target's enrollment for a
+    // few seconds.)
+    const enrollment = indexed ? undefined : this.modules.enrollment(candidate.chainId, candidate.target);
+    enrollment?.catch(() => undefined); // awaited below, unless an earlier rule refuses first
     // [IGNORE] already admitted: gossip delivers duplicates.
     if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
     // [REJECT] the signature must recover to some proposer...
@@ -157,10 +166,14 @@ export class Admission {
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }
+    if (indexed?.proposers.includes(proposer)) {
+      this.stats.byIndex++;
+      return indexed.authority ? { id, signed, proposer, authority: indexed.authority } : { id, signed, proposer };
+    }
     // [IGNORE] the chain could not be read; [REJECT] ...the target's upgrade authority did not enroll it.
     let read: TargetEnrollment;
     try {
-      read = await enrollment;
+      read = await (enrollment ?? this.modules.enrollment(candidate.chainId, candidate.target));
     } catch (error) {
       const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
       throw new AdmissionError("CHAIN_UNAVAILABLE", `could not read the enrollment of ${candidate.target} on chain ${candidate.chainId}: ${reason}`, id);
@@ -172,6 +185,7 @@ export class Admission {
         `proposer ${proposer} is not enrolled for ${candidate.target}${authority ? ` by its authority ${authority}` : ""}`,
       );
     }
+    this.stats.byChainRead++;
     return authority ? { id, signed, proposer, authority } : { id, signed, proposer };
   }
 }

@@ -35,6 +35,8 @@ export type UpgradeAuthorityKind =
 export interface UpgradeAuthority {
   authority: Address;
   kind: UpgradeAuthorityKind;
+  /** The contract or account in the ERC-1967 admin slot, when there is one. */
+  admin?: Address;
 }
 
 export type NoUpgradeAuthorityReason =
@@ -89,11 +91,11 @@ export async function resolveUpgradeAuthority(
   const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
   if (admin !== undefined) {
     const adminOwner = await readOwner(client, admin, at);
-    if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin" };
+    if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin", admin };
     if (BigInt(adminOwner) === 0n) {
       throw new NoUpgradeAuthority(address, "renounced", `its admin ${admin} has renounced ownership`);
     }
-    return { authority: adminOwner, kind: "proxy-admin-owner" };
+    return { authority: adminOwner, kind: "proxy-admin-owner", admin };
   }
 
   const owner = targetOwner;

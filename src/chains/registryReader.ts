@@ -118,13 +118,17 @@ export class RegistryReader {
     });
   }
 
-  /** `authority`'s enrollment of `target`, or undefined if it has none (an empty list unenrolls). */
-  async enrollment(target: Address, authority: Address): Promise<EnrollmentView | undefined> {
+  /**
+   * `authority`'s enrollment of `target` (at `blockNumber`, else the latest block), or undefined
+   * if it has none (an empty list unenrolls).
+   */
+  async enrollment(target: Address, authority: Address, options: { blockNumber?: bigint } = {}): Promise<EnrollmentView | undefined> {
     const entry = await this.client.readContract({
       address: this.registry,
       abi,
       functionName: "enrollment",
       args: [target, authority],
+      ...(options.blockNumber !== undefined && { blockNumber: options.blockNumber }),
     });
     if (entry.proposers.length === 0) return undefined;
     if (entry.proposers.length > MAX_PROPOSERS) {

@@ -43,6 +43,8 @@ const PROTOCOL_SETTINGS = { evmVersion: "prague", optimizer: { enabled: true, ru
 const PROTOCOL_COMPILER = "0.8.37";
 /** How long a node process may take to answer /ready. */
 const NODE_READY_TIMEOUT_MS = 60_000;
+/** A node polls its chains for new enrollments every second: a new protocol is indexed well within this. */
+const INDEXED_TIMEOUT_MS = 30_000;
 
 export interface DevnetOptions {
   nodes: number;
@@ -135,6 +137,13 @@ export class DevnetNode {
 
   async health(): Promise<{ peers: number } & Record<string, unknown>> {
     return (await (await fetch(`${this.apiUrl}/health`)).json()) as { peers: number };
+  }
+
+  /** One sample of the node's /metrics: `series` is the name with its labels, as printed. */
+  async metric(series: string): Promise<number | undefined> {
+    const text = await (await fetch(`${this.apiUrl}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
   }
 
   /** SIGKILL: a crash, nothing flushed beyond what the node already fsync'd. */
@@ -303,14 +312,31 @@ function protocolBundle(implementation: CompiledBuild, reference: CompiledBuild)
   });
 }
 
-/** A fresh proxy (and candidate implementations) on every chain, its proposer enrolled: a new subject for each test. */
-export async function addProtocol(devnet: Devnet): Promise<void> {
+/**
+ * A fresh proxy (and candidate implementations) on every chain, its proposer enrolled: a new
+ * subject for each test. With `indexed`, returns once every running node's enrollment index
+ * holds it, as it would for a protocol that enrolled well before proposing.
+ */
+export async function addProtocol(devnet: Devnet, options: { indexed?: boolean } = {}): Promise<void> {
+  const running = devnet.nodes.filter((node) => node.running);
+  const indexedTargets = (node: DevnetNode, chain: DevnetChain) => node.metric(`sentinel_enrollment_index_targets{chain="${chain.chainId}"}`);
+  const before = options.indexed ? await Promise.all(running.map((node) => Promise.all(devnet.chains.map((chain) => indexedTargets(node, chain))))) : [];
   const compiler = new BuildCompiler({ cacheDir: DEVNET_COMPILE_CACHE });
   try {
     const builds = await compileProtocol(compiler);
     for (const chain of devnet.chains) chain.protocol = await deployProtocol(chain, chain.registry, devnet.proposer.address, builds);
   } finally {
     await compiler.close();
+  }
+  if (!options.indexed) return;
+  const deadline = Date.now() + INDEXED_TIMEOUT_MS;
+  for (const [i, node] of running.entries()) {
+    for (const [j, chain] of devnet.chains.entries()) {
+      while (((await indexedTargets(node, chain)) ?? 0) <= (before[i]![j] ?? 0)) {
+        if (Date.now() > deadline) throw new Error(`node ${node.index} did not index the new protocol on chain ${chain.chainId}; see ${node.logPath}`);
+        await sleep(50);
+      }
+    }
   }
 }
 

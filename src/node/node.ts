@@ -9,8 +9,8 @@ import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { NoUpgradeAuthority, resolveUpgradeAuthority } from "../chains/authority.ts";
-import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate, type TargetEnrollment } from "../admission/admission.ts";
+import { EnrollmentIndex, type ChainEnrollment } from "../chains/enrollmentIndex.ts";
+import { Admission, AdmissionError, DEFAULT_ADMISSION, type AdmittedCandidate } from "../admission/admission.ts";
 import { startApiServer, toJson, type ApiBackend, type ApiServer, type Json } from "../api/server.ts";
 import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
@@ -82,8 +82,6 @@ const RELAY_FALLBACK_STEP_MS = 1_500;
  */
 const ENROLLMENT_CACHE_MS = 3_000;
 
-/** A target's enrollment as the chain holds it: admission reads the proposers, the origin check the policy too. */
-type ChainEnrollment = TargetEnrollment & { policyHash?: Hex };
 /** RPC failures get this many attempts, backing off between them. */
 const RELAY_MAX_ATTEMPTS = 5;
 const RELAY_BACKOFF_MS = { initial: 250, max: 5_000 };
@@ -143,6 +141,8 @@ interface ChainParts extends ChainClients {
   rpcUrl: string;
   registry: Address;
   reader: RegistryReader;
+  /** Who may propose for each enrolled target, kept current from the chain's logs: admission reads it instead of the chain. */
+  enrollments: EnrollmentIndex;
   relayer?: ChainRelayer;
 }
 
@@ -234,6 +234,7 @@ export class SentinelNode {
       { networkId: parts.config.networkId, ...DEFAULT_ADMISSION, chainIds: new Set([...parts.chains.keys()].map(BigInt)) },
       {
         enrollment: (chainId, target) => this.enrollmentOf(chainId, target),
+        indexedEnrollment: (chainId, target) => this.chains.get(Number(chainId))?.enrollments.lookup(target),
         isKnown: async (id) => (await this.candidates.get(id)) !== undefined,
         now: this.now,
       },
@@ -256,7 +257,8 @@ export class SentinelNode {
       // Without a relayer key the clients still read; a throwaway key is never used to send.
       const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
       const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
-      const parts: ChainParts = { ...clients, chainId: chain.chainId, rpcUrl: chain.rpcUrl, registry: chain.registry, reader };
+      const enrollments = new EnrollmentIndex({}, { client: clients.client, reader, logger: log.child({ module: "enrollments", chainId: chain.chainId }) });
+      const parts: ChainParts = { ...clients, chainId: chain.chainId, rpcUrl: chain.rpcUrl, registry: chain.registry, reader, enrollments };
       if (config.relayer.enabled && relayerKey) {
         parts.relayer = new ChainRelayer(
           {
@@ -322,6 +324,7 @@ export class SentinelNode {
       },
       this.validatorIndex === undefined ? "node started (not in the validator set: observing)" : "node started",
     );
+    for (const chain of this.chains.values()) chain.enrollments.start();
     await this.resumePending();
     this.catchUpTimer = setInterval(() => void this.catchUp(), CATCH_UP_INTERVAL_MS);
   }
@@ -342,6 +345,7 @@ export class SentinelNode {
     this.stopping ??= (async () => {
       clearInterval(this.catchUpTimer);
       for (const timer of this.broadcastTimers) clearTimeout(timer);
+      for (const chain of this.chains.values()) chain.enrollments.stop();
       await this.api?.close();
       for (const chain of this.chains.values()) await chain.relayer?.stop();
       await this.network?.stop();
@@ -373,20 +377,14 @@ export class SentinelNode {
     return answer;
   }
 
-  /** Rejects when the chain could not be read; a target without an upgrade authority has no proposers. */
+  /**
+   * Rejects when the chain could not be read; a target without an upgrade authority has no
+   * proposers. An enrollment read here is indexed, so the next candidate for it needs no read.
+   */
   private async readEnrollment(chainId: bigint, target: Address): Promise<ChainEnrollment> {
     const chain = this.chains.get(Number(chainId));
     if (!chain) return { proposers: [] };
-    try {
-      const { authority } = await resolveUpgradeAuthority(chain.client, target);
-      const entry = await chain.reader.enrollment(target, authority);
-      if (!entry) return { proposers: [], authority };
-      return { proposers: entry.proposers, authority, policyHash: entry.policyHash };
-    } catch (error) {
-      if (!(error instanceof NoUpgradeAuthority)) throw error;
-      this.log.debug({ err: error, target }, "no upgrade authority");
-      return { proposers: [] };
-    }
+    return chain.enrollments.read(target);
   }
 
   private async submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
@@ -911,6 +909,21 @@ export class SentinelNode {
         ),
       },
       { name: "sentinel_verify_queue_length", help: "Candidates waiting for verification.", type: "gauge", samples: [{ value: this.verifyQueue.length }] },
+      {
+        name: "sentinel_candidates_admitted_total",
+        help: "Candidates admitted, by where the proposer's enrollment was found (the node's index, or a chain read).",
+        type: "counter",
+        samples: [
+          { labels: { enrollment: "index" }, value: this.admission.stats.byIndex },
+          { labels: { enrollment: "chain" }, value: this.admission.stats.byChainRead },
+        ],
+      },
+      {
+        name: "sentinel_enrollment_index_targets",
+        help: "Enrolled targets in the node's enrollment index.",
+        type: "gauge",
+        samples: [...this.chains.values()].map((chain) => ({ labels: { chain: String(chain.chainId) }, value: chain.enrollments.size })),
+      },
     ]);
   }
 

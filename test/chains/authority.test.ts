@@ -46,7 +46,8 @@ describe("resolveUpgradeAuthority", () => {
     const init = encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "initialize", args: [deployer] });
     const proxy = await deploy(SentinelTestTransparentProxy, [plainImplementation, protocolOwner, init]);
     const result = await resolveUpgradeAuthority(chain.client, proxy);
-    assert.deepEqual(result, { authority: protocolOwner, kind: "proxy-admin-owner" });
+    const adminWord = await chain.client.getStorageAt({ address: proxy, slot: ERC1967_ADMIN_SLOT });
+    assert.deepEqual(result, { authority: protocolOwner, kind: "proxy-admin-owner", admin: getAddress(`0x${adminWord!.slice(26)}`) });
     // The implementation's own owner (deployer) is what owner() through the proxy would say:
     // the admin slot takes precedence over it.
     assert.notEqual(result.authority, deployer);
@@ -59,11 +60,11 @@ describe("resolveUpgradeAuthority", () => {
     const proxy = await deploy(SentinelTestERC1967Proxy, [plainImplementation, init]);
     const ownerlessAdmin = await deploy(GasProbe);
     await anvilSetStorage(chain, proxy, ERC1967_ADMIN_SLOT, ownerlessAdmin);
-    assert.deepEqual(await resolveUpgradeAuthority(chain.client, proxy), { authority: ownerlessAdmin, kind: "erc1967-admin" });
+    assert.deepEqual(await resolveUpgradeAuthority(chain.client, proxy), { authority: ownerlessAdmin, kind: "erc1967-admin", admin: ownerlessAdmin });
 
     // An EOA admin (as in the original ERC-1967 proxies) is the authority too.
     await anvilSetStorage(chain, proxy, ERC1967_ADMIN_SLOT, protocolOwner);
-    assert.deepEqual(await resolveUpgradeAuthority(chain.client, proxy), { authority: protocolOwner, kind: "erc1967-admin" });
+    assert.deepEqual(await resolveUpgradeAuthority(chain.client, proxy), { authority: protocolOwner, kind: "erc1967-admin", admin: protocolOwner });
   });
 
   it("a contract with neither an admin slot nor owner(): NoUpgradeAuthority", async () => {
@@ -84,9 +85,9 @@ describe("resolveUpgradeAuthority", () => {
     await assert.rejects(resolveUpgradeAuthority(chain.client, uups), { name: "NoUpgradeAuthority", reason: "renounced" });
 
     const transparent = await deploy(SentinelTestTransparentProxy, [plainImplementation, deployer, init]);
-    assert.deepEqual(await resolveUpgradeAuthority(chain.client, transparent), { authority: deployer, kind: "proxy-admin-owner" });
     const adminWord = await chain.client.getStorageAt({ address: transparent, slot: ERC1967_ADMIN_SLOT });
     const proxyAdmin = getAddress(`0x${adminWord!.slice(26)}`);
+    assert.deepEqual(await resolveUpgradeAuthority(chain.client, transparent), { authority: deployer, kind: "proxy-admin-owner", admin: proxyAdmin });
     await mined(chain.wallet.writeContract({ address: proxyAdmin, abi: OWNABLE_ABI, functionName: "renounceOwnership" }));
     await assert.rejects(resolveUpgradeAuthority(chain.client, transparent), { name: "NoUpgradeAuthority", reason: "renounced" });
   });

@@ -109,6 +109,17 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     assert.deepEqual(await signersAt(outsider), [outsider], "the outsider saw no verdict but its own");
   });
 
+  it("admits a candidate for a protocol the nodes have indexed without reading the chain", async () => {
+    const series = (enrollment: string) => `sentinel_candidates_admitted_total{enrollment="${enrollment}"}`;
+    const counts = () => Promise.all(devnet.nodes.map(async (node) => [await node.metric(series("index")), await node.metric(series("chain"))]));
+    await addProtocol(devnet, { indexed: true });
+    const before = await counts();
+    const { chain, codehash } = await submitBenign(2);
+    assert.ok(await waitForDecision(devnet, subject(chain, codehash), Outcome.Approve, DECISION_TIMEOUT_MS));
+    await waitFor("every node to admit the candidate", async () => (await counts()).every(([index], i) => index === before[i]![0]! + 1));
+    assert.deepEqual((await counts()).map(([, chainRead]) => chainRead), before.map(([, chainRead]) => chainRead), "no node read the chain to admit it");
+  });
+
   it("with one of four nodes down, still reaches the threshold and records on both chains", async () => {
     await addProtocol(devnet);
     await devnet.nodes[3]!.stop();

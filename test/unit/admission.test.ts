@@ -139,3 +139,59 @@ describe("admission", () => {
     await refused(admission().admit(signedCandidateToJson(await sign(candidate({ chainId: 1n })))), "UNKNOWN_CHAIN", "ignore");
   });
 });
+
+describe("admission with an enrollment index", () => {
+  const authority = getAddress("0x3000000000000000000000000000000000000003");
+
+  /** The index lists `indexed`; the chain (counted reads) lists `onChain`, or is down. */
+  function indexedAdmission(indexed: readonly `0x${string}`[] | undefined, onChain: readonly `0x${string}`[] | "down") {
+    const reads = { count: 0 };
+    const admission = new Admission(
+      { networkId: NETWORK, maxCandidateBytes: 4096, maxLifetimeSeconds: 86_400, maxClockSkewSeconds: 300, chainIds: new Set([31337n]) },
+      {
+        enrollment: async () => {
+          reads.count++;
+          if (onChain === "down") throw new Error("HTTP request failed.");
+          return { proposers: onChain, authority };
+        },
+        indexedEnrollment: () => (indexed ? { proposers: indexed, authority } : undefined),
+        isKnown: async () => false,
+        now: () => NOW,
+      },
+    );
+    return { admission, reads };
+  }
+
+  it("a proposer the index lists is admitted without a chain read, with the indexed authority", async () => {
+    const { admission, reads } = indexedAdmission([proposer.address], "down");
+    const admitted = await admission.admit(signedCandidateToJson(await sign(candidate())));
+    assert.equal(admitted.proposer, proposer.address);
+    assert.equal(admitted.authority, authority);
+    assert.equal(reads.count, 0);
+    assert.deepEqual(admission.stats, { byIndex: 1, byChainRead: 0 });
+  });
+
+  it("a proposer the index does not list is asked of the chain: a stale index never refuses an honest proposer", async () => {
+    const { admission, reads } = indexedAdmission([stranger.address], [proposer.address]);
+    assert.equal((await admission.admit(signedCandidateToJson(await sign(candidate())))).proposer, proposer.address);
+    assert.equal(reads.count, 1);
+    assert.deepEqual(admission.stats, { byIndex: 0, byChainRead: 1 });
+  });
+
+  it("forged: a key neither the index nor the chain lists (NOT_ENROLLED, reject); a chain down (CHAIN_UNAVAILABLE, ignore)", async () => {
+    await refused(indexedAdmission([proposer.address], [proposer.address]).admission.admit(signedCandidateToJson(await sign(candidate(), stranger))), "NOT_ENROLLED", "reject");
+    await refused(indexedAdmission([proposer.address], "down").admission.admit(signedCandidateToJson(await sign(candidate(), stranger))), "CHAIN_UNAVAILABLE", "ignore");
+  });
+
+  it("wrong domain: signed for another network recovers an address the index does not list (NOT_ENROLLED, reject)", async () => {
+    const { admission } = indexedAdmission([proposer.address], [proposer.address]);
+    await refused(admission.admit(signedCandidateToJson(await sign(candidate(), proposer, OTHER_NETWORK))), "NOT_ENROLLED", "reject");
+  });
+
+  it("not indexed: the chain decides, as without an index", async () => {
+    const { admission, reads } = indexedAdmission(undefined, [proposer.address]);
+    assert.equal((await admission.admit(signedCandidateToJson(await sign(candidate())))).proposer, proposer.address);
+    assert.equal(reads.count, 1);
+    await refused(indexedAdmission(undefined, []).admission.admit(signedCandidateToJson(await sign(candidate()))), "NOT_ENROLLED", "reject");
+  });
+});

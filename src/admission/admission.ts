@@ -7,9 +7,9 @@ import {
   candidateId as computeCandidateId,
   CandidateFormatError,
   parseSignedCandidate,
-  recoverProposer,
   type SignedCandidate,
 } from "../codec/candidate.ts";
+import { recoverSigner } from "../crypto/ecrecover.ts";
 
 export type AdmissionCode =
   | "TOO_LARGE"
@@ -162,7 +162,8 @@ export class Admission {
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {
-      proposer = await recoverProposer(this.options.networkId, signed);
+      // The id is the candidate's EIP-712 digest: what the proposer signed.
+      proposer = await recoverSigner(id, signed.signature);
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }

@@ -7,11 +7,11 @@ import {
   hashTypedData,
   isAddress,
   isHex,
-  recoverTypedDataAddress,
   size,
   type Address,
   type Hex,
 } from "viem";
+import { recoverSigner } from "../crypto/ecrecover.ts";
 import { sentinelDomain } from "./types.ts";
 
 export const CANDIDATE_TYPES = {
@@ -70,14 +70,9 @@ export function candidateId(networkId: Hex, candidate: Candidate): Hex {
   return hashTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
 }
 
+/** The candidate's id is its EIP-712 digest: what the proposer signed. */
 export function recoverProposer(networkId: Hex, signed: SignedCandidate): Promise<Address> {
-  return recoverTypedDataAddress({
-    domain: sentinelDomain(networkId),
-    types: CANDIDATE_TYPES,
-    primaryType: "Candidate",
-    message: signed.candidate,
-    signature: signed.signature,
-  });
+  return recoverSigner(candidateId(networkId, signed.candidate), signed.signature);
 }
 
 /** JSON form, as the HTTP API and gossip carry it: integers as decimal strings. */

@@ -331,6 +331,10 @@ for (const nodes of SIZES) {
   try {
     say(`${nodes} nodes: ${SAMPLES} candidates, admission -> recorded on both chains ...`);
     e2e = await measureEndToEnd(devnet, SAMPLES);
+    // Each sample, so that a p95 set by one outlier can be traced to its stage.
+    for (const [k, stages] of e2e.stages.entries()) {
+      say(`${nodes} nodes, candidate ${k + 1}: overhead ${round(e2e.overhead[k]!)} ms (total ${round(e2e.total[k]!)}, verification ${round(e2e.verification[k]!)}); ${STAGES.map((stage) => `${stage} ${round(stages[stage])}`).join(", ")}`);
+    }
   } finally {
     await devnet.stop();
   }

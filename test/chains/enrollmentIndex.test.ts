@@ -14,7 +14,7 @@ import { deployRegistry } from "../../src/chains/registry.ts";
 import { RegistryReader } from "../../src/chains/registryReader.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
-import { startTestChain, type TestChain } from "../helpers/chain.ts";
+import { rpc, startTestChain, type TestChain } from "../helpers/chain.ts";
 
 const NETWORK_ID = keccak256(stringToHex("sentinel-enrollment-index-test"));
 const POLICY: Hex = keccak256(stringToHex("policy"));
@@ -144,8 +144,8 @@ describe("EnrollmentIndex", () => {
     const live = index({ maxAgeMs: 60_000 });
     await live.poll();
     // A custom proxy could write its admin slot without an event: the slot now names the attacker.
-    await rpc("anvil_setStorageAt", [proxy, ERC1967_ADMIN_SLOT, `0x${attacker.wallet.account.address.slice(2).toLowerCase().padStart(64, "0")}`]);
-    await rpc("evm_mine", []);
+    await rpc(chain.anvil.rpcUrl, "anvil_setStorageAt", [proxy, ERC1967_ADMIN_SLOT, `0x${attacker.wallet.account.address.slice(2).toLowerCase().padStart(64, "0")}`]);
+    await rpc(chain.anvil.rpcUrl, "evm_mine", []);
     await live.poll();
     assert.deepEqual(live.lookup(proxy)?.proposers, [proposerA], "no log: still the old answer within maxAgeMs");
     clock += 60_001;
@@ -156,7 +156,7 @@ describe("EnrollmentIndex", () => {
   it("indexes an enrollment older than its backfill window when it is first read", async () => {
     const proxy = await uupsProxy();
     await enroll(owner, proxy, [proposerA]);
-    await rpc("evm_mine", []);
+    await rpc(chain.anvil.rpcUrl, "evm_mine", []);
     const short = index({ backfillBlocks: 0n });
     await short.poll();
     assert.equal(short.lookup(proxy), undefined, "enrolled before the window");
@@ -165,14 +165,4 @@ describe("EnrollmentIndex", () => {
     assert.deepEqual((await short.read(implementation)).proposers, [], "a target without an authority");
     assert.equal(short.lookup(implementation), undefined, "a read that lists nobody is not indexed");
   });
-
-  async function rpc(method: string, params: unknown[]): Promise<void> {
-    const response = await fetch(chain.anvil.rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    const body = (await response.json()) as { error?: { message: string } };
-    if (body.error) throw new Error(body.error.message);
-  }
 });

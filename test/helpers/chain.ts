@@ -32,7 +32,8 @@ export async function latestTimestamp(chain: TestChain): Promise<bigint> {
   return (await chain.client.getBlock()).timestamp;
 }
 
-async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+/** A raw JSON-RPC call (anvil's own methods, which viem's public client does not type). */
+export async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -9,7 +9,7 @@ import {
   parseSignedCandidate,
   type SignedCandidate,
 } from "../codec/candidate.ts";
-import { recoverSigner } from "../crypto/ecrecover.ts";
+import { recoverSigner } from "../crypto/ecdsa.ts";
 
 export type AdmissionCode =
   | "TOO_LARGE"

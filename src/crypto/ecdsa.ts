@@ -1,11 +1,26 @@
-// Who signed a 32-byte digest: the Ethereum address of the secp256k1 key behind a 65-byte
-// r ‖ s ‖ v signature. Every node recovers every candidate's proposer at the same moment, on the
-// gossip path, before it forwards the candidate: viem's JavaScript recovery took 5.5 ms of CPU
-// here, bitcoin-core's libsecp256k1 (the prebuilt binding the `secp256k1` package ships) 0.1 ms.
-// Where that binding does not load (a platform without a prebuilt), viem's recovery is used; both
-// accept and refuse the same signatures (test/unit/ecrecover.test.ts).
+// secp256k1 ECDSA on the consensus path, with bitcoin-core's libsecp256k1 (the prebuilt binding
+// the `secp256k1` package ships) where it loads, and viem's JavaScript otherwise. Both produce
+// and accept the same bytes (test/unit/ecdsa.test.ts); only the cost differs, and it is paid at
+// the worst moment:
+// - every node recovers every candidate's proposer at the same moment, before it forwards the
+//   candidate: 5.5 ms of CPU in JavaScript here, 0.1 ms in libsecp256k1;
+// - the primary relayer signs one transaction per chain while every node takes in the
+//   attestation: viem's RFC 6979 nonce (HMAC-SHA-256 in JavaScript) made that most of its
+//   preparation in a CPU profile at 32 nodes.
 import { createRequire } from "node:module";
-import { getAddress, hexToBytes, keccak256, recoverAddress, type Address, type Hex } from "viem";
+import {
+  bytesToHex,
+  getAddress,
+  hexToBytes,
+  keccak256,
+  recoverAddress,
+  serializeTransaction,
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type Signature,
+} from "viem";
+import { privateKeyToAccount, toAccount } from "viem/accounts";
 
 type Libsecp256k1 = typeof import("secp256k1");
 
@@ -20,7 +35,7 @@ function loadLibsecp256k1(): Libsecp256k1 | undefined {
 
 const libsecp256k1 = loadLibsecp256k1();
 
-export const ecrecoverBackend: "libsecp256k1" | "viem" = libsecp256k1 ? "libsecp256k1" : "viem";
+export const ecdsaBackend: "libsecp256k1" | "viem" = libsecp256k1 ? "libsecp256k1" : "viem";
 
 export class SignatureRecoveryError extends Error {
   override name = "SignatureRecoveryError";
@@ -59,4 +74,27 @@ export async function recoverWithViem(digest: Hex, signature: Hex): Promise<Addr
   } catch (error) {
     throw new SignatureRecoveryError(`signature recovers no key: ${(error as Error).message.split("\n")[0]}`);
   }
+}
+
+/**
+ * viem's privateKeyToAccount, but its transactions are signed by libsecp256k1 when it loads
+ * (messages and typed data, off the hot path, stay with viem). Both use RFC 6979 nonces and low s, so the signatures are byte for byte the same.
+ */
+export function signingAccount(privateKey: Hex): LocalAccount {
+  const account = privateKeyToAccount(privateKey);
+  const lib = libsecp256k1;
+  if (!lib) return account;
+  const key = hexToBytes(privateKey);
+  const signHash = (hash: Hex): Signature => {
+    const { signature, recid } = lib.ecdsaSign(hexToBytes(hash), key);
+    return { r: bytesToHex(signature.subarray(0, 32)), s: bytesToHex(signature.subarray(32)), yParity: recid, v: recid === 1 ? 28n : 27n };
+  };
+  return toAccount({
+    ...account,
+    async signTransaction(transaction, { serializer = serializeTransaction } = {}) {
+      // As viem signs: a blob transaction's hash excludes its sidecars.
+      const signable = transaction.type === "eip4844" ? { ...transaction, sidecars: false as const } : transaction;
+      return serializer(transaction, signHash(keccak256(await serializer(signable))));
+    },
+  });
 }

@@ -1,12 +1,12 @@
-// Signer recovery: libsecp256k1 (what admission uses) against viem's JavaScript recovery (the
-// fallback, and the reference): the same address for every signature either accepts, the same
-// refusals for malformed, out-of-range and off-curve twins.
+// libsecp256k1 (what admission and the relayer use) against viem's JavaScript (the fallback, and
+// the reference): the same signer for every signature either accepts, the same refusals for
+// malformed, out-of-range and off-curve twins, and byte-identical signed transactions.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, concatHex, hexToBigInt, keccak256, numberToHex, sliceHex, stringToHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { ecrecoverBackend, recoverSigner, recoverWithLibsecp256k1, recoverWithViem, SignatureRecoveryError } from "../../src/crypto/ecrecover.ts";
+import { ecdsaBackend, recoverSigner, recoverWithLibsecp256k1, recoverWithViem, signingAccount, SignatureRecoveryError } from "../../src/crypto/ecdsa.ts";
 
 const N = secp256k1.Point.CURVE().n;
 const word = (value: bigint): Hex => numberToHex(value, { size: 32 });
@@ -28,9 +28,9 @@ async function signed() {
   return { account, digest, signature: await account.sign({ hash: digest }) };
 }
 
-describe("ecrecover", () => {
+describe("ecdsa: signer recovery", () => {
   it("uses libsecp256k1 on this platform (linux-x64 has a prebuilt binding)", () => {
-    assert.equal(ecrecoverBackend, "libsecp256k1");
+    assert.equal(ecdsaBackend, "libsecp256k1");
   });
 
   it("recovers the signer, the same with both backends, for 50 keys", async () => {
@@ -85,6 +85,31 @@ describe("ecrecover", () => {
     const digest = keccak256("0x");
     assert.throws(() => recoverWithLibsecp256k1(digest, `0x${"11".repeat(64)}`), /64 bytes, not 65/);
     assert.throws(() => recoverWithLibsecp256k1(digest, `0x${"11".repeat(66)}`), /66 bytes, not 65/);
+  });
+});
+
+describe("ecdsa: signing transactions", () => {
+  const to = "0x00000000000000000000000000000000000000aa" as const;
+  const transactions = [
+    { type: "eip1559" as const, chainId: 31337, nonce: 7, to, data: `0x${"ab".repeat(600)}` as Hex, gas: 500_000n, maxFeePerGas: 3n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n },
+    { type: "eip1559" as const, chainId: 1, nonce: 0, to, value: 1n, gas: 21_000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n },
+    { type: "eip2930" as const, chainId: 31338, nonce: 1, to, gas: 30_000n, gasPrice: 2n, accessList: [] },
+    { type: "legacy" as const, chainId: 31337, nonce: 2, to, gas: 21_000n, gasPrice: 5n },
+  ];
+
+  it("signs every transaction type byte for byte as viem does (RFC 6979 nonces, low s), for 20 keys", async () => {
+    for (let i = 0; i < 20; i++) {
+      const key = generatePrivateKey();
+      const native = signingAccount(key);
+      const reference = privateKeyToAccount(key);
+      assert.equal(native.address, reference.address);
+      for (const transaction of transactions) assert.equal(await native.signTransaction(transaction), await reference.signTransaction(transaction), `${transaction.type}, key ${i}`);
+    }
+  });
+
+  it("signs messages and typed data as viem does (those stay with viem)", async () => {
+    const key = generatePrivateKey();
+    assert.equal(await signingAccount(key).signMessage({ message: "hello" }), await privateKeyToAccount(key).signMessage({ message: "hello" }));
   });
 });
 

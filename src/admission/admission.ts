@@ -7,9 +7,9 @@ import {
   candidateId as computeCandidateId,
   CandidateFormatError,
   parseSignedCandidate,
+  recoverProposerOf,
   type SignedCandidate,
 } from "../codec/candidate.ts";
-import { recoverSigner } from "../crypto/ecdsa.ts";
 
 export type AdmissionCode =
   | "TOO_LARGE"
@@ -162,8 +162,7 @@ export class Admission {
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {
-      // The id is the candidate's EIP-712 digest: what the proposer signed.
-      proposer = await recoverSigner(id, signed.signature);
+      proposer = await recoverProposerOf(id, signed.signature);
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }

@@ -7,11 +7,11 @@ import {
   hashTypedData,
   isAddress,
   isHex,
+  recoverAddress,
   size,
   type Address,
   type Hex,
 } from "viem";
-import { recoverSigner } from "../crypto/ecdsa.ts";
 import { sentinelDomain } from "./types.ts";
 
 export const CANDIDATE_TYPES = {
@@ -70,9 +70,13 @@ export function candidateId(networkId: Hex, candidate: Candidate): Hex {
   return hashTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
 }
 
-/** The candidate's id is its EIP-712 digest: what the proposer signed. */
 export function recoverProposer(networkId: Hex, signed: SignedCandidate): Promise<Address> {
-  return recoverSigner(candidateId(networkId, signed.candidate), signed.signature);
+  return recoverProposerOf(candidateId(networkId, signed.candidate), signed.signature);
+}
+
+/** The candidate's id is its EIP-712 digest, what the proposer signed: no need to hash it again. */
+export function recoverProposerOf(candidateId: Hex, signature: Hex): Promise<Address> {
+  return recoverAddress({ hash: candidateId, signature });
 }
 
 /** JSON form, as the HTTP API and gossip carry it: integers as decimal strings. */

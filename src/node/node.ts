@@ -27,7 +27,6 @@ import { ConflictingVerdictError, SigningRecord } from "../consensus/signingReco
 import { signerIndices } from "../consensus/validatorSet.ts";
 import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
-import { ecdsaBackend } from "../crypto/ecdsa.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
 import { SentinelNetwork } from "../network/index.ts";
@@ -322,7 +321,6 @@ export class SentinelNode {
         setIndex: this.set.index,
         threshold: this.set.threshold,
         size: this.set.keys.length,
-        ecdsa: ecdsaBackend,
       },
       this.validatorIndex === undefined ? "node started (not in the validator set: observing)" : "node started",
     );

@@ -10,6 +10,7 @@ import {
   getAddress,
   hexToBigInt,
   InternalRpcError,
+  pad,
   parseAbi,
   sliceHex,
   type Address,
@@ -88,7 +89,7 @@ export async function resolveUpgradeAuthority(
   ]);
   if (code === undefined || code === "0x") throw new NoUpgradeAuthority(address, "no-code", "no contract at that address");
 
-  const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : slotAddress(word);
+  const admin = word === undefined || hexToBigInt(word) === 0n ? undefined : wordAddress(word);
   if (admin !== undefined) {
     const adminOwner = await readOwner(client, admin, at);
     if (adminOwner === undefined) return { authority: admin, kind: "erc1967-admin", admin };
@@ -106,10 +107,13 @@ export async function resolveUpgradeAuthority(
   return { authority: owner, kind: "owner" };
 }
 
-/** The low 20 bytes of a storage word (Solidity stores an address right-aligned). */
-function slotAddress(word: Hex): Address {
-  const padded = `0x${word.slice(2).padStart(64, "0")}` as Hex;
-  return getAddress(sliceHex(padded, 12));
+/**
+ * The address in the low 20 bytes of a 32-byte word: a storage slot, a call's return word or an
+ * indexed log topic (Solidity right-aligns addresses). Shorter words are left-padded; a longer
+ * one throws.
+ */
+export function wordAddress(word: Hex): Address {
+  return getAddress(sliceHex(pad(word, { size: 32 }), 12));
 }
 
 /**

@@ -8,11 +8,11 @@
 // entry can never refuse an honest candidate), and the verification's origin check reads the
 // chain again. An entry is dropped when the registry emits Enrolled for its target, or when the
 // target or its ERC-1967 admin emits any log (ownership transfers, admin changes, upgrades), and
-// is read again after MAX_AGE in case a contract changed its owner without an event.
+// is read again after maxAgeMs in case a contract changed its owner without an event.
 import { getAddress, isAddressEqual, toEventSelector, type Address, type Hex, type PublicClient } from "viem";
 import type { Logger } from "pino";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { NoUpgradeAuthority, resolveUpgradeAuthority } from "./authority.ts";
+import { NoUpgradeAuthority, resolveUpgradeAuthority, wordAddress } from "./authority.ts";
 import type { RegistryReader } from "./registryReader.ts";
 
 /** A target's enrollment as the chain holds it: admission reads the proposers, the origin check the policy too. Empty proposers: nobody may propose. */
@@ -163,7 +163,7 @@ export class EnrollmentIndex {
       const emitter = getAddress(log.address);
       if (isAddressEqual(emitter, registry)) {
         const [topic, targetWord] = log.topics;
-        if (topic === ENROLLED_TOPIC && targetWord) targets.add(getAddress(`0x${targetWord.slice(26)}`));
+        if (topic === ENROLLED_TOPIC && targetWord) targets.add(wordAddress(targetWord));
         continue;
       }
       for (const target of this.#watchers.get(emitter) ?? []) targets.add(target);

@@ -2,8 +2,8 @@
 // bundle, the compiled builds, code read at the pinned block). Each derived value has one owning
 // check that reports its failure; every other check that needs it is skipped, so a verdict's
 // reasons name the cause once instead of every consequence.
-import { getAddress, hexToBigInt, keccak256, sliceHex, type Address, type Block, type Hex, type PublicClient } from "viem";
-import { ERC1967_IMPLEMENTATION_SLOT, resolveUpgradeAuthority, type UpgradeAuthority } from "../chains/authority.ts";
+import { hexToBigInt, keccak256, type Address, type Block, type Hex, type PublicClient } from "viem";
+import { ERC1967_IMPLEMENTATION_SLOT, resolveUpgradeAuthority, wordAddress, type UpgradeAuthority } from "../chains/authority.ts";
 import { referenceBuild, type BuildSpec, type SolcInput, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
 import type { SolcContractOutput, SolcOutput } from "./compiler.ts";
@@ -106,7 +106,7 @@ export class VerificationContext {
       await this.block();
       const word = await this.client.getStorageAt({ address: this.candidate.target, slot: ERC1967_IMPLEMENTATION_SLOT, blockNumber: this.candidate.blockNumber });
       if (word === undefined || hexToBigInt(word) === 0n) return undefined;
-      return getAddress(sliceHex(`0x${word.slice(2).padStart(64, "0")}`, 12));
+      return wordAddress(word);
     });
   }
 

@@ -35,6 +35,7 @@ import {
   type NoUpgradeAuthorityReason,
   type UpgradeAuthority,
   type UpgradeAuthorityKind,
+  wordAddress,
 } from "../chains/authority.ts";
 import { startAnvil, type AnvilInstance, type AnvilOptions } from "../devnet/anvil.ts";
 import { ethCall, Fork, JsonRpc, pinnedBlock, type ForkTransaction, type PinnedBlock, type Revert, type RpcLog, type Sent } from "./fork.ts";
@@ -679,9 +680,6 @@ function upgradeEvidence(upgrade: UpgradeOutcome & { status: "success" | "revert
   };
 }
 
-function wordAddress(word: Hex): Address {
-  return getAddress(sliceHex(pad(word, { size: 32 }), 12));
-}
 
 function word(value: Hex | string): string {
   return pad(value.toLowerCase() as Hex, { size: 32 });

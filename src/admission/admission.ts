@@ -162,7 +162,7 @@ export class Admission {
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {
-      proposer = await recoverProposerOf(id, signed.signature);
+      proposer = recoverProposerOf(id, signed.signature);
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }

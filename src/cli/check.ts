@@ -79,7 +79,7 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
     const bundle = readBundle(values.bundle ? readJson(values.bundle, "bundle file") : (body as Record<string, unknown>)["bundle"]);
     const { candidate, signature } = await readCandidate(body as Record<string, unknown>, values.rpc);
     await checkChainId(values.rpc, candidate.chainId);
-    if (signature && networkId && !proposer) proposer = await recoverProposer(networkId as Hex, { candidate, signature });
+    if (signature && networkId && !proposer) proposer = recoverProposer(networkId as Hex, { candidate, signature });
 
     compiler = new BuildCompiler({ cacheDir: resolve(values["cache-dir"] ?? join(homedir(), ".cache", "sentinel", "compile-cache")) });
     const result = await verifyStandalone({

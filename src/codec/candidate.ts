@@ -7,11 +7,11 @@ import {
   hashTypedData,
   isAddress,
   isHex,
-  recoverAddress,
   size,
   type Address,
   type Hex,
 } from "viem";
+import { recoverSigner } from "../crypto/recoverSigner.ts";
 import { sentinelDomain } from "./types.ts";
 
 export const CANDIDATE_TYPES = {
@@ -70,13 +70,14 @@ export function candidateId(networkId: Hex, candidate: Candidate): Hex {
   return hashTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
 }
 
-export function recoverProposer(networkId: Hex, signed: SignedCandidate): Promise<Address> {
+/** Throws SignatureError when the signature recovers to no address. */
+export function recoverProposer(networkId: Hex, signed: SignedCandidate): Address {
   return recoverProposerOf(candidateId(networkId, signed.candidate), signed.signature);
 }
 
 /** The candidate's id is its EIP-712 digest, what the proposer signed: no need to hash it again. */
-export function recoverProposerOf(candidateId: Hex, signature: Hex): Promise<Address> {
-  return recoverAddress({ hash: candidateId, signature });
+export function recoverProposerOf(candidateId: Hex, signature: Hex): Address {
+  return recoverSigner(candidateId, signature);
 }
 
 /** JSON form, as the HTTP API and gossip carry it: integers as decimal strings. */

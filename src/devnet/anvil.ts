@@ -29,6 +29,24 @@ export interface AnvilInstance {
 const START_TIMEOUT_MS = 20_000;
 
 /**
+ * Every anvil this thread started and that has not exited. A thread that ends while a caller's
+ * stop() is still ahead (a worker closed mid-verification, a process exiting) kills them here:
+ * otherwise they would outlive it, since anvil does not notice its parent going.
+ */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every anvil this thread started that is still running. Synchronous: safe at exit. */
+export function killRunningAnvils(): number {
+  const killed = running.size;
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+  return killed;
+}
+
+// A process's own exit (not a worker's: those call killRunningAnvils when they close).
+process.once("exit", killRunningAnvils);
+
+/**
  * The anvil binary: the one shipped in the @foundry-rs/anvil-<platform> npm package when it is
  * installed (linux-x64 here, an optional dependency), otherwise `anvil` from PATH (foundryup).
  * Spawning the binary itself, not a node wrapper, means a kill reaches anvil directly.
@@ -54,6 +72,8 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> 
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const port = await waitForListening(child, options.signal);
   const rpcUrl = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;

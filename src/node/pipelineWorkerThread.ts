@@ -16,6 +16,7 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { Address, Hex, PublicClient } from "viem";
 import { chainReader } from "../chains/clients.ts";
+import { killRunningAnvils } from "../devnet/anvil.ts";
 import { BundleFormatError, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
 import { BuildCompiler } from "../verify/build.ts";
@@ -112,6 +113,9 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
         return;
       }
       case "close":
+        // The verifications in flight fail with their forks: the thread is about to end, and
+        // terminate() would skip the shadow deployments' own stop().
+        killRunningAnvils();
         void compiler.close().finally(() => post({ type: "closed" }));
         return;
     }

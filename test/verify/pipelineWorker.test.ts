@@ -1,18 +1,23 @@
 // The node's check pipeline in its worker thread: the node's inputs cross the thread boundary
 // intact (a bundle that does not parse is reported exactly as in process), the origin check's
 // enrollment question comes back to the node, the thread runs below the main thread's priority,
-// and close() ends it. Real anvil, real worker thread.
+// and close() ends it, with any shadow fork it started. Real anvil, real worker thread.
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { encodeFunctionData, getAddress, keccak256, toHex, type Address } from "viem";
 import pino from "pino";
 import { PlainUUPSVault, SentinelTestERC1967Proxy } from "../../artifacts/contracts.ts";
 import type { Candidate } from "../../src/codec/candidate.ts";
 import { Outcome } from "../../src/codec/types.ts";
+import { prepareUpgrade, readUpgradeCase, type PreparedUpgrade } from "../../src/devnet/upgradeFixture.ts";
 import { PipelineWorker, PipelineWorkerError, type VerifyJob } from "../../src/node/pipelineWorker.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
-import { TEST_COMPILE_CACHE } from "../helpers/compiler.ts";
+import { TEST_COMPILE_CACHE, testCompiler } from "../helpers/compiler.ts";
+
+const CORPUS = fileURLToPath(new URL("../fixtures/corpus", import.meta.url));
 
 const PROPOSER: Address = "0x00000000000000000000000000000000000000aa";
 
@@ -92,4 +97,53 @@ describe("PipelineWorker", () => {
     await assert.rejects(pending, PipelineWorkerError);
     await assert.rejects(worker.verify(await job()), /closed/);
   });
+
+  it("close() stops the shadow deployment's fork of a verification in flight", { skip: process.platform !== "linux" }, async () => {
+    const compiler = testCompiler();
+    let prepared: PreparedUpgrade;
+    try {
+      prepared = await prepareUpgrade({ dir: join(CORPUS, "approve-new-function"), upgrade: readUpgradeCase(join(CORPUS, "approve-new-function")), chain, compiler });
+    } finally {
+      await compiler.close();
+    }
+    const worker = new PipelineWorker(
+      { compileCacheDir: TEST_COMPILE_CACHE, niceness: 0, checkTimeoutMs: 60_000 },
+      { enrollment: async () => ({ enrolled: true }), logger: pino({ level: "silent" }) },
+    );
+    const pending = worker.verify({ ...(await job()), candidate: prepared.candidate, bundle: { ok: true, value: prepared.bundle } });
+    pending.catch(() => {}); // awaited below, after close()
+    let forks: number[] = [];
+    for (const deadline = Date.now() + 60_000; forks.length === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      forks = liveForkChildren();
+    }
+    assert.ok(forks.length > 0, "the verification started a shadow fork");
+    await worker.close();
+    await assert.rejects(pending, PipelineWorkerError);
+    assert.deepEqual(forks.filter(isAlive), [], "no fork outlives the worker");
+  });
 });
+
+/** Anvil forks this process started that are running (Linux: /proc). */
+function liveForkChildren(): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return Number(stat[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--fork-url") && isAlive(pid);
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
+}
+
+/** Running, not exited (a zombie is a process that exited and has not been reaped yet). */
+function isAlive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -47,6 +48,65 @@ export function killRunningAnvils(): number {
 process.once("exit", killRunningAnvils);
 
 /**
+ * A directory where this thread also writes down each anvil while it runs (a file named by its
+ * pid, holding its start time), for what no exit handler covers: a SIGKILL or a crash. The next
+ * process on the same directory kills what the last one left with killOrphanedAnvils. Linux only:
+ * the start time, which tells a reused pid apart, comes from /proc.
+ */
+let recordDir: string | undefined;
+
+export function recordRunningAnvilsIn(dir: string): void {
+  if (process.platform !== "linux") return;
+  mkdirSync(dir, { recursive: true });
+  recordDir = dir;
+}
+
+/** SIGKILLs the anvils recorded in `dir` that still run (the same pid and start time); clears it. */
+export function killOrphanedAnvils(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0; // nothing was ever recorded here
+  }
+  let killed = 0;
+  for (const name of names) {
+    const file = join(dir, name);
+    const pid = Number(name);
+    if (Number.isSafeInteger(pid) && pid > 0 && readFileSync(file, "utf8") === startTimeOf(pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+        killed++;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    rmSync(file, { force: true });
+  }
+  return killed;
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function record(child: ChildProcess): void {
+  const dir = recordDir;
+  const pid = child.pid;
+  const startTime = pid === undefined ? undefined : startTimeOf(pid);
+  if (dir === undefined || startTime === undefined) return;
+  const file = join(dir, String(pid));
+  writeFileSync(file, startTime);
+  child.once("exit", () => rmSync(file, { force: true }));
+}
+
+/**
  * The anvil binary: the one shipped in the @foundry-rs/anvil-<platform> npm package when it is
  * installed (linux-x64 here, an optional dependency), otherwise `anvil` from PATH (foundryup).
  * Spawning the binary itself, not a node wrapper, means a kill reaches anvil directly.
@@ -74,6 +134,7 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilInstance> 
   const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   child.once("exit", () => running.delete(child));
+  record(child);
   const port = await waitForListening(child, options.signal);
   const rpcUrl = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;

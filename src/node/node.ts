@@ -4,6 +4,7 @@
 //   -> gossip verdict -> aggregate -> attestation -> gossip + relay to every chain.
 // A restarted node re-verifies its pending candidates (the signing record guarantees the same
 // verdict or none) and catches up on attestations recorded while it was away from the chains.
+import { join } from "node:path";
 import type { PublicKey, SecretKey } from "@chainsafe/blst";
 import type { Logger } from "pino";
 import { decodeFunctionData, hexToBytes, type Address, type Hex } from "viem";
@@ -29,6 +30,7 @@ import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
+import { killOrphanedAnvils } from "../devnet/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { BundleFormatError, bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import type { Enrollment } from "../verify/context.ts";
@@ -216,7 +218,12 @@ export class SentinelNode {
     this.evidence = parts.db.sublevel<Json>("evidence");
     this.bundles = parts.db.sublevel<string>("bundles");
     this.pipeline = new PipelineWorker(
-      { compileCacheDir: parts.config.verification.compileCacheDir, niceness: VERIFICATION_NICENESS, checkTimeoutMs: CHECK_TIMEOUT_MS },
+      {
+        compileCacheDir: parts.config.verification.compileCacheDir,
+        forkRecordDir: forkRecordDir(parts.config.dataDir),
+        niceness: VERIFICATION_NICENESS,
+        checkTimeoutMs: CHECK_TIMEOUT_MS,
+      },
       {
         enrollment: (job) => this.isEnrolled(job.candidate.chainId, job.candidate.target, job.proposer),
         logger: this.log,
@@ -278,6 +285,9 @@ export class SentinelNode {
     // Every chain's registry holds the same set; the first configured chain is read.
     const set = await chains.values().next().value!.reader.currentValidatorSet();
     const db = await Database.open(config.dataDir);
+    // Holding the data directory, this process is the only one whose forks are recorded there.
+    const orphans = killOrphanedAnvils(forkRecordDir(config.dataDir));
+    if (orphans > 0) log.warn({ killed: orphans }, "killed shadow forks the last run of this data directory left running");
     try {
       const node = new SentinelNode({ config, modules, db, chains, secretKey, set });
       await node.startServices(await loadOrCreateP2pKey(config.dataDir));
@@ -976,4 +986,9 @@ function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): Verdict
 
 function targetKey(chainId: bigint, target: Address, candidateId: string): string {
   return `t:${chainId}:${target.toLowerCase()}:${candidateId}`;
+}
+
+/** Where the pipeline worker writes down its running shadow forks (see killOrphanedAnvils). */
+function forkRecordDir(dataDir: string): string {
+  return join(dataDir, "shadow-forks");
 }

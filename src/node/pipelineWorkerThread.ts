@@ -16,7 +16,7 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { Address, Hex, PublicClient } from "viem";
 import { chainReader } from "../chains/clients.ts";
-import { killRunningAnvils } from "../devnet/anvil.ts";
+import { killRunningAnvils, recordRunningAnvilsIn } from "../devnet/anvil.ts";
 import { BundleFormatError, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
 import { BuildCompiler } from "../verify/build.ts";
@@ -27,6 +27,11 @@ import { lowerThisThreadPriority } from "../verify/priority.ts";
 
 export interface PipelineWorkerInit {
   compileCacheDir: string;
+  /**
+   * Where the shadow forks this thread runs are written down, so that the node can kill the ones
+   * a crash left running when it starts again (killOrphanedAnvils).
+   */
+  forkRecordDir?: string;
   /** Nice value of this thread; its compiler threads and shadow forks inherit it. */
   niceness: number;
   checkTimeoutMs: number;
@@ -55,6 +60,7 @@ export type FromPipelineWorker =
 
 function serve(port: MessagePort, init: PipelineWorkerInit): void {
   lowerThisThreadPriority(init.niceness);
+  if (init.forkRecordDir !== undefined) recordRunningAnvilsIn(init.forkRecordDir);
   const post = (message: FromPipelineWorker) => port.postMessage(message);
   const compiler = new BuildCompiler({ cacheDir: init.compileCacheDir });
   const checks = standardChecks();

@@ -10,7 +10,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { localAccount } from "../crypto/ecdsa.ts";
 
 export interface ChainClients {
   chain: Chain;
@@ -37,7 +37,7 @@ export function connectChain(chainId: number, rpcUrl: string, privateKey: Hex): 
   return {
     chain,
     client: chainReader(chainId, rpcUrl),
-    wallet: createWalletClient({ chain, transport: http(rpcUrl, { retryCount: 0 }), account: privateKeyToAccount(privateKey), pollingInterval: 50 }),
+    wallet: createWalletClient({ chain, transport: http(rpcUrl, { retryCount: 0 }), account: localAccount(privateKey), pollingInterval: 50 }),
   };
 }
 

@@ -19,11 +19,28 @@ export class RelayOrderError extends Error {
  *
  * @example relayOrder(candidateId, 4) // a permutation of [0, 1, 2, 3], the same on every node
  */
-export function relayOrder(candidateId: Hex, setSize: number): number[] {
+export function relayOrder(candidateId: Hex, setSize: number): readonly number[] {
   if (size(candidateId) !== 32) throw new RelayOrderError(`candidate id must be 32 bytes, got ${size(candidateId)}`);
   if (!Number.isInteger(setSize) || setSize < 1 || setSize > MAX_VALIDATORS) {
     throw new RelayOrderError(`set size must be an integer in [1, ${MAX_VALIDATORS}], got ${setSize}`);
   }
+  // A node asks for a candidate's order several times (its aggregators, its relay rank per chain),
+  // each a keccak per validator, and all nodes ask at the same moments: computed once.
+  const key = `${candidateId.toLowerCase()}:${setSize}`;
+  let order = computed.get(key);
+  if (order === undefined) {
+    order = Object.freeze(computeOrder(candidateId, setSize));
+    if (computed.size >= MAX_COMPUTED) computed.delete(computed.keys().next().value!);
+    computed.set(key, order);
+  }
+  return order;
+}
+
+/** Orders of the candidates a node is working on (a few at a time), oldest dropped first. */
+const MAX_COMPUTED = 256;
+const computed = new Map<string, readonly number[]>();
+
+function computeOrder(candidateId: Hex, setSize: number): number[] {
   const scored = Array.from({ length: setSize }, (_, index) => ({
     index,
     score: keccak256(concatHex([candidateId, numberToHex(index, { size: INDEX_BYTES })])),

@@ -11,7 +11,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { recoverSigner } from "../crypto/recoverSigner.ts";
+import { recoverSigner } from "../crypto/ecdsa.ts";
 import { sentinelDomain } from "./types.ts";
 
 export const CANDIDATE_TYPES = {

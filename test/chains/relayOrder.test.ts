@@ -24,6 +24,13 @@ describe("relayOrder", () => {
     assert.deepEqual(relayOrder(candidate(2).toUpperCase().replace("0X", "0x") as Hex, 16), relayOrder(candidate(2), 16));
   });
 
+  it("hands out an order no caller can change for the next one (it is computed once)", () => {
+    const order = relayOrder(candidate(4), 8);
+    assert.throws(() => (order as number[]).reverse(), TypeError);
+    assert.deepEqual(relayOrder(candidate(4), 8), order);
+    assert.notDeepEqual(relayOrder(candidate(4), 9), order, "another set size, another order");
+  });
+
   it("is keccak256(candidateId ‖ uint32be(index)) ascending", () => {
     const id = candidate(3);
     const scores = Array.from({ length: 5 }, (_, i) => ({ i, s: BigInt(keccak256(`${id}${numberToHex(i, { size: 4 }).slice(2)}` as Hex)) }));

@@ -1,12 +1,13 @@
-// recoverSigner replaces viem's recoverAddress on admission's path. Nodes must agree on which
-// candidate signatures are valid, so every input here is checked against viem: the same address,
-// or both refuse.
+// libsecp256k1 (WebAssembly) in place of viem's JavaScript ECDSA. recoverSigner replaces viem's
+// recoverAddress on admission's path: nodes must agree on which candidate signatures are valid, so
+// every input here is checked against viem, the same address or both refuse. localAccount signs
+// the relayer's transactions: byte for byte what viem's account signs.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { keccak256, numberToHex, recoverAddress, toHex, type Hex } from "viem";
+import { keccak256, numberToHex, parseGwei, recoverAddress, toHex, type Hex, type TransactionSerializable } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { recoverSigner, SignatureError } from "../../src/crypto/recoverSigner.ts";
+import { localAccount, recoverSigner, SignatureError } from "../../src/crypto/ecdsa.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
@@ -103,5 +104,39 @@ describe("recoverSigner", () => {
       assert.equal(ourAnswer(digest, bad as Hex), "refused", bad);
     }
     assert.throws(() => recoverSigner(digest.slice(0, 64) as Hex, signature), SignatureError);
+  });
+});
+
+describe("localAccount", () => {
+  const transactions = (i: number): TransactionSerializable[] => [
+    {
+      type: "eip1559",
+      chainId: 31337 + i,
+      nonce: i,
+      to: `0x${"ab".repeat(20)}`,
+      data: toHex(randomBytes(100 + i)),
+      gas: 500_000n + BigInt(i),
+      maxFeePerGas: parseGwei("3") + BigInt(i),
+      maxPriorityFeePerGas: parseGwei("1"),
+    },
+    { type: "legacy", chainId: 1, nonce: i, to: `0x${"cd".repeat(20)}`, value: BigInt(i), gas: 21_000n, gasPrice: parseGwei("2") },
+    { type: "eip2930", chainId: 10, nonce: i, to: `0x${"ef".repeat(20)}`, gas: 30_000n, gasPrice: parseGwei("2"), accessList: [] },
+  ];
+
+  it("signs 50 keys' transactions of three types byte for byte as viem does", async () => {
+    for (let i = 0; i < 50; i++) {
+      const key = toHex(randomBytes(32));
+      const ours = localAccount(key);
+      const viems = privateKeyToAccount(key);
+      assert.equal(ours.address, viems.address);
+      for (const transaction of transactions(i)) {
+        assert.equal(await ours.signTransaction(transaction), await viems.signTransaction(transaction), `${transaction.type}, key ${i}`);
+      }
+    }
+  });
+
+  it("signs messages and typed data as viem's account does (they are viem's)", async () => {
+    const key = toHex(randomBytes(32));
+    assert.equal(await localAccount(key).signMessage({ message: "sentinel" }), await privateKeyToAccount(key).signMessage({ message: "sentinel" }));
   });
 });

@@ -159,8 +159,8 @@ async function stagesOf(devnet: Devnet, candidateId: Hex, origin: number): Promi
   };
 }
 
-async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total: number[]; verification: number[]; overhead: number[]; stages: Stages[]; splits: StageSplit[] }> {
-  const splits: StageSplit[] = [];
+async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total: number[]; verification: number[]; overhead: number[]; stages: Stages[]; splits: (StageSplit | undefined)[] }> {
+  const splits: (StageSplit | undefined)[] = [];
   const total: number[] = [];
   const verification: number[] = [];
   const overhead: number[] = [];
@@ -183,7 +183,7 @@ async function measureEndToEnd(devnet: Devnet, samples: number): Promise<{ total
     verification.push(sample.verification);
     overhead.push(sample.total - sample.verification);
     stages.push(sample.stages);
-    if (sample.split) splits.push(sample.split);
+    splits.push(sample.split);
   }
   return { total, verification, overhead, stages, splits };
 }
@@ -333,7 +333,9 @@ for (const nodes of SIZES) {
     e2e = await measureEndToEnd(devnet, SAMPLES);
     // Each sample, so that a p95 set by one outlier can be traced to its stage.
     for (const [k, stages] of e2e.stages.entries()) {
-      say(`${nodes} nodes, candidate ${k + 1}: overhead ${round(e2e.overhead[k]!)} ms (total ${round(e2e.total[k]!)}, verification ${round(e2e.verification[k]!)}); ${STAGES.map((stage) => `${stage} ${round(stages[stage])}`).join(", ")}`);
+      const split = e2e.splits[k];
+      const parts = split ? ` (${SPLITS.map((part) => `${part} ${round(split[part])}`).join(", ")})` : "";
+      say(`${nodes} nodes, candidate ${k + 1}: overhead ${round(e2e.overhead[k]!)} ms (total ${round(e2e.total[k]!)}, verification ${round(e2e.verification[k]!)}); ${STAGES.map((stage) => `${stage} ${round(stages[stage])}`).join(", ")}${parts}`);
     }
   } finally {
     await devnet.stop();
@@ -351,7 +353,7 @@ for (const nodes of SIZES) {
     gossipFloorP50Ms: round(percentile(floor, 50)),
     gossipFloorP95Ms: round(percentile(floor, 95)),
     stagesP50Ms: Object.fromEntries(STAGES.map((stage) => [stage, round(percentile(e2e.stages.map((x) => x[stage]), 50))])) as unknown as Stages,
-    splitP50Ms: Object.fromEntries(SPLITS.map((part) => [part, round(percentile(e2e.splits.map((x) => x[part]), 50))])) as unknown as StageSplit,
+    splitP50Ms: Object.fromEntries(SPLITS.map((part) => [part, round(percentile(e2e.splits.flatMap((x) => (x ? [x[part]] : [])), 50))])) as unknown as StageSplit,
   });
 }
 

@@ -73,7 +73,8 @@ export function killOrphanedAnvils(dir: string): number {
   for (const name of names) {
     const file = join(dir, name);
     const pid = Number(name);
-    if (Number.isSafeInteger(pid) && pid > 0 && readFileSync(file, "utf8") === startTimeOf(pid)) {
+    const recorded = readRecord(file);
+    if (Number.isSafeInteger(pid) && pid > 0 && recorded !== undefined && recorded === startTimeOf(pid)) {
       try {
         process.kill(pid, "SIGKILL");
         killed++;
@@ -81,9 +82,18 @@ export function killOrphanedAnvils(dir: string): number {
         // exited meanwhile
       }
     }
-    rmSync(file, { force: true });
+    rmSync(file, { force: true, recursive: true });
   }
   return killed;
+}
+
+/** A record's start time; a file that cannot be read (removed meanwhile, not a file) has none. */
+function readRecord(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */

@@ -3,7 +3,7 @@
 // Real anvil processes, a real crashed parent (Linux: the records rely on /proc).
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -83,6 +83,13 @@ describe("anvil records", { skip: process.platform !== "linux" }, () => {
       await anvil.stop();
     }
     await until(() => readdirSync(dir).length === 0, "the record is cleared");
+  });
+
+  it("clears what is not a record (a stray directory) and kills nothing for it", () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "12345"));
+    assert.equal(killOrphanedAnvils(dir), 0);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it("answers 0 for a directory nothing was recorded in", () => {

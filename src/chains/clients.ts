@@ -41,7 +41,11 @@ export function connectChain(chainId: number, rpcUrl: string, privateKey: Hex): 
   };
 }
 
-/** connectChain's read side alone, for code that never sends (the verification worker). */
-export function chainReader(chainId: number, rpcUrl: string): PublicClient<Transport, Chain> {
-  return createPublicClient({ chain: localChain(chainId, rpcUrl), transport: http(rpcUrl, { retryCount: 0 }), pollingInterval: 50 });
+/**
+ * connectChain's read side alone, for code that never sends (the verification worker).
+ * `timeoutMs` bounds each request (viem's default: 10 s).
+ */
+export function chainReader(chainId: number, rpcUrl: string, options: { timeoutMs?: number } = {}): PublicClient<Transport, Chain> {
+  const transport = http(rpcUrl, { retryCount: 0, ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }) });
+  return createPublicClient({ chain: localChain(chainId, rpcUrl), transport, pollingInterval: 50 });
 }

@@ -70,7 +70,11 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
   const clientFor = ({ chainId, rpcUrl }: VerifyJob["chain"]): PublicClient => {
     let client = clients.get(rpcUrl);
     if (!client) {
-      client = chainReader(chainId, rpcUrl) as PublicClient;
+      // A check's own time limit bounds its requests. viem's 10 s default fired first on nodes
+      // starved of CPU (this thread runs at nice 19): a 32-node devnet on two cores had 9 nodes
+      // fail a check with "The request took too long to respond" where the other 23 approved,
+      // and no verdict reached the threshold.
+      client = chainReader(chainId, rpcUrl, { timeoutMs: init.checkTimeoutMs }) as PublicClient;
       clients.set(rpcUrl, client);
     }
     return client;

@@ -17,7 +17,8 @@ describe("verification priority", { skip: process.platform !== "linux" }, () => 
       import(${JSON.stringify(new URL("../../src/verify/priority.ts", import.meta.url).href)}).then(({ lowerThisThreadPriority }) => {
         lowerThisThreadPriority(5);
         const child = spawn("sleep", ["5"]);
-        const nested = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))", { eval: true });
+        // It stays alive until terminated: a thread that has ended has no /proc entry to read.
+        const nested = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self')); setInterval(() => {}, 1000)", { eval: true });
         nested.once("message", (nestedSelf) => parentPort.postMessage({ self: readlinkSync("/proc/thread-self"), nestedSelf, child: child.pid }));
         parentPort.once("message", () => { child.kill(); nested.terminate(); });
       });`;

@@ -680,7 +680,6 @@ function upgradeEvidence(upgrade: UpgradeOutcome & { status: "success" | "revert
   };
 }
 
-
 function word(value: Hex | string): string {
   return pad(value.toLowerCase() as Hex, { size: 32 });
 }

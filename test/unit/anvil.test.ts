@@ -3,21 +3,15 @@
 // Real anvil processes, a real crashed parent (Linux: the records rely on /proc).
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { killOrphanedAnvils, recordRunningAnvilsIn, startAnvil } from "../../src/devnet/anvil.ts";
+import { isAlive } from "../helpers/proc.ts";
 
 const ANVIL_MODULE = new URL("../../src/devnet/anvil.ts", import.meta.url).href;
 
-function isAlive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (const deadline = Date.now() + 10_000; !condition(); ) {

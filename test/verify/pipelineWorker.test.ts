@@ -16,6 +16,7 @@ import { prepareUpgrade, readUpgradeCase, type PreparedUpgrade } from "../../src
 import { PipelineWorker, PipelineWorkerError, type VerifyJob } from "../../src/node/pipelineWorker.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
 import { TEST_COMPILE_CACHE, testCompiler } from "../helpers/compiler.ts";
+import { isAlive } from "../helpers/proc.ts";
 
 const CORPUS = fileURLToPath(new URL("../fixtures/corpus", import.meta.url));
 
@@ -137,13 +138,4 @@ function liveForkChildren(): number[] {
         return false; // exited meanwhile
       }
     });
-}
-
-/** Running, not exited (a zombie is a process that exited and has not been reaped yet). */
-function isAlive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0] !== "Z";
-  } catch {
-    return false;
-  }
 }

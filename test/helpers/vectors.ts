@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Hex } from "viem";
 
-const vectorsDir = new URL("../../../shared/vectors/", import.meta.url);
+const vectorsDir = new URL("../fixtures/vectors/", import.meta.url);
 
 export interface Fp2Json {
   c0: string;
@@ -17,7 +17,7 @@ export interface HashToCurveVector {
   Q0: G2Json;
 }
 
-/** A vector file from ../shared/vectors (see its PROVENANCE.md). */
+/** A vector file from test/fixtures/vectors (see its PROVENANCE.md: copied from the upstream files named there). */
 export function readVectors<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, vectorsDir), "utf8")) as T;
 }

@@ -104,6 +104,13 @@ export interface RelayJob {
   attestation: Hex;
   /** This node's rank in the candidate's relay order (relayRank). */
   rank: number;
+  /**
+   * The attestation was aggregated on this node a moment ago, so nothing can have recorded it
+   * yet: the primary (rank 0) may send its first attempt unsimulated. Anything learned from a
+   * peer or a chain, or relayed again, is not fresh and is always simulated first, so a relayer
+   * that learned the outcome from the chain sends nothing.
+   */
+  fresh?: boolean;
 }
 
 export type RelayFailureCode =
@@ -314,6 +321,14 @@ export class ChainRelayer {
     if (!this.stopped && this.gas !== "estimate") await this.ahead.anticipate();
   }
 
+  /**
+   * Forgets that `digest` was recorded: a reorg removed the record, and the next relay() must
+   * check the chain again instead of answering from memory.
+   */
+  forget(digest: Hex): void {
+    this.recorded.delete(digest.toLowerCase() as Hex);
+  }
+
   /** Aborts the pending waits of a candidate's jobs; they end as failed / RELAY_CANCELLED. */
   cancel(candidateId: Hex): number {
     let cancelled = 0;
@@ -411,7 +426,8 @@ export class ChainRelayer {
       // The primary's first attempt sends with what anticipate() read, unsimulated: nothing can
       // have recorded the digest before the fallback relayers' first step, and a revert is
       // retried through the simulation. Every other attempt simulates first.
-      const ahead = job.rank === 0 && record.status.attempts === 1 && this.gas !== "estimate" ? await this.ahead.take() : undefined;
+      const ahead =
+        job.fresh === true && job.rank === 0 && record.status.attempts === 1 && this.gas !== "estimate" ? await this.ahead.take() : undefined;
       const request = ahead !== undefined ? this.requestWith(job.attestation, ahead) : await this.prepare(job.attestation);
       const serialized = await this.sign(request);
       const signedTx: SignedSubmission = {

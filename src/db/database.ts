@@ -19,7 +19,7 @@ export class DataDirLockedError extends Error {
 }
 
 /** Record kinds, each its own sublevel. */
-export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "bundles", "meta"] as const;
+export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "relayPending", "bundles", "meta"] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 export interface Sublevel<V> {
@@ -29,6 +29,10 @@ export interface Sublevel<V> {
   del(key: string): Promise<void>;
   entries(options?: { limit?: number; gte?: string; lt?: string }): AsyncIterable<[string, V]>;
 }
+
+export type BatchOperation =
+  | { sublevel: SublevelName; key: string; value: Json }
+  | { sublevel: SublevelName; key: string; del: true };
 
 export class Database {
   private readonly level: Level<string, string>;
@@ -72,15 +76,15 @@ export class Database {
     };
   }
 
-  /** Writes several records atomically; `sync` fsyncs before resolving. */
-  async batch(operations: { sublevel: SublevelName; key: string; value: Json }[], options: { sync: boolean }): Promise<void> {
+  /** Writes and deletes several records atomically; `sync` fsyncs before resolving. */
+  async batch(operations: BatchOperation[], options: { sync: boolean }): Promise<void> {
     await this.level.batch(
-      operations.map((op) => ({
-        type: "put" as const,
-        sublevel: this.level.sublevel<string, string>(op.sublevel, { valueEncoding: "utf8" }),
-        key: op.key,
-        value: JSON.stringify(op.value),
-      })),
+      operations.map((op) => {
+        const sublevel = this.level.sublevel<string, string>(op.sublevel, { valueEncoding: "utf8" });
+        return "del" in op
+          ? { type: "del" as const, sublevel, key: op.key }
+          : { type: "put" as const, sublevel, key: op.key, value: JSON.stringify(op.value) };
+      }),
       { sync: options.sync },
     );
   }

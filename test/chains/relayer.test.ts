@@ -423,7 +423,7 @@ describe("ChainRelayer", () => {
         const before = await nonceOf(clients.wallet.account.address);
         await relayer.anticipate();
         proxy.methods.length = 0;
-        const result = await relayer.relay(job);
+        const result = await relayer.relay({ ...job, fresh: true });
         assert.ok(result.status === "submitted", show(result));
         const untilBroadcast = proxy.methods.slice(0, proxy.methods.indexOf("eth_sendRawTransaction"));
         assert.deepEqual(untilBroadcast, [], `requests before the broadcast: ${proxy.methods.join(" ")}`);
@@ -438,8 +438,8 @@ describe("ChainRelayer", () => {
         const before = await nonceOf(clients.wallet.account.address);
         await relayer.anticipate();
         proxy.methods.length = 0;
-        assert.equal((await relayer.relay(first)).status, "submitted");
-        assert.equal((await relayer.relay(second)).status, "submitted");
+        assert.equal((await relayer.relay({ ...first, fresh: true })).status, "submitted");
+        assert.equal((await relayer.relay({ ...second, fresh: true })).status, "submitted");
         assert.deepEqual(readsIn(proxy.methods), [], "both sent from the one read ahead");
         assert.equal(await nonceOf(clients.wallet.account.address), before + 2);
       });
@@ -451,7 +451,7 @@ describe("ChainRelayer", () => {
         // The same account sends something else: the anticipated nonce is gone.
         const other = await clients.wallet.sendTransaction({ to: clients.wallet.account.address, value: 0n });
         await chain.client.waitForTransactionReceipt({ hash: other });
-        const result = await relayer.relay(job);
+        const result = await relayer.relay({ ...job, fresh: true });
         assert.ok(result.status === "submitted", show(result));
         assert.equal(relayer.status(job.candidateId)[0]?.attempts, 2);
         assert.deepEqual(sleeps, [10], "one backoff");
@@ -463,7 +463,7 @@ describe("ChainRelayer", () => {
         const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
         const startBlock = await chain.client.getBlockNumber({ cacheTime: 0 });
         await relayer.anticipate();
-        const result = await relayer.relay(stale);
+        const result = await relayer.relay({ ...stale, fresh: true });
         assert.ok(result.status === "failed");
         assert.equal(result.code, "RELAY_REVERTED");
         assert.match(result.error, /^StaleVerdict\(/);
@@ -475,11 +475,23 @@ describe("ChainRelayer", () => {
 
       it("a digest someone else recorded meanwhile: the reverted transaction is read as already recorded", async () => {
         const job = await newJob();
-        assert.equal((await relayerFor(1).relayer.relay(job)).status, "submitted");
+        assert.equal((await relayerFor(1).relayer.relay({ ...job, fresh: true })).status, "submitted");
         const { relayer } = relayerFor(7, { rpcUrl: proxy.url });
         await relayer.anticipate();
-        assert.deepEqual(await relayer.relay(job), { status: "already-recorded", by: "other-relayer" });
+        assert.deepEqual(await relayer.relay({ ...job, fresh: true }), { status: "already-recorded", by: "other-relayer" });
         assert.equal(await recordedEvents(job.digest), 1);
+      });
+
+      it("an attestation that is not fresh (learned from a chain or a peer, or relayed again) is simulated first: recorded, nothing is sent", async () => {
+        const job = await newJob();
+        assert.equal((await relayerFor(1).relayer.relay(job)).status, "submitted");
+        const { relayer, clients } = relayerFor(7, { rpcUrl: proxy.url });
+        const before = await nonceOf(clients.wallet.account.address);
+        await relayer.anticipate();
+        proxy.methods.length = 0;
+        assert.deepEqual(await relayer.relay(job), { status: "already-recorded", by: "other-relayer" });
+        assert.equal(proxy.count("eth_sendRawTransaction"), 0, proxy.methods.join(" "));
+        assert.equal(await nonceOf(clients.wallet.account.address), before, "no doomed transaction");
       });
 
       it("only the primary's first attempt goes unsimulated: a fallback relayer simulates", async () => {
@@ -487,7 +499,7 @@ describe("ChainRelayer", () => {
         const { relayer } = relayerFor(7, { rpcUrl: proxy.url });
         await relayer.anticipate();
         proxy.methods.length = 0;
-        assert.equal((await relayer.relay({ ...job, rank: 1 })).status, "submitted");
+        assert.equal((await relayer.relay({ ...job, rank: 1, fresh: true })).status, "submitted");
         assert.equal(proxy.count("eth_call"), 1, proxy.methods.join(" "));
       });
     });

@@ -1,0 +1,106 @@
+// The candidates this node admitted and the source bundles it holds: one sublevel each. A
+// candidate's record carries its verification result once it has one; a candidate without one
+// is work the verification scheduler still owes.
+import type { Address, Hex } from "viem";
+import type { AdmittedCandidate } from "../admission/admission.ts";
+import { decodeBundle, encodeBundle, bundleHash, type SourceBundle } from "../codec/bundle.ts";
+import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson } from "../codec/candidate.ts";
+import type { Database, Sublevel } from "../db/database.ts";
+import type { Json } from "../api/server.ts";
+
+export type CandidateSource = "api" | "gossip";
+
+export interface CandidateRecord {
+  [key: string]: Json;
+  signed: SignedCandidateJson & { [key: string]: Json };
+  proposer: string;
+  admittedAt: string;
+  source: string;
+  /** The peer that forwarded it (gossip): asked first for the source bundle. */
+  from: string | null;
+  verification: Json;
+}
+
+/** What the pipeline found, as stored with the candidate and shown by the status API. */
+export interface StoredVerification {
+  [key: string]: Json;
+  outcome: number;
+  reasons: string;
+  findings: Json;
+  findingsDigest: string;
+  codehash: string;
+  digest: string;
+  verificationMs: number;
+  timings: Json;
+}
+
+export class CandidateStore {
+  readonly #candidates: Sublevel<CandidateRecord>;
+  readonly #bundles: Sublevel<string>;
+
+  constructor(_options: object, modules: { db: Database }) {
+    this.#candidates = modules.db.sublevel<CandidateRecord>("candidates");
+    this.#bundles = modules.db.sublevel<string>("bundles");
+  }
+
+  get(id: Hex): Promise<CandidateRecord | undefined> {
+    return this.#candidates.get(id);
+  }
+
+  async has(id: Hex): Promise<boolean> {
+    return (await this.#candidates.get(id)) !== undefined;
+  }
+
+  /**
+   * Not fsync'd: a candidate lost with the machine is re-sent by its proposer; only the
+   * signing record must survive everything.
+   */
+  async add(admitted: AdmittedCandidate, source: CandidateSource, from: string | null, admittedAt: Date): Promise<void> {
+    await this.#candidates.put(admitted.id, {
+      signed: signedCandidateToJson(admitted.signed) as CandidateRecord["signed"],
+      proposer: admitted.proposer,
+      admittedAt: admittedAt.toISOString(),
+      source,
+      from,
+      verification: null,
+    });
+  }
+
+  async setVerification(id: Hex, verification: StoredVerification): Promise<CandidateRecord | undefined> {
+    const record = await this.#candidates.get(id);
+    if (!record) return undefined;
+    record.verification = verification;
+    await this.#candidates.put(id, record);
+    return record;
+  }
+
+  /** Every stored candidate, parsed back into what admission produced, with its record. */
+  async *entries(): AsyncIterable<{ admitted: AdmittedCandidate; record: CandidateRecord }> {
+    for await (const [id, record] of this.#candidates.entries()) {
+      yield { admitted: { id: id as Hex, signed: parseSignedCandidate(record.signed), proposer: record.proposer as Address }, record };
+    }
+  }
+
+  async putBundle(bundle: SourceBundle): Promise<void> {
+    await this.#bundles.put(bundleHash(bundle), new TextDecoder().decode(encodeBundle(bundle)));
+  }
+
+  /** Bytes a peer served, already checked against their hash by the bundle protocol. */
+  async putBundleBytes(hash: Hex, bytes: Uint8Array): Promise<void> {
+    await this.#bundles.put(hash.toLowerCase(), new TextDecoder().decode(bytes));
+  }
+
+  async bundleBytes(hash: Hex): Promise<Uint8Array | undefined> {
+    const text = await this.#bundles.get(hash.toLowerCase());
+    return text === undefined ? undefined : new TextEncoder().encode(text);
+  }
+
+  async hasBundle(hash: string): Promise<boolean> {
+    return (await this.#bundles.get(hash.toLowerCase())) !== undefined;
+  }
+
+  async bundle(hash: Hex): Promise<SourceBundle | undefined> {
+    const bytes = await this.bundleBytes(hash);
+    return bytes === undefined ? undefined : decodeBundle(bytes);
+  }
+}

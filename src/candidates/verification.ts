@@ -1,0 +1,109 @@
+// One candidate's verification, from its bundle to its signed verdict: the bundle is loaded (from
+// the store or from peers), the check pipeline runs in its worker thread, the result is stored
+// with the candidate, and the verdict goes to the signer. What only this node failed at (no peer
+// served the bundle yet, the worker died) is not a finding: it is VerifyLaterError, retried by
+// the scheduler. A bundle that arrived but does not parse is the proposer's fault, the same on
+// every node: the pipeline reports it as a finding.
+import type { Logger } from "pino";
+import type { Address, Hex } from "viem";
+import type { AdmittedCandidate } from "../admission/admission.ts";
+import { BundleFormatError } from "../codec/bundle.ts";
+import { verdictDigest, type Verdict } from "../codec/types.ts";
+import type { Signer } from "../consensus/signer.ts";
+import type { PipelineResult } from "../verify/pipeline.ts";
+import { PipelineWorkerError, type VerifyJob } from "../node/pipelineWorker.ts";
+import type { Clock } from "../util/clock.ts";
+import { BundleUnavailableError, type BundleSource } from "./bundleSource.ts";
+import type { CandidateStore } from "./candidateStore.ts";
+import { VerifyLaterError } from "./scheduler.ts";
+import type { Stage } from "./timelines.ts";
+
+export interface VerificationModules {
+  networkId: Hex;
+  store: CandidateStore;
+  bundles: BundleSource;
+  pipeline: { verify(job: VerifyJob): Promise<PipelineResult> };
+  /** The served chains' coordinates, as the pipeline reads them. */
+  chains: ReadonlyMap<number, { chainId: number; rpcUrl: string; registry: Address }>;
+  signer: Signer;
+  /** Timeline marks, and the signer's hooks for the rest of the node (catch-up, relay warm-up). */
+  mark(candidateId: Hex, stage: Stage): void;
+  onVerdict(candidateId: Hex, digest: Hex, admittedAtMs: number, expiresAtMs: number): void;
+  onSigned(candidateId: Hex): void;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class CandidateVerification {
+  readonly #m: VerificationModules;
+
+  constructor(_options: object, modules: VerificationModules) {
+    this.#m = modules;
+  }
+
+  async run(admitted: AdmittedCandidate): Promise<void> {
+    const { candidate } = admitted.signed;
+    const chain = this.#m.chains.get(Number(candidate.chainId));
+    // Admission only lets in candidates for served chains; a record from another config is left.
+    if (!chain) return;
+    const started = performance.now();
+    const record = await this.#m.store.get(admitted.id);
+    let bundle: VerifyJob["bundle"];
+    try {
+      bundle = { ok: true, value: await this.#m.bundles.load(candidate.sourceHash, record?.from ?? null) };
+    } catch (error) {
+      if (error instanceof BundleFormatError) bundle = { ok: false, field: error.field, reason: error.reason };
+      else if (error instanceof BundleUnavailableError) throw new VerifyLaterError("VERIFY_LATER", error.message, { candidateId: admitted.id }, { cause: error });
+      else throw error;
+    }
+    this.#m.mark(admitted.id, "bundleLoaded");
+    let result: PipelineResult;
+    try {
+      result = await this.#m.pipeline.verify({ candidateId: admitted.id, candidate, proposer: admitted.proposer, chain, bundle });
+    } catch (error) {
+      if (error instanceof PipelineWorkerError) throw new VerifyLaterError("VERIFY_LATER", error.message, { candidateId: admitted.id }, { cause: error });
+      throw error;
+    }
+    const verificationMs = performance.now() - started;
+    this.#m.mark(admitted.id, "verified");
+    const verdict = toVerdict(admitted, result);
+    const digest = verdictDigest(this.#m.networkId, verdict);
+    const stored = await this.#m.store.setVerification(admitted.id, {
+      outcome: result.outcome,
+      reasons: result.reasons.toString(),
+      findings: result.findings as never,
+      findingsDigest: result.findingsDigest,
+      codehash: result.codehash,
+      digest,
+      verificationMs: Math.round(verificationMs),
+      timings: result.timings,
+    });
+    if (stored) this.#m.onVerdict(admitted.id, digest, Date.parse(stored.admittedAt), Number(candidate.expiresAt) * 1000);
+    const outcome = await this.#m.signer.signAndSend(verdict, {
+      onSigned: () => {
+        this.#m.mark(admitted.id, "signed");
+        this.#m.onSigned(admitted.id);
+      },
+    });
+    if (outcome.status !== "signed") return;
+    this.#m.logger.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
+    this.#m.mark(admitted.id, "published");
+  }
+}
+
+export function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): Verdict {
+  const { candidate } = admitted.signed;
+  return {
+    candidateId: admitted.id,
+    chainId: candidate.chainId,
+    target: candidate.target,
+    codehash: result.codehash,
+    outcome: result.outcome,
+    policyHash: candidate.policyHash,
+    reasons: result.reasons,
+    findingsDigest: result.findingsDigest,
+    // Both come from the signed candidate, so every node signs the same digest.
+    issuedAt: candidate.createdAt,
+    expiresAt: candidate.expiresAt,
+  };
+}

@@ -23,10 +23,10 @@ import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson }
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import { decodeVerdictMessage, encodeVerdictMessage } from "../codec/verdictMessage.ts";
 import type { NodeConfig } from "../config/schema.ts";
-import { VerdictAggregator, type Evidence, type ValidatorSetView } from "../consensus/aggregator.ts";
+import { VerdictAggregator, type Evidence } from "../consensus/aggregator.ts";
 import { BatchVerifier } from "../consensus/batchVerifier.ts";
 import { ConflictingVerdictError, SigningRecord } from "../consensus/signingRecord.ts";
-import { signerIndices } from "../consensus/validatorSet.ts";
+import { signerIndices, type ValidatorSetView } from "../consensus/validatorSet.ts";
 import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";

@@ -10,7 +10,8 @@ import type { RelayJobStatus } from "../chains/relayer.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
 import { renderMetrics } from "../metrics/prometheus.ts";
 import { nodeMetrics, type NodeMetricSources } from "../metrics/nodeMetrics.ts";
-import { toJson, type ApiBackend, type Json } from "./server.ts";
+import type { ApiBackend } from "./server.ts";
+import { toJson, type Json } from "../util/json.ts";
 
 export interface NodeApiModules {
   submit(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;

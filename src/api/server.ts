@@ -5,19 +5,10 @@ import type { AddressInfo } from "node:net";
 import { isAddress, isHex, size, type Hex } from "viem";
 import { AdmissionError } from "../admission/admission.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
+import { bigintAsString, type Json } from "../util/json.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** JSON.stringify replacer: bigints (block numbers, gas, chain ids) as decimal strings. */
-export const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value);
-
-/** A value with bigints, as plain JSON (what the API sends and the database stores). */
-export function toJson(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value, bigintAsString)) as Json;
-}
 
 export interface ApiBackend {
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;

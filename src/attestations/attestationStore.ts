@@ -9,7 +9,7 @@ import { encodeAttestation, type Attestation } from "../codec/attestation.ts";
 import { signerIndices } from "../consensus/validatorSet.ts";
 import type { CandidateDuties } from "../consensus/duties.ts";
 import type { Database, Sublevel } from "../db/database.ts";
-import type { Json } from "../api/server.ts";
+import type { Json } from "../util/json.ts";
 import type { Clock } from "../util/clock.ts";
 import type { RelayDispatcher } from "./relayDispatcher.ts";
 

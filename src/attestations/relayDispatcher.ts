@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Hex } from "viem";
 import type { RelayJob, RelayResult } from "../chains/relayer.ts";
 import type { BatchOperation, Database, Sublevel } from "../db/database.ts";
-import { toJson, type Json } from "../api/server.ts";
+import { toJson, type Json } from "../util/json.ts";
 import type { Clock, Timer } from "../util/clock.ts";
 
 export interface RelayDispatcherOptions {

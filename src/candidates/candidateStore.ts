@@ -6,7 +6,7 @@ import type { AdmittedCandidate } from "../admission/admission.ts";
 import { decodeBundle, encodeBundle, bundleHash, type SourceBundle } from "../codec/bundle.ts";
 import { parseSignedCandidate, signedCandidateToJson, type SignedCandidateJson } from "../codec/candidate.ts";
 import type { Database, Sublevel } from "../db/database.ts";
-import type { Json } from "../api/server.ts";
+import type { Json } from "../util/json.ts";
 
 export type CandidateSource = "api" | "gossip";
 

@@ -4,7 +4,7 @@
 import { PublicKey } from "@chainsafe/blst";
 import { getAddress, hexToBytes, type Address, type Hex, type PublicClient } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import type { ValidatorSetView as ValidatorSetMembers } from "../consensus/aggregator.ts";
+import type { ValidatorSetView as ValidatorSetMembers } from "../consensus/validatorSet.ts";
 import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
 import { G1_RAW_LENGTH } from "../crypto/bls.ts";
 

@@ -1,5 +1,5 @@
 // Relaying attestations to one chain's SentinelRegistry. One ChainRelayer per chain. Every node
-// of the set may relay; the relay order (relayOrder.ts) staggers them, and each relayer checks
+// of the set may relay; the relay order (consensus/relayOrder.ts) staggers them, and each relayer checks
 // the registry before it spends anything, so normally one transaction lands per digest and the
 // others stop for free.
 //
@@ -50,7 +50,7 @@ import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { decodeAttestation } from "../codec/attestation.ts";
 import { verdictDigest } from "../codec/types.ts";
 import { attestationGasLimit } from "./relayGas.ts";
-import { relayDelayMs } from "./relayOrder.ts";
+import { relayDelayMs } from "../consensus/relayOrder.ts";
 import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
 
 const abi = SentinelRegistry.abi;

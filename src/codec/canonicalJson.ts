@@ -3,8 +3,6 @@
 // has the same hash on every node however it was formatted when it arrived.
 import { keccak256, stringToHex, type Hex } from "viem";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 export class CanonicalJsonError extends Error {
   override name = "CanonicalJsonError";
 }

@@ -65,7 +65,8 @@ class Issues {
   }
 }
 
-type Json = Record<string, unknown>;
+/** A config object as parsed, before its fields are read and checked. */
+type UncheckedObject = Record<string, unknown>;
 /** Reads one value at `path`: its typed form, or undefined after recording an issue. */
 type Reader<T> = (value: unknown, path: string, issues: Issues) => T | undefined;
 
@@ -378,7 +379,7 @@ function readArray<T>(value: unknown, path: string, issues: Issues, item: Reader
  * A JSON object whose keys must all be `known`: each unknown key is an issue, with a
  * suggestion. The object is still returned so its known fields get checked too.
  */
-function readObject(value: unknown, path: string, issues: Issues, known: readonly string[]): Json | undefined {
+function readObject(value: unknown, path: string, issues: Issues, known: readonly string[]): UncheckedObject | undefined {
   if (!isObject(value)) return issues.add(path, `must be an object {...}; ${got(value)}`);
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
@@ -389,20 +390,20 @@ function readObject(value: unknown, path: string, issues: Issues, known: readonl
   return value;
 }
 
-function required<T>(obj: Json, key: string, path: string, issues: Issues, read: Reader<T>, fix: string): T | undefined {
+function required<T>(obj: UncheckedObject, key: string, path: string, issues: Issues, read: Reader<T>, fix: string): T | undefined {
   const value = obj[key];
   if (value === undefined) return issues.add(at(path, key), `is required; ${fix}`);
   return read(value, at(path, key), issues);
 }
 
 /** Missing → the default; present (even null) → read and checked. */
-function optional<T, D>(obj: Json, key: string, path: string, issues: Issues, read: Reader<T>, fallback: D): T | D | undefined {
+function optional<T, D>(obj: UncheckedObject, key: string, path: string, issues: Issues, read: Reader<T>, fallback: D): T | D | undefined {
   const value = obj[key];
   if (value === undefined) return fallback;
   return read(value, at(path, key), issues);
 }
 
-function isObject(value: unknown): value is Json {
+function isObject(value: unknown): value is UncheckedObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

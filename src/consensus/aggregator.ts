@@ -1,21 +1,14 @@
 // Collects verdict signatures, grouped by verdict digest, and builds the attestation once the
 // signers of one digest reach the set's threshold. Conflicting verdicts from one validator for
 // one candidate are kept as evidence; they never count twice.
-import { Signature, type PublicKey } from "@chainsafe/blst";
+import { Signature } from "@chainsafe/blst";
 import { hexToBytes, type Hex } from "viem";
 import type { Attestation } from "../codec/attestation.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import type { VerdictMessage } from "../codec/verdictMessage.ts";
 import { signatureToEip2537 } from "../crypto/bls.ts";
 import type { BatchVerifier } from "./batchVerifier.ts";
-import { aggregate, signerBitmap } from "./validatorSet.ts";
-
-/** A validator set's members as signing needs them: index, keys in bitmap order, threshold. */
-export interface ValidatorSetView {
-  index: number;
-  keys: readonly PublicKey[];
-  threshold: number;
-}
+import { aggregate, signerBitmap, type ValidatorSetView } from "./validatorSet.ts";
 
 export interface Evidence {
   candidateId: Hex;

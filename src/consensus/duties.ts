@@ -2,7 +2,7 @@
 // node agrees without talking: its aggregators (who collect the verdicts), the nodes that gossip
 // its attestation, and each node's place in its relay order.
 import type { Hex } from "viem";
-import { relayOrder, relayRank } from "../chains/relayOrder.ts";
+import { relayOrder, relayRank } from "./relayOrder.ts";
 
 export interface DutiesOptions {
   setSize: number;

@@ -9,6 +9,13 @@ import { publicKeyRaw } from "../crypto/bls.ts";
 /** EIP-170 code size bounds a set stored as contract code (see ValidatorKeys.sol). */
 export const MAX_VALIDATORS = 218;
 
+/** A validator set's members as signing needs them: index, keys in bitmap order, threshold. */
+export interface ValidatorSetView {
+  index: number;
+  keys: readonly PublicKey[];
+  threshold: number;
+}
+
 /** ⌊2n/3⌋ + 1, the registry's default and minimum threshold. */
 export function minimumThreshold(size: number): number {
   return Math.floor((2 * size) / 3) + 1;

@@ -4,20 +4,7 @@
 // (a file or an environment variable), never in the node config.
 //
 // Nothing here logs, and no error message carries the password or key material.
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  fchmodSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import {
   create,
   decrypt,
@@ -28,6 +15,7 @@ import {
   type IKdfModule,
 } from "@chainsafe/bls-keystore";
 import { SecretKey } from "@chainsafe/blst";
+import { writeFileAtomicSync } from "../util/atomicFile.ts";
 
 /** The keystore JSON object, as EIP-2335 defines it. */
 export type Eip2335Keystore = IKeystore;
@@ -140,73 +128,18 @@ export interface WriteKeystoreOptions {
 }
 
 /**
- * Writes the keystore as JSON with mode 0600, atomically: to a temp file in the same
- * directory, fsync'd, then moved into place, so a crash never leaves a half-written keystore.
- * Without `overwrite` an existing file is never replaced, even by a concurrent writer (the
- * temp file is hard-linked into place, which fails if the name exists).
+ * Writes the keystore as JSON with mode 0600, atomically (a crash never leaves a half-written
+ * keystore). Without `overwrite` an existing file is never replaced, even by a concurrent writer.
  * Throws KeystoreError FILE_EXISTS or IO_ERROR.
  */
 export function writeKeystore(file: string, keystore: Eip2335Keystore, options: WriteKeystoreOptions = {}): void {
-  const dir = dirname(file);
-  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  const data = `${JSON.stringify(keystore, null, 2)}\n`;
-  let fd: number | undefined;
   try {
-    fd = openSync(temp, "wx", 0o600);
-    fchmodSync(fd, 0o600); // exact mode whatever the umask
-    writeSync(fd, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    if (options.overwrite) renameSync(temp, file);
-    else placeWithoutReplacing(temp, file);
+    writeFileAtomicSync(file, `${JSON.stringify(keystore, null, 2)}\n`, { mode: 0o600, replace: options.overwrite ?? false });
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already moved into place, or never created
-    }
     if (isErrno(error, "EEXIST") && !options.overwrite) {
       throw new KeystoreError("FILE_EXISTS", `refusing to overwrite existing file ${file}`, { cause: error });
     }
     throw new KeystoreError("IO_ERROR", `cannot write keystore ${file}: ${errnoSummary(error)}`, { cause: error });
-  }
-  syncDirectory(dir);
-}
-
-/**
- * Moves `temp` to `file` unless `file` exists. link(2) fails with EEXIST atomically; on a file
- * system without hard links fall back to check-then-rename (racy, but only against ourselves).
- */
-function placeWithoutReplacing(temp: string, file: string): void {
-  try {
-    linkSync(temp, file);
-  } catch (error) {
-    if (!LINK_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
-    if (existsSync(file)) throw Object.assign(new Error("file exists"), { code: "EEXIST" });
-    renameSync(temp, file);
-    return;
-  }
-  try {
-    unlinkSync(temp);
-  } catch {
-    // the keystore is in place; a stray temp file is harmless
-  }
-}
-
-const LINK_UNSUPPORTED = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
-
-/** Makes the rename durable; best effort, as some platforms cannot open a directory. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // not supported here; the file itself is already fsync'd
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

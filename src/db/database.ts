@@ -4,8 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Level } from "level";
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import type { Json } from "../util/json.ts";
 
 export class DataDirLockedError extends Error {
   override name = "DataDirLockedError";

@@ -4,7 +4,7 @@ import { fastAggregateVerify } from "@chainsafe/blst";
 import { hexToBytes, type Hex } from "viem";
 import { decodeAttestation, type Attestation } from "../codec/attestation.ts";
 import { verdictDigest } from "../codec/types.ts";
-import type { ValidatorSetView } from "../consensus/aggregator.ts";
+import type { ValidatorSetView } from "../consensus/validatorSet.ts";
 import { signerIndices } from "../consensus/validatorSet.ts";
 import { signatureFromEip2537 } from "../crypto/bls.ts";
 

@@ -5,7 +5,8 @@ import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { Intake } from "../candidates/intake.ts";
 import { attestationCandidateId } from "../codec/attestation.ts";
 import { decodeVerdictMessage } from "../codec/verdictMessage.ts";
-import type { ValidatorSetView, VerdictAggregator } from "../consensus/aggregator.ts";
+import type { VerdictAggregator } from "../consensus/aggregator.ts";
+import type { ValidatorSetView } from "../consensus/validatorSet.ts";
 import { checkAttestation } from "./attestationCheck.ts";
 
 type Action = "accept" | "reject" | "ignore";

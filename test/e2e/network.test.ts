@@ -24,7 +24,7 @@ import {
   type Devnet,
   type DevnetChain,
 } from "../../src/devnet/devnet.ts";
-import { relayOrder } from "../../src/chains/relayOrder.ts";
+import { relayOrder } from "../../src/consensus/relayOrder.ts";
 import { SentinelNetwork } from "../../src/network/index.ts";
 
 /** Long enough for a healthy network (about 2 s here) many times over. */

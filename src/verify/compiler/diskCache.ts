@@ -1,13 +1,13 @@
 // The on-disk compile cache: one file per key, {"compiler":...,"key":...,"output":<solc's
-// output>}, written to a temp file and renamed into place so that a crash never leaves half a
-// file under a key's name. A file that does not parse or names another compile is a miss (and
+// output>}, written atomically (util/atomicFile.ts) so that a crash never leaves half a file
+// under a key's name. A file that does not parse or names another compile is a miss (and
 // counted); it is overwritten by the next compile. Reads touch a file's mtime, which is its LRU
 // order when pruning beyond maxEntries.
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Hex } from "viem";
+import { writeFileAtomic } from "../../util/atomicFile.ts";
 import type { MemoryEntry } from "./memoryCache.ts";
 import { normaliseOutput } from "./parseOutput.ts";
 import type { CompilerStats } from "./stats.ts";
@@ -71,17 +71,14 @@ export class DiskCache {
   /** Writes solc's output JSON under `key`; never throws (a failed write is logged and counted). */
   async put(key: Hex, version: string, json: string): Promise<void> {
     const path = this.#path(key);
-    const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
     try {
       this.#dirReady ??= mkdir(this.#options.dir, { recursive: true });
       await this.#dirReady;
-      await writeFile(temp, `{"compiler":${JSON.stringify(version)},"key":"${key}","output":${json}}`);
-      await rename(temp, path);
+      await writeFileAtomic(path, `{"compiler":${JSON.stringify(version)},"key":"${key}","output":${json}}`);
     } catch (err) {
       this.#modules.stats.cacheWriteFailures++;
       this.#dirReady = undefined;
       this.#modules.logger?.warn({ err, path }, "compile cache write failed");
-      await rm(temp, { force: true }).catch(() => undefined);
       return;
     }
     if (++this.#writesSincePrune >= PRUNE_EVERY_WRITES) {

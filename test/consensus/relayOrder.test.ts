@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { keccak256, numberToHex, stringToHex, type Hex } from "viem";
-import { RelayOrderError, relayDelayMs, relayOrder, relayRank } from "../../src/chains/relayOrder.ts";
+import { RelayOrderError, relayDelayMs, relayOrder, relayRank } from "../../src/consensus/relayOrder.ts";
 
 const candidate = (i: number): Hex => keccak256(stringToHex(`candidate-${i}`));
 

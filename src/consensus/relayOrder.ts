@@ -4,7 +4,7 @@
 // and so on. A different candidate gives a different, independent order, which spreads the gas
 // cost of relaying over the whole set.
 import { concatHex, keccak256, numberToHex, size, type Hex } from "viem";
-import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
+import { MAX_VALIDATORS } from "./validatorSet.ts";
 
 /** Bytes of the validator index in the hashed seed: keccak256(candidateId ‖ uint32be(index)). */
 const INDEX_BYTES = 4;

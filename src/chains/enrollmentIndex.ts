@@ -33,6 +33,11 @@ export interface EnrollmentIndexOptions {
   backfillBlocks: bigint;
   /** getLogs asks for at most this many blocks at a time (RPC providers cap the range). */
   maxLogRange: bigint;
+  /**
+   * The chain's confirmations: the index reads and applies logs only up to the head minus this
+   * many blocks, so a reorg cannot make it believe an enrollment that is gone.
+   */
+  confirmations: number;
 }
 
 export const DEFAULT_ENROLLMENT_INDEX: EnrollmentIndexOptions = {
@@ -41,6 +46,7 @@ export const DEFAULT_ENROLLMENT_INDEX: EnrollmentIndexOptions = {
   maxAgeMs: 10 * 60_000,
   backfillBlocks: 1_000_000n,
   maxLogRange: 10_000n,
+  confirmations: 0,
 };
 
 export interface EnrollmentIndexModules {
@@ -121,7 +127,8 @@ export class EnrollmentIndex {
     // target could have missed one that changes it.
     const polls = this.#polls;
     const idle = !this.#polling;
-    const { enrollment, watched } = await this.resolve(address, "latest");
+    const at = this.#options.confirmations === 0 ? "latest" : await this.confirmedHead();
+    const { enrollment, watched } = await this.resolve(address, at);
     if (idle && !this.#polling && polls === this.#polls && enrollment.proposers.length > 0) this.put(address, enrollment, watched);
     return enrollment;
   }
@@ -132,7 +139,7 @@ export class EnrollmentIndex {
     this.#polling = true;
     this.#polls++;
     try {
-      const head = await this.#client.getBlockNumber({ cacheTime: 0 });
+      const head = await this.confirmedHead();
       const backfillFrom = head >= this.#options.backfillBlocks ? head - this.#options.backfillBlocks : 0n;
       const from = this.#covered === undefined ? backfillFrom : this.#covered + 1n;
       const stale = new Set<Address>();
@@ -144,7 +151,7 @@ export class EnrollmentIndex {
       for (const [target, entry] of this.#entries) if (now - entry.readAtMs > this.#options.maxAgeMs) stale.add(target);
       for (const target of stale) this.drop(target);
       await this.reindex([...stale], head);
-      this.#covered = head;
+      if (this.#covered === undefined || head > this.#covered) this.#covered = head;
       this.#lastPollAtMs = this.#now();
     } catch (error) {
       // Not current any more: lookups miss until a poll succeeds, and admission reads the chain.
@@ -152,6 +159,12 @@ export class EnrollmentIndex {
     } finally {
       this.#polling = false;
     }
+  }
+
+  private async confirmedHead(): Promise<bigint> {
+    const head = await this.#client.getBlockNumber({ cacheTime: 0 });
+    const confirmed = head - BigInt(this.#options.confirmations);
+    return confirmed < 0n ? 0n : confirmed;
   }
 
   /** Targets whose enrollment the logs of blocks [from, to] may have changed. */

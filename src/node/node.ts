@@ -23,12 +23,8 @@ import { ownedCandidates, resumeCandidates } from "../candidates/resume.ts";
 import { VerificationScheduler } from "../candidates/scheduler.ts";
 import { CandidateTimelines } from "../candidates/timelines.ts";
 import { CandidateVerification } from "../candidates/verification.ts";
-import { connectChain } from "../chains/clients.ts";
 import { EnrollmentCache } from "../chains/enrollmentCache.ts";
-import { EnrollmentIndex } from "../chains/enrollmentIndex.ts";
 import { recordState } from "../chains/registryRecords.ts";
-import { RegistryReader } from "../chains/registryReader.ts";
-import { ChainRelayer, RELAYER_DEFAULTS } from "../chains/relayer.ts";
 import type { NodeConfig } from "../config/schema.ts";
 import { VerdictAggregator } from "../consensus/aggregator.ts";
 import { BatchVerifier } from "../consensus/batchVerifier.ts";
@@ -43,6 +39,8 @@ import { killOrphanedAnvils } from "../devnet/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
+import { Closer } from "../util/closer.ts";
+import { buildChainParts } from "./chainParts.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "./pipelineWorker.ts";
@@ -52,15 +50,6 @@ import { PipelineWorker } from "./pipelineWorker.ts";
  * large contract in solc-js takes seconds, and a shadow fork waits on the chain's RPC.
  */
 const CHECK_TIMEOUT_MS = 60_000;
-/** The relayer's tuning for the node: a relayer of rank r waits r steps, time for the primary to land it. */
-const RELAYER_TUNING = {
-  fallbackStepMs: 1_500,
-  /** RPC failures get this many attempts within one dispatch; the durable relay dispatches again after. */
-  maxAttempts: 5,
-  backoffMs: { initial: 250, max: 5_000 },
-  /** A fast local chain mines at once; a slow one just costs a few more polls. */
-  receiptPollMs: 50,
-} as const;
 /** How long stop() waits for relay dispatches in flight to write their outcome. */
 const RELAY_DRAIN_MS = 5_000;
 
@@ -73,29 +62,6 @@ export interface NodeModules {
 interface Started {
   network: SentinelNetwork;
   api: ApiServer;
-}
-
-/** Close functions of the parts started so far; run in reverse. */
-class Closer {
-  readonly #steps: { name: string; close: () => unknown }[] = [];
-  readonly #log: Logger;
-  constructor(log: Logger) {
-    this.#log = log;
-  }
-
-  add(name: string, close: () => unknown): void {
-    this.#steps.push({ name, close });
-  }
-
-  async closeAll(): Promise<void> {
-    for (const { name, close } of this.#steps.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (error) {
-        this.#log.warn({ err: error, part: name }, "a part failed to close");
-      }
-    }
-  }
 }
 
 export class SentinelNode {
@@ -140,19 +106,7 @@ export class SentinelNode {
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
 
-    const chains = config.chains.map((chain) => {
-      // Without a relayer key the clients still read; a throwaway key is never used to send.
-      const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
-      const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
-      const enrollments = new EnrollmentIndex({}, { client: clients.client, reader, logger: log.child({ module: "enrollments", chainId: chain.chainId }) });
-      const relayer = relayerKey
-        ? new ChainRelayer(
-            { ...RELAYER_DEFAULTS, ...RELAYER_TUNING, chainId: chain.chainId, registry: chain.registry },
-            { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
-          )
-        : undefined;
-      return { ...chain, client: clients.client, reader, enrollments, relayer };
-    });
+    const chains = config.chains.map((chain) => buildChainParts(chain, relayerKey, log));
     // Every chain's registry holds the same set; the first configured chain is read.
     const set = await chains[0]!.reader.currentValidatorSet();
     const ownKey = Buffer.from(publicKeyRaw(secretKey.toPublicKey()));

@@ -72,6 +72,20 @@ describe("EnrollmentIndex", () => {
     assert.equal(fresh.lookup(implementation), undefined, "a target nobody enrolled");
   });
 
+  it("honours the chain's confirmations: an enrollment counts once it is that deep, and a reorg cannot leave it behind", async () => {
+    const proxy = await uupsProxy();
+    const live = index({ confirmations: 3 });
+    await live.poll();
+    await enroll(owner, proxy, [proposerA]);
+    await live.poll();
+    assert.equal(live.lookup(proxy), undefined, "one block deep: not yet");
+    assert.deepEqual((await live.read(proxy)).proposers, [], "nor when read");
+    await rpc(chain.anvil.rpcUrl, "anvil_mine", ["0x3"]);
+    await live.poll();
+    assert.deepEqual(live.lookup(proxy)?.proposers, [proposerA]);
+    assert.deepEqual((await live.read(proxy)).proposers, [proposerA]);
+  });
+
   it("follows a re-enrollment and an unenrollment", async () => {
     const proxy = await uupsProxy();
     await enroll(owner, proxy, [proposerA]);

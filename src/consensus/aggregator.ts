@@ -95,14 +95,11 @@ export class VerdictAggregator {
    */
   async ingest(message: VerdictMessage): Promise<IngestResult> {
     try {
-      this.add(await validateVerdictMessage(message, this.validationOptions, this.validationModules));
+      return await this.validateAndAdd(message);
     } catch (error) {
       if (!(error instanceof VerdictError)) throw error;
-      this.count(error.action);
       return error.action;
     }
-    this.count("accept");
-    return "accept";
   }
 
   /**
@@ -111,7 +108,10 @@ export class VerdictAggregator {
    * are not counted in `stats`, as they never reached the aggregator.
    */
   async ingestGossip(bytes: Uint8Array): Promise<"accept"> {
-    const message = decodeGossipVerdict(bytes);
+    return this.validateAndAdd(decodeGossipVerdict(bytes));
+  }
+
+  private async validateAndAdd(message: VerdictMessage): Promise<"accept"> {
     try {
       this.add(await validateVerdictMessage(message, this.validationOptions, this.validationModules));
     } catch (error) {

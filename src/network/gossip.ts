@@ -20,10 +20,10 @@ export type GossipVerdict = "accept" | GossipAction;
 /**
  * One function per message kind. `data` is the raw, untrusted payload; `from` is the peer that
  * forwarded it to us (the propagation source), not its author: messages are unsigned at the
- * gossip layer and a peer id is never a signer identity. Resolve "accept", or refuse by
- * returning or throwing (a GossipActionError) "reject" only for messages that are invalid for
- * every node (bad encoding, bad signature) and "ignore" for anything that depends on local
- * state (unknown candidate yet, clock skew, already seen).
+ * gossip layer and a peer id is never a signer identity. Resolve "accept", or refuse: return
+ * the action, or throw a GossipActionError that carries it. "reject" only for messages that
+ * are invalid for every node (bad encoding, bad signature); "ignore" for anything that depends
+ * on local state (unknown candidate yet, clock skew, already seen).
  */
 export interface GossipHandlers {
   candidate(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;

@@ -52,7 +52,7 @@ import { verdictDigest } from "../codec/types.ts";
 import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "./relayOrder.ts";
 import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
-import { hasCode, SentinelError } from "../errors.ts";
+import { SentinelError } from "../errors.ts";
 
 const abi = SentinelRegistry.abi;
 
@@ -196,6 +196,9 @@ type RelayAttemptCode =
 class RelayAttemptError extends SentinelError<RelayAttemptCode> {
   override name = "RelayAttemptError";
 }
+
+/** Codes are per area: another area's "ABORTED" is not a cancelled relay. */
+const isAborted = (error: unknown): boolean => error instanceof RelayAttemptError && error.code === "ABORTED";
 
 /** Attempt failures another attempt can fix. */
 const RETRIED: readonly RelayAttemptCode[] = ["RECEIPT_TIMEOUT", "OUT_OF_GAS", "UNSIMULATED_REVERT"];
@@ -360,7 +363,7 @@ export class ChainRelayer {
         try {
           return this.finish(record, job, await this.attempt(job, record, signal));
         } catch (error) {
-          if (hasCode(error, "ABORTED")) throw error;
+          if (isAborted(error)) throw error;
           const verdict = classify(error);
           if (verdict.kind === "revert") {
             if (verdict.errorName === "AlreadyRecorded") {
@@ -387,7 +390,7 @@ export class ChainRelayer {
         attempts: this.options.maxAttempts,
       });
     } catch (error) {
-      if (!hasCode(error, "ABORTED")) throw error;
+      if (!isAborted(error)) throw error;
       const code = this.stopped ? "RELAY_STOPPED" : "RELAY_CANCELLED";
       return this.finish(record, job, { status: "failed", code, error: "relay aborted", attempts: record.status.attempts });
     }

@@ -1,7 +1,9 @@
-// Admission: whether a candidate may be stored, verified and forwarded. Untrusted bytes are
-// parsed at the boundary; the rules run cheapest first, signature and chain reads last. Every
-// refusal carries the gossip action it implies: REJECT (the sender should have known:
-// penalise) or IGNORE (could be honest: timing, duplicates, a chain this node does not serve).
+// Admission: whether a candidate may be stored, verified and forwarded; the candidate's gossip
+// validator, and the API's too (one set of rules whichever way a candidate arrives). Untrusted
+// bytes are parsed at the boundary; the rules run cheapest first, signature and chain reads
+// last. Every refusal carries the gossip action it implies: REJECT (the sender should have
+// known: penalise) or IGNORE (could be honest: timing, duplicates, a chain this node does not
+// serve). The network maps the action (network/gossip.ts); the API maps the code to a status.
 import type { Address, Hex } from "viem";
 import {
   candidateId as computeCandidateId,
@@ -10,6 +12,7 @@ import {
   recoverProposerOf,
   type SignedCandidate,
 } from "../codec/candidate.ts";
+import { GossipActionError, type GossipAction } from "../network/errors.ts";
 
 export type AdmissionCode =
   | "TOO_LARGE"
@@ -24,8 +27,6 @@ export type AdmissionCode =
   | "DUPLICATE"
   | "BUNDLE_INVALID"
   | "BUNDLE_REQUIRED";
-
-export type GossipAction = "reject" | "ignore";
 
 const ACTIONS: Record<AdmissionCode, GossipAction> = {
   TOO_LARGE: "reject",
@@ -43,17 +44,19 @@ const ACTIONS: Record<AdmissionCode, GossipAction> = {
   BUNDLE_REQUIRED: "ignore",
 };
 
-export class AdmissionError extends Error {
-  override name = "AdmissionError";
-  readonly code: AdmissionCode;
-  readonly action: GossipAction;
+export interface AdmissionErrorMeta {
   /** The candidate's id, once the candidate parsed far enough to have one. */
-  readonly candidateId: Hex | undefined;
-  constructor(code: AdmissionCode, message: string, candidateId?: Hex) {
-    super(message);
-    this.code = code;
-    this.action = ACTIONS[code];
-    this.candidateId = candidateId;
+  candidateId?: Hex;
+}
+
+export class AdmissionError extends GossipActionError<AdmissionCode, AdmissionErrorMeta> {
+  override name = "AdmissionError";
+  constructor(code: AdmissionCode, message: string, candidateId?: Hex, options?: ErrorOptions) {
+    super(ACTIONS[code], code, message, candidateId === undefined ? {} : { candidateId }, options);
+  }
+
+  get candidateId(): Hex | undefined {
+    return this.meta.candidateId;
   }
 }
 
@@ -113,9 +116,11 @@ export class Admission {
 
   /** Admits raw bytes from gossip or the API (UTF-8 JSON of SignedCandidateJson). */
   async admitBytes(bytes: Uint8Array): Promise<AdmittedCandidate> {
+    // [REJECT] larger than any candidate: refused before any parsing work.
     if (bytes.length > this.options.maxCandidateBytes) {
       throw new AdmissionError("TOO_LARGE", `candidate is ${bytes.length} bytes, at most ${this.options.maxCandidateBytes}`);
     }
+    // [REJECT] not UTF-8 JSON.
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -125,12 +130,14 @@ export class Admission {
     return this.admit(json);
   }
 
+  /** Admits a parsed JSON value (the API's body, or admitBytes' parse); throws AdmissionError. */
   async admit(json: unknown): Promise<AdmittedCandidate> {
+    // [REJECT] not a signed candidate: a field missing, mistyped or out of range.
     let signed: SignedCandidate;
     try {
       signed = parseSignedCandidate(json);
     } catch (error) {
-      if (error instanceof CandidateFormatError) throw new AdmissionError("MALFORMED", error.message);
+      if (error instanceof CandidateFormatError) throw new AdmissionError("MALFORMED", error.message, undefined, { cause: error });
       throw error;
     }
     const { candidate } = signed;
@@ -176,7 +183,12 @@ export class Admission {
       read = await (enrollment ?? this.modules.enrollment(candidate.chainId, candidate.target));
     } catch (error) {
       const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new AdmissionError("CHAIN_UNAVAILABLE", `could not read the enrollment of ${candidate.target} on chain ${candidate.chainId}: ${reason}`, id);
+      throw new AdmissionError(
+        "CHAIN_UNAVAILABLE",
+        `could not read the enrollment of ${candidate.target} on chain ${candidate.chainId}: ${reason}`,
+        id,
+        { cause: error },
+      );
     }
     const { proposers, authority } = read;
     if (!proposers.includes(proposer)) {

@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isAddress, isHex, size, type Hex } from "viem";
-import { AdmissionError } from "../admission/admission.ts";
+import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
+import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, type Json } from "../util/json.ts";
 
@@ -23,13 +24,26 @@ export interface ApiBackend {
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
+/** The `error` field of a 4xx answer: the API's own codes, and admission's for a refused candidate. */
+export type ApiErrorCode =
+  | "METHOD_NOT_ALLOWED"
+  | "NOT_FOUND"
+  | "BAD_QUERY"
+  | "BAD_ID"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "TOO_LARGE"
+  | "BAD_JSON"
+  | AdmissionCode;
+
+/** A request the API refuses: the status and code are sent, the message is the reason. */
+class HttpError extends SentinelError<ApiErrorCode, { status: number }> {
+  override name = "HttpError";
+  constructor(status: number, code: ApiErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, { status }, options);
+  }
+
+  get status(): number {
+    return this.meta.status;
   }
 }
 
@@ -87,7 +101,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, backen
     } catch (error) {
       if (error instanceof AdmissionError) {
         const status = error.code === "NOT_ENROLLED" ? 403 : error.code === "CHAIN_UNAVAILABLE" ? 503 : 400;
-        throw new HttpError(status, error.code, error.message);
+        throw new HttpError(status, error.code, error.message, { cause: error });
       }
       throw error;
     }

@@ -17,6 +17,7 @@ import {
   type Hex,
   type PublicClient,
 } from "viem";
+import { SentinelError } from "../errors.ts";
 
 /** bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1); also what proxiableUUID() returns. */
 export const ERC1967_IMPLEMENTATION_SLOT: Hex = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -48,16 +49,19 @@ export type NoUpgradeAuthorityReason =
   /** owner() answers the zero address: ownership was renounced, nobody can upgrade. */
   | "renounced";
 
-export class NoUpgradeAuthority extends Error {
+export class NoUpgradeAuthority extends SentinelError<"NO_UPGRADE_AUTHORITY", { target: Address; reason: NoUpgradeAuthorityReason }> {
   override name = "NoUpgradeAuthority";
-  readonly code = "NO_UPGRADE_AUTHORITY";
-  readonly target: Address;
-  readonly reason: NoUpgradeAuthorityReason;
 
   constructor(target: Address, reason: NoUpgradeAuthorityReason, detail: string) {
-    super(`no upgrade authority for ${target}: ${detail}`);
-    this.target = target;
-    this.reason = reason;
+    super("NO_UPGRADE_AUTHORITY", `no upgrade authority for ${target}: ${detail}`, { target, reason });
+  }
+
+  get target(): Address {
+    return this.meta.target;
+  }
+
+  get reason(): NoUpgradeAuthorityReason {
+    return this.meta.reason;
   }
 }
 

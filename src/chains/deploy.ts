@@ -1,12 +1,13 @@
 import type { Abi, Account, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
 import { encodeDeployData } from "viem";
+import { SentinelError } from "../errors.ts";
 
 export interface Artifact<TAbi extends Abi = Abi> {
   abi: TAbi;
   bytecode: Hex;
 }
 
-export class DeploymentError extends Error {
+export class DeploymentError extends SentinelError<"DEPLOYMENT_REVERTED", { txHash: Hex }> {
   override name = "DeploymentError";
 }
 
@@ -22,7 +23,7 @@ export async function deployContract(
   });
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success" || !receipt.contractAddress) {
-    throw new DeploymentError(`deployment reverted (tx ${hash})`);
+    throw new DeploymentError("DEPLOYMENT_REVERTED", `deployment reverted (tx ${hash})`, { txHash: hash });
   }
   return receipt.contractAddress;
 }

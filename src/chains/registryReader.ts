@@ -7,6 +7,7 @@ import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import type { ValidatorSetView as ValidatorSetMembers } from "../consensus/validatorSet.ts";
 import { MAX_VALIDATORS } from "../consensus/validatorSet.ts";
 import { G1_RAW_LENGTH } from "../crypto/bls.ts";
+import { SentinelError } from "../errors.ts";
 
 const abi = SentinelRegistry.abi;
 
@@ -40,17 +41,19 @@ export interface EnrollmentView {
 
 export type RegistryReaderErrorCode = "NO_ACTIVE_VALIDATOR_SET" | "MALFORMED_VALIDATOR_SET" | "MALFORMED_ENROLLMENT";
 
-export class RegistryReaderError extends Error {
+export class RegistryReaderError extends SentinelError<RegistryReaderErrorCode, { chainId: number; registry: Address }> {
   override name = "RegistryReaderError";
-  readonly code: RegistryReaderErrorCode;
-  readonly chainId: number;
-  readonly registry: Address;
 
   constructor(code: RegistryReaderErrorCode, context: { chainId: number; registry: Address }, message: string) {
-    super(`${message} (registry ${context.registry} on chain ${context.chainId})`);
-    this.code = code;
-    this.chainId = context.chainId;
-    this.registry = context.registry;
+    super(code, `${message} (registry ${context.registry} on chain ${context.chainId})`, context);
+  }
+
+  get chainId(): number {
+    return this.meta.chainId;
+  }
+
+  get registry(): Address {
+    return this.meta.registry;
   }
 }
 

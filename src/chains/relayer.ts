@@ -52,6 +52,7 @@ import { verdictDigest } from "../codec/types.ts";
 import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "../consensus/relayOrder.ts";
 import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
+import { SentinelError } from "../errors.ts";
 
 const abi = SentinelRegistry.abi;
 
@@ -189,24 +190,25 @@ interface JobRecord {
   controller: AbortController;
 }
 
-/** Thrown inside a job when its wait is aborted by cancel() or stop(). */
-class RelayAborted extends Error {
-  override name = "RelayAborted";
+type RelayAttemptCode =
+  /** The job's wait was aborted by cancel() or stop(): ends the job, never retried. */
+  | "ABORTED"
+  | "RECEIPT_TIMEOUT"
+  /** The transaction ran out of gas at a limit that was not estimated: retried with an estimate. */
+  | "OUT_OF_GAS"
+  /** An unsimulated transaction reverted: retried through the simulation, which names the reason. */
+  | "UNSIMULATED_REVERT";
+
+/** The relayer's own reasons an attempt ends; internal: jobs report RelayFailureCode instead. */
+class RelayAttemptError extends SentinelError<RelayAttemptCode> {
+  override name = "RelayAttemptError";
 }
 
-class ReceiptTimeout extends Error {
-  override name = "ReceiptTimeout";
-}
+/** Codes are per area: another area's "ABORTED" is not a cancelled relay. */
+const isAborted = (error: unknown): boolean => error instanceof RelayAttemptError && error.code === "ABORTED";
 
-/** The transaction ran out of gas at a limit that was not estimated: retried with an estimate. */
-class OutOfGas extends Error {
-  override name = "OutOfGas";
-}
-
-/** An unsimulated transaction reverted: retried through the simulation, which names the reason. */
-class UnsimulatedRevert extends Error {
-  override name = "UnsimulatedRevert";
-}
+/** Attempt failures another attempt can fix. */
+const RETRIED: readonly RelayAttemptCode[] = ["RECEIPT_TIMEOUT", "OUT_OF_GAS", "UNSIMULATED_REVERT"];
 
 /** How the relayer treats an error: end the job, or try again after a backoff. */
 type ErrorClass =
@@ -376,7 +378,7 @@ export class ChainRelayer {
         try {
           return this.finish(record, job, await this.attempt(job, record, signal));
         } catch (error) {
-          if (error instanceof RelayAborted) throw error;
+          if (isAborted(error)) throw error;
           const verdict = classify(error);
           if (verdict.kind === "revert") {
             if (verdict.errorName === "AlreadyRecorded") {
@@ -403,7 +405,7 @@ export class ChainRelayer {
         attempts: this.options.maxAttempts,
       });
     } catch (error) {
-      if (!(error instanceof RelayAborted)) throw error;
+      if (!isAborted(error)) throw error;
       const code = this.stopped ? "RELAY_STOPPED" : "RELAY_CANCELLED";
       return this.finish(record, job, { status: "failed", code, error: "relay aborted", attempts: record.status.attempts });
     }
@@ -568,9 +570,9 @@ export class ChainRelayer {
     if (receipt.gasUsed >= gasLimit && this.gas !== "estimate") {
       this.gas = "estimate";
       this.log.warn({ digest: job.digest, txHash, gasLimit }, "relay transaction ran out of gas at the modelled limit; estimating gas from now on");
-      throw new OutOfGas(`transaction ${txHash} ran out of gas at ${gasLimit}; the next attempt estimates it`);
+      throw new RelayAttemptError("OUT_OF_GAS", `transaction ${txHash} ran out of gas at ${gasLimit}; the next attempt estimates it`);
     }
-    if (!submission.simulated) throw new UnsimulatedRevert(`unsimulated transaction ${txHash} reverted; the next attempt simulates first`);
+    if (!submission.simulated) throw new RelayAttemptError("UNSIMULATED_REVERT", `unsimulated transaction ${txHash} reverted; the next attempt simulates first`);
     return { status: "failed", code: "RELAY_TX_REVERTED", error: `transaction ${txHash} reverted`, attempts: 0 };
   }
 
@@ -585,7 +587,7 @@ export class ChainRelayer {
       if (this.now() >= deadline) break;
       await this.wait(receiptPollMs, signal);
     }
-    throw new ReceiptTimeout(`no receipt for ${hash} within ${receiptTimeoutMs} ms`);
+    throw new RelayAttemptError("RECEIPT_TIMEOUT", `no receipt for ${hash} within ${receiptTimeoutMs} ms`);
   }
 
   // ---------------------------------------------------------------- chain reads
@@ -627,7 +629,7 @@ export class ChainRelayer {
     if (ms <= 0) return;
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new RelayAborted());
+      onAbort = () => reject(new RelayAttemptError("ABORTED", "relay aborted"));
       signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
@@ -639,7 +641,7 @@ export class ChainRelayer {
   }
 
   private checkpoint(signal: AbortSignal): void {
-    if (signal.aborted) throw new RelayAborted();
+    if (signal.aborted) throw new RelayAttemptError("ABORTED", "relay aborted");
   }
 
   private track(job: RelayJob): JobRecord | undefined {
@@ -783,7 +785,7 @@ export function classifyRelayError(error: unknown): { kind: "revert" | "retry" |
 }
 
 function classify(error: unknown): ErrorClass {
-  if (error instanceof ReceiptTimeout || error instanceof OutOfGas || error instanceof UnsimulatedRevert) return { kind: "retry", message: error.message };
+  if (error instanceof RelayAttemptError && RETRIED.includes(error.code)) return { kind: "retry", message: error.message };
   if (!(error instanceof BaseError)) {
     return { kind: "fatal", code: "RELAY_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
   }

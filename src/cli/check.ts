@@ -14,6 +14,7 @@ import { reasonsFromBitmap } from "../verify/reasons.ts";
 import { verifyStandalone } from "../verify/standalone.ts";
 import type { Finding, PipelineResult } from "../verify/pipeline.ts";
 import type { CommandIo } from "./keys.ts";
+import { UsageError } from "./errors.ts";
 
 export const CHECK_USAGE = `Usage:
   sentinel check <candidate.json> --rpc <url> [options]
@@ -38,10 +39,6 @@ Options:
   --cache-dir <dir>      compile cache (default ~/.cache/sentinel/compile-cache)
   --json                 print the result as one JSON object instead of a report
 `;
-
-class UsageError extends Error {
-  override name = "UsageError";
-}
 
 export async function runCheckCommand(argv: string[], io: CommandIo): Promise<number> {
   let compiler: BuildCompiler | undefined;

@@ -18,6 +18,7 @@ import {
   type KeystoreKdf,
   type PasswordSource,
 } from "../crypto/keystore.ts";
+import { UsageError } from "./errors.ts";
 
 export interface CommandIo {
   stdout: (s: string) => void;
@@ -57,10 +58,6 @@ Password (one of):
 
 Prints JSON: { networkId, publicKey, publicKeyCompressed, proofOfPossession, keystore }
 `;
-
-class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /**
  * Runs `keys <subcommand> [options]`; `argv` starts at the subcommand.

@@ -1,6 +1,7 @@
 // The attestation wire format, mirrored by contracts/lib/Attestation.sol (layout table there).
 import { bytesToHex, concatHex, getAddress, hexToBigInt, numberToHex, pad, size, sliceHex, type Hex } from "viem";
 import { Outcome, type Verdict } from "./types.ts";
+import { SentinelError } from "../errors.ts";
 
 export const ATTESTATION_VERSION = 1;
 export const ATTESTATION_LENGTH = 554;
@@ -15,7 +16,15 @@ export interface Attestation {
   signature: Hex;
 }
 
-export class AttestationFormatError extends Error {
+export type AttestationFormatErrorCode =
+  /** Not exactly ATTESTATION_LENGTH bytes (truncated, padded). */
+  | "WRONG_LENGTH"
+  | "UNSUPPORTED_VERSION"
+  | "INVALID_OUTCOME"
+  /** Encoding only: the aggregate signature is not 256 bytes. */
+  | "INVALID_SIGNATURE";
+
+export class AttestationFormatError extends SentinelError<AttestationFormatErrorCode> {
   override name = "AttestationFormatError";
 }
 
@@ -32,7 +41,7 @@ export function attestationCandidateId(encoded: Uint8Array): Hex | undefined {
 
 export function encodeAttestation(attestation: Attestation): Hex {
   const { verdict } = attestation;
-  if (size(attestation.signature) !== 256) throw new AttestationFormatError("signature must be 256 bytes");
+  if (size(attestation.signature) !== 256) throw new AttestationFormatError("INVALID_SIGNATURE", "signature must be 256 bytes");
   const encoded = concatHex([
     uint(ATTESTATION_VERSION, 1),
     pad(attestation.networkId, { size: 32 }),
@@ -50,7 +59,7 @@ export function encodeAttestation(attestation: Attestation): Hex {
     uint(attestation.signers, 32),
     attestation.signature,
   ]);
-  if (size(encoded) !== ATTESTATION_LENGTH) throw new AttestationFormatError(`encoded ${size(encoded)} bytes`);
+  if (size(encoded) !== ATTESTATION_LENGTH) throw new AttestationFormatError("WRONG_LENGTH", `encoded ${size(encoded)} bytes`);
   return encoded;
 }
 
@@ -59,13 +68,13 @@ export function decodeAttestation(encoded: Hex | Uint8Array): Attestation {
   const hex = typeof encoded === "string" ? encoded : bytesToHex(encoded);
   const length = size(hex);
   if (length !== ATTESTATION_LENGTH) {
-    throw new AttestationFormatError(`attestation is ${length} bytes, expected ${ATTESTATION_LENGTH}`);
+    throw new AttestationFormatError("WRONG_LENGTH", `attestation is ${length} bytes, expected ${ATTESTATION_LENGTH}`, { length });
   }
   const field = (offset: number, bytes: number) => sliceHex(hex, offset, offset + bytes, { strict: true });
   const version = Number(hexToBigInt(field(0, 1)));
-  if (version !== ATTESTATION_VERSION) throw new AttestationFormatError(`unsupported attestation version ${version}`);
+  if (version !== ATTESTATION_VERSION) throw new AttestationFormatError("UNSUPPORTED_VERSION", `unsupported attestation version ${version}`, { version });
   const outcome = Number(hexToBigInt(field(153, 1)));
-  if (!Object.values(Outcome).includes(outcome as Outcome)) throw new AttestationFormatError(`invalid outcome ${outcome}`);
+  if (!Object.values(Outcome).includes(outcome as Outcome)) throw new AttestationFormatError("INVALID_OUTCOME", `invalid outcome ${outcome}`, { outcome });
   return {
     networkId: field(1, 32),
     setIndex: Number(hexToBigInt(field(33, 4))),

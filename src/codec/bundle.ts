@@ -4,6 +4,7 @@
 import { isHex, type Hex } from "viem";
 import { canonicalJson, contentHash } from "./canonicalJson.ts";
 import { parsePolicy, type Policy } from "../verify/policy.ts";
+import { SentinelError } from "../errors.ts";
 
 export const BUNDLE_SCHEMA = "sentinel.bundle/1";
 
@@ -42,15 +43,25 @@ export interface SourceBundle {
   policy: Policy;
 }
 
-export class BundleFormatError extends Error {
-  override name = "BundleFormatError";
-  readonly field: string;
+export interface BundleFormatErrorMeta {
+  field: string;
   /** What is wrong with the field, without its name. */
-  readonly reason: string;
+  reason: string;
+}
+
+/** A source bundle that does not parse; one code, the field says where. */
+export class BundleFormatError extends SentinelError<"INVALID_BUNDLE", BundleFormatErrorMeta> {
+  override name = "BundleFormatError";
   constructor(field: string, reason: string) {
-    super(`${field}: ${reason}`);
-    this.field = field;
-    this.reason = reason;
+    super("INVALID_BUNDLE", `${field}: ${reason}`, { field, reason });
+  }
+
+  get field(): string {
+    return this.meta.field;
+  }
+
+  get reason(): string {
+    return this.meta.reason;
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from "viem";
 import { recoverSigner } from "../crypto/ecdsa.ts";
 import { sentinelDomain } from "./types.ts";
+import { SentinelError } from "../errors.ts";
 
 export const CANDIDATE_TYPES = {
   Candidate: [
@@ -57,12 +58,15 @@ export interface SignedCandidate {
   signature: Hex;
 }
 
-export class CandidateFormatError extends Error {
+/** A signed candidate that does not parse; one code, the field says where. */
+export class CandidateFormatError extends SentinelError<"INVALID_CANDIDATE", { field: string }> {
   override name = "CandidateFormatError";
-  readonly field: string;
   constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.field = field;
+    super("INVALID_CANDIDATE", `${field}: ${message}`, { field });
+  }
+
+  get field(): string {
+    return this.meta.field;
   }
 }
 

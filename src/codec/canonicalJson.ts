@@ -2,8 +2,15 @@
 // addressed documents (source bundles, policies) are hashed in this form, so the same document
 // has the same hash on every node however it was formatted when it arrived.
 import { keccak256, stringToHex, type Hex } from "viem";
+import { SentinelError } from "../errors.ts";
 
-export class CanonicalJsonError extends Error {
+export type CanonicalJsonErrorCode =
+  /** A number that is not a safe integer: floats serialise differently across languages. */
+  | "UNSAFE_INTEGER"
+  /** A value JSON has no form for (bigint, function, symbol). */
+  | "UNREPRESENTABLE";
+
+export class CanonicalJsonError extends SentinelError<CanonicalJsonErrorCode, { path: string }> {
   override name = "CanonicalJsonError";
 }
 
@@ -11,7 +18,7 @@ export function canonicalJson(value: unknown, path = "$"): string {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number") {
     // Floats serialise differently across languages; documents that are hashed hold none.
-    if (!Number.isSafeInteger(value)) throw new CanonicalJsonError(`${path}: ${value} is not a safe integer`);
+    if (!Number.isSafeInteger(value)) throw new CanonicalJsonError("UNSAFE_INTEGER", `${path}: ${value} is not a safe integer`, { path });
     return String(value);
   }
   if (Array.isArray(value)) return `[${value.map((item, i) => canonicalJson(item, `${path}[${i}]`)).join(",")}]`;
@@ -21,7 +28,7 @@ export function canonicalJson(value: unknown, path = "$"): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, `${path}.${k}`)}`).join(",")}}`;
   }
-  throw new CanonicalJsonError(`${path}: ${typeof value} cannot be represented in JSON`);
+  throw new CanonicalJsonError("UNREPRESENTABLE", `${path}: ${typeof value} cannot be represented in JSON`, { path });
 }
 
 /** keccak256 of a document's canonical JSON: its content address. */

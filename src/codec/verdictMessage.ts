@@ -2,6 +2,7 @@
 // the signature verifies against that validator's key in the named set; a peer id is never a
 // signer identity. The digest is always recomputed from the fields, never taken from the wire.
 import { getAddress, isHex, size, type Address, type Hex } from "viem";
+import { SentinelError } from "../errors.ts";
 import { Outcome, type Verdict } from "./types.ts";
 
 export interface VerdictMessage {
@@ -12,7 +13,13 @@ export interface VerdictMessage {
   signature: Hex;
 }
 
-export class VerdictMessageError extends Error {
+export type VerdictMessageErrorCode =
+  /** Over MAX_VERDICT_MESSAGE_BYTES: not parsed at all. */
+  | "TOO_LARGE"
+  /** Not UTF-8 JSON, or a field missing or out of range. */
+  | "MALFORMED";
+
+export class VerdictMessageError extends SentinelError<VerdictMessageErrorCode, { field?: string }> {
   override name = "VerdictMessageError";
 }
 
@@ -43,20 +50,20 @@ export function encodeVerdictMessage(message: VerdictMessage): Uint8Array {
 }
 
 export function decodeVerdictMessage(bytes: Uint8Array): VerdictMessage {
-  if (bytes.length > MAX_VERDICT_MESSAGE_BYTES) throw new VerdictMessageError(`message is ${bytes.length} bytes`);
+  if (bytes.length > MAX_VERDICT_MESSAGE_BYTES) throw new VerdictMessageError("TOO_LARGE", `message is ${bytes.length} bytes`);
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as Record<string, unknown>;
   } catch {
-    throw new VerdictMessageError("not UTF-8 JSON");
+    throw new VerdictMessageError("MALFORMED", "not UTF-8 JSON");
   }
   const v = json["verdict"] as Record<string, unknown> | undefined;
   if (typeof json !== "object" || json === null || typeof v !== "object" || v === null) {
-    throw new VerdictMessageError("missing verdict");
+    throw new VerdictMessageError("MALFORMED", "missing verdict");
   }
   const outcome = v["outcome"];
   if (outcome !== Outcome.Approve && outcome !== Outcome.Reject && outcome !== Outcome.Revoke) {
-    throw new VerdictMessageError("verdict.outcome must be 1, 2 or 3");
+    throw new VerdictMessageError("MALFORMED", "verdict.outcome must be 1, 2 or 3");
   }
   return {
     setIndex: uint(json["setIndex"], "setIndex", 2 ** 32 - 1),
@@ -79,22 +86,22 @@ export function decodeVerdictMessage(bytes: Uint8Array): VerdictMessage {
 
 function uint(value: unknown, field: string, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new VerdictMessageError(`${field} must be an integer in [0, ${max}]`);
+    throw new VerdictMessageError("MALFORMED", `${field} must be an integer in [0, ${max}]`, { field });
   }
   return value;
 }
 
 function bigUint(value: unknown, field: string, bits: number): bigint {
   if (typeof value !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(value)) {
-    throw new VerdictMessageError(`${field} must be a decimal string`);
+    throw new VerdictMessageError("MALFORMED", `${field} must be a decimal string`, { field });
   }
   const parsed = BigInt(value);
-  if (parsed >> BigInt(bits) !== 0n) throw new VerdictMessageError(`${field} exceeds ${bits} bits`);
+  if (parsed >> BigInt(bits) !== 0n) throw new VerdictMessageError("MALFORMED", `${field} exceeds ${bits} bits`, { field });
   return parsed;
 }
 
 function fixedHex(value: unknown, field: string, bytes: number): Hex {
-  if (!isHex(value) || size(value) !== bytes) throw new VerdictMessageError(`${field} must be ${bytes} bytes of hex`);
+  if (!isHex(value) || size(value) !== bytes) throw new VerdictMessageError("MALFORMED", `${field} must be ${bytes} bytes of hex`, { field });
   return value.toLowerCase() as Hex;
 }
 

@@ -1,5 +1,6 @@
 // Errors of the node config file: every problem found, each with the field path and the fix,
 // in one error, so an operator fixes the file in one pass instead of one field per restart.
+import { SentinelError } from "../errors.ts";
 
 export interface ConfigIssue {
   /** The field, as written in the file: `chains[1].registry`; "" for the document itself. */
@@ -16,23 +17,30 @@ export type ConfigErrorCode =
   /** The JSON does not describe a valid config; see `issues`. */
   | "INVALID_CONFIG";
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  readonly code: ConfigErrorCode;
+export interface ConfigErrorMeta {
   /** Every problem found (INVALID_CONFIG), or one describing the read/parse failure. */
-  readonly issues: readonly ConfigIssue[];
+  issues: readonly ConfigIssue[];
   /** The config file, when the config came from one. */
-  readonly file: string | undefined;
+  file: string | undefined;
+}
+
+export class ConfigError extends SentinelError<ConfigErrorCode, ConfigErrorMeta> {
+  override name = "ConfigError";
 
   constructor(
     code: ConfigErrorCode,
     issues: readonly ConfigIssue[],
     options: { file?: string | undefined; cause?: unknown } = {},
   ) {
-    super(formatMessage(code, issues, options.file), { cause: options.cause });
-    this.code = code;
-    this.issues = issues;
-    this.file = options.file;
+    super(code, formatMessage(code, issues, options.file), { issues, file: options.file }, { cause: options.cause });
+  }
+
+  get issues(): readonly ConfigIssue[] {
+    return this.meta.issues;
+  }
+
+  get file(): string | undefined {
+    return this.meta.file;
   }
 }
 

@@ -1,13 +1,23 @@
 // Collects verdict signatures, grouped by verdict digest, and builds the attestation once the
 // signers of one digest reach the set's threshold. Conflicting verdicts from one validator for
-// one candidate are kept as evidence; they never count twice.
-import { Signature } from "@chainsafe/blst";
-import { hexToBytes, type Hex } from "viem";
+// one candidate are kept as evidence; they never count twice. What makes a verdict message
+// valid is validation/verdict.ts; this file only keeps the state those rules read.
+import type { Signature } from "@chainsafe/blst";
+import type { Hex } from "viem";
 import type { Attestation } from "../codec/attestation.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import type { VerdictMessage } from "../codec/verdictMessage.ts";
 import { signatureToEip2537 } from "../crypto/bls.ts";
+import type { GossipVerdict } from "../network/gossip.ts";
 import type { BatchVerifier } from "./batchVerifier.ts";
+import {
+  decodeGossipVerdict,
+  validateVerdictMessage,
+  VerdictError,
+  type ValidatedVerdict,
+  type VerdictValidationModules,
+  type VerdictValidationOptions,
+} from "./validation/verdict.ts";
 import { aggregate, signerBitmap, type ValidatorSetView } from "./validatorSet.ts";
 
 export interface Evidence {
@@ -17,7 +27,7 @@ export interface Evidence {
   second: { digest: Hex; signature: Hex };
 }
 
-export type IngestResult = "accept" | "ignore" | "reject";
+export type IngestResult = GossipVerdict;
 
 export interface AggregatorModules {
   verifier: BatchVerifier;
@@ -46,10 +56,19 @@ export class VerdictAggregator {
   private readonly digests = new Map<string, Hex>();
   readonly stats = { accepted: 0, rejected: 0, ignored: 0, dropped: 0 };
 
+  private readonly validationOptions: VerdictValidationOptions;
+  private readonly validationModules: VerdictValidationModules;
+
   constructor(options: { networkId: Hex; set: ValidatorSetView }, modules: AggregatorModules) {
     this.networkId = options.networkId;
     this.set = options.set;
     this.modules = modules;
+    this.validationOptions = { networkId: options.networkId, set: options.set };
+    this.validationModules = {
+      verifier: modules.verifier,
+      counted: (candidateId, validatorIndex) => this.byCandidate.get(candidateId)?.get(validatorIndex),
+      digestOf: (verdict) => this.digestOf(verdict),
+    };
   }
 
   /** Signers seen per digest for a candidate (for the status API). */
@@ -63,33 +82,46 @@ export class VerdictAggregator {
     });
   }
 
+  /**
+   * Counts one verdict message (this node's own, or a peer's already decoded). Resolves with its
+   * gossip result; errors other than a VerdictError (the verifier failing) propagate.
+   */
   async ingest(message: VerdictMessage): Promise<IngestResult> {
-    const result = await this.classify(message);
-    this.stats[result === "accept" ? "accepted" : result === "reject" ? "rejected" : "ignored"]++;
-    return result;
+    try {
+      return await this.validateAndAdd(message);
+    } catch (error) {
+      if (!(error instanceof VerdictError)) throw error;
+      return error.action;
+    }
   }
 
-  private async classify(message: VerdictMessage): Promise<IngestResult> {
-    // [IGNORE] another set: rotation in progress, or a stale peer.
-    if (message.setIndex !== this.set.index) return "ignore";
-    // [REJECT] no such validator in the set.
-    const publicKey = this.set.keys[message.validatorIndex];
-    if (!publicKey) return "reject";
-    const digest = this.digestOf(message.verdict);
-    const { candidateId } = message.verdict;
-    const previous = this.byCandidate.get(candidateId)?.get(message.validatorIndex);
-    // [IGNORE] already counted.
-    if (previous?.digest === digest) return "ignore";
-    // [REJECT] the signature must be a point on G2's curve and verify against the validator's
-    // key. The subgroup check is the verifier's: it checks each signature once, as it combines it.
-    let signature: Signature;
+  /**
+   * The verdict topic's handler: decodes, validates and counts `bytes`. Resolves "accept";
+   * throws VerdictError (its action is what the network reports). Messages that do not decode
+   * are not counted in `stats`, as they never reached the aggregator.
+   */
+  async ingestGossip(bytes: Uint8Array): Promise<"accept"> {
+    return this.validateAndAdd(decodeGossipVerdict(bytes));
+  }
+
+  private async validateAndAdd(message: VerdictMessage): Promise<"accept"> {
     try {
-      signature = Signature.fromBytes(hexToBytes(message.signature));
-    } catch {
-      return "reject";
+      this.add(await validateVerdictMessage(message, this.validationOptions, this.validationModules));
+    } catch (error) {
+      if (error instanceof VerdictError) this.count(error.action);
+      throw error;
     }
-    const valid = await this.modules.verifier.verify({ message: hexToBytes(digest), publicKey, signature });
-    if (!valid) return "reject";
+    this.count("accept");
+    return "accept";
+  }
+
+  private count(result: IngestResult): void {
+    this.stats[result === "accept" ? "accepted" : result === "reject" ? "rejected" : "ignored"]++;
+  }
+
+  /** Counts a validated signature towards its digest, or keeps it as evidence. */
+  private add({ message, digest, signature, previous }: ValidatedVerdict): void {
+    const { candidateId } = message.verdict;
     if (previous) {
       // A validator signed two different verdicts for one candidate: keep the proof, count neither again.
       this.modules.onEvidence({
@@ -98,7 +130,7 @@ export class VerdictAggregator {
         first: previous,
         second: { digest, signature: message.signature },
       });
-      return "accept";
+      return;
     }
     this.remember(candidateId, message.validatorIndex, { digest, signature: message.signature });
     const group = this.byDigest.get(digest) ?? { verdict: message.verdict, signatures: new Map(), attested: false };
@@ -119,7 +151,6 @@ export class VerdictAggregator {
         digest,
       );
     }
-    return "accept";
   }
 
   /** The EIP-712 digest, computed once per distinct verdict (it dominates ingest cost otherwise). */

@@ -4,12 +4,15 @@
 // and so on. A different candidate gives a different, independent order, which spreads the gas
 // cost of relaying over the whole set.
 import { concatHex, keccak256, numberToHex, size, type Hex } from "viem";
+import { SentinelError } from "../errors.ts";
 import { MAX_VALIDATORS } from "./validatorSet.ts";
 
 /** Bytes of the validator index in the hashed seed: keccak256(candidateId ‖ uint32be(index)). */
 const INDEX_BYTES = 4;
 
-export class RelayOrderError extends Error {
+export type RelayOrderErrorCode = "INVALID_CANDIDATE_ID" | "INVALID_SET_SIZE" | "INVALID_VALIDATOR_INDEX" | "INVALID_DELAY";
+
+export class RelayOrderError extends SentinelError<RelayOrderErrorCode> {
   override name = "RelayOrderError";
 }
 
@@ -20,9 +23,9 @@ export class RelayOrderError extends Error {
  * @example relayOrder(candidateId, 4) // a permutation of [0, 1, 2, 3], the same on every node
  */
 export function relayOrder(candidateId: Hex, setSize: number): readonly number[] {
-  if (size(candidateId) !== 32) throw new RelayOrderError(`candidate id must be 32 bytes, got ${size(candidateId)}`);
+  if (size(candidateId) !== 32) throw new RelayOrderError("INVALID_CANDIDATE_ID", `candidate id must be 32 bytes, got ${size(candidateId)}`);
   if (!Number.isInteger(setSize) || setSize < 1 || setSize > MAX_VALIDATORS) {
-    throw new RelayOrderError(`set size must be an integer in [1, ${MAX_VALIDATORS}], got ${setSize}`);
+    throw new RelayOrderError("INVALID_SET_SIZE", `set size must be an integer in [1, ${MAX_VALIDATORS}], got ${setSize}`);
   }
   // A node asks for a candidate's order several times (its aggregators, its relay rank per chain),
   // each a keccak per validator, and all nodes ask at the same moments: computed once.
@@ -59,14 +62,14 @@ function computeOrder(candidateId: Hex, setSize: number): number[] {
 export function relayRank(candidateId: Hex, validatorIndex: number, setSize: number): number {
   const order = relayOrder(candidateId, setSize);
   if (!Number.isInteger(validatorIndex) || validatorIndex < 0 || validatorIndex >= setSize) {
-    throw new RelayOrderError(`validator index must be an integer in [0, ${setSize}), got ${validatorIndex}`);
+    throw new RelayOrderError("INVALID_VALIDATOR_INDEX", `validator index must be an integer in [0, ${setSize}), got ${validatorIndex}`);
   }
   return order.indexOf(validatorIndex);
 }
 
 /** How long the relayer of `rank` waits before relaying: `rank * stepMs` (rank 0 at once). */
 export function relayDelayMs(rank: number, stepMs: number): number {
-  if (!Number.isInteger(rank) || rank < 0) throw new RelayOrderError(`rank must be a non-negative integer, got ${rank}`);
-  if (!Number.isFinite(stepMs) || stepMs < 0) throw new RelayOrderError(`step must be a non-negative number, got ${stepMs}`);
+  if (!Number.isInteger(rank) || rank < 0) throw new RelayOrderError("INVALID_DELAY", `rank must be a non-negative integer, got ${rank}`);
+  if (!Number.isFinite(stepMs) || stepMs < 0) throw new RelayOrderError("INVALID_DELAY", `step must be a non-negative number, got ${stepMs}`);
   return rank * stepMs;
 }

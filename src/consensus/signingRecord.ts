@@ -3,6 +3,7 @@
 // code change), this node never releases a signature over a different verdict for C.
 import type { Hex } from "viem";
 import type { Database, Sublevel } from "../db/database.ts";
+import { SentinelError } from "../errors.ts";
 
 interface SignedEntry {
   [key: string]: string;
@@ -10,16 +11,32 @@ interface SignedEntry {
   signedAt: string;
 }
 
-export class ConflictingVerdictError extends Error {
+export interface ConflictingVerdictMeta {
+  candidateId: Hex;
+  signedDigest: Hex;
+  refusedDigest: Hex;
+}
+
+export class ConflictingVerdictError extends SentinelError<"CONFLICTING_VERDICT", ConflictingVerdictMeta> {
   override name = "ConflictingVerdictError";
-  readonly candidateId: Hex;
-  readonly signedDigest: Hex;
-  readonly refusedDigest: Hex;
   constructor(candidateId: Hex, signedDigest: Hex, refusedDigest: Hex) {
-    super(`refusing to sign verdict ${refusedDigest} for candidate ${candidateId}: already signed ${signedDigest}`);
-    this.candidateId = candidateId;
-    this.signedDigest = signedDigest;
-    this.refusedDigest = refusedDigest;
+    super(
+      "CONFLICTING_VERDICT",
+      `refusing to sign verdict ${refusedDigest} for candidate ${candidateId}: already signed ${signedDigest}`,
+      { candidateId, signedDigest, refusedDigest },
+    );
+  }
+
+  get candidateId(): Hex {
+    return this.meta.candidateId;
+  }
+
+  get signedDigest(): Hex {
+    return this.meta.signedDigest;
+  }
+
+  get refusedDigest(): Hex {
+    return this.meta.refusedDigest;
   }
 }
 

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { PublicKey, SecretKey, Signature } from "@chainsafe/blst";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
+import { SentinelError } from "../errors.ts";
 
 export { PublicKey, SecretKey, Signature };
 
@@ -21,7 +22,13 @@ export const G2_EIP2537_LENGTH = 4 * FP_PADDED_LENGTH;
 /** Where each 48-byte Fp element of a blst G2 point goes in the EIP-2537 encoding. */
 const G2_FP_ORDER = [1, 0, 3, 2] as const;
 
-export class EncodingError extends Error {
+export type EncodingErrorCode =
+  /** A point encoding of the wrong length. */
+  | "WRONG_LENGTH"
+  /** An EIP-2537 field element whose 16 padding bytes are not zero: refused, not dropped. */
+  | "NON_ZERO_PADDING";
+
+export class EncodingError extends SentinelError<EncodingErrorCode> {
   override name = "EncodingError";
 }
 
@@ -36,12 +43,12 @@ export function publicKeyRaw(pk: PublicKey): Uint8Array {
 }
 
 export function g1RawToEip2537(raw: Uint8Array): Hex {
-  if (raw.length !== G1_RAW_LENGTH) throw new EncodingError(`G1 point must be ${G1_RAW_LENGTH} bytes, got ${raw.length}`);
+  if (raw.length !== G1_RAW_LENGTH) throw new EncodingError("WRONG_LENGTH", `G1 point must be ${G1_RAW_LENGTH} bytes, got ${raw.length}`);
   return bytesToHex(padFpElements(raw, [0, 1]));
 }
 
 export function g2RawToEip2537(raw: Uint8Array): Hex {
-  if (raw.length !== G2_RAW_LENGTH) throw new EncodingError(`G2 point must be ${G2_RAW_LENGTH} bytes, got ${raw.length}`);
+  if (raw.length !== G2_RAW_LENGTH) throw new EncodingError("WRONG_LENGTH", `G2 point must be ${G2_RAW_LENGTH} bytes, got ${raw.length}`);
   return bytesToHex(padFpElements(raw, G2_FP_ORDER));
 }
 
@@ -57,7 +64,7 @@ export function signatureToEip2537(sig: Signature): Hex {
 export function signatureFromEip2537(encoded: Hex): Signature {
   const bytes = hexToBytes(encoded);
   if (bytes.length !== G2_EIP2537_LENGTH) {
-    throw new EncodingError(`G2 point must be ${G2_EIP2537_LENGTH} bytes, got ${bytes.length}`);
+    throw new EncodingError("WRONG_LENGTH", `G2 point must be ${G2_EIP2537_LENGTH} bytes, got ${bytes.length}`);
   }
   const raw = new Uint8Array(G2_RAW_LENGTH);
   G2_FP_ORDER.forEach((source, target) => raw.set(unpadFp(bytes, source), target * FP_LENGTH));
@@ -76,6 +83,6 @@ function padFpElements(raw: Uint8Array, order: readonly number[]): Uint8Array {
 function unpadFp(encoded: Uint8Array, index: number): Uint8Array {
   const start = index * FP_PADDED_LENGTH;
   const padding = encoded.subarray(start, start + FP_PADDED_LENGTH - FP_LENGTH);
-  if (padding.some((byte) => byte !== 0)) throw new EncodingError(`Fp element ${index} has non-zero padding`);
+  if (padding.some((byte) => byte !== 0)) throw new EncodingError("NON_ZERO_PADDING", `Fp element ${index} has non-zero padding`);
   return encoded.subarray(start + FP_PADDED_LENGTH - FP_LENGTH, start + FP_PADDED_LENGTH);
 }

@@ -17,15 +17,22 @@
 import { recover, signRecoverable } from "tiny-secp256k1";
 import { bytesToHex, hexToBytes, isHex, keccak256, serializeTransaction, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount, publicKeyToAddress } from "viem/accounts";
+import { SentinelError } from "../errors.ts";
 
-export class SignatureError extends Error {
+export type SignatureErrorCode =
+  /** The digest or signature is not hex of the right length, or v is not a recovery id. */
+  | "MALFORMED"
+  /** Well-formed, but no public key recovers from it (r or s out of range, r no curve point). */
+  | "UNRECOVERABLE";
+
+export class SignatureError extends SentinelError<SignatureErrorCode> {
   override name = "SignatureError";
 }
 
 export function recoverSigner(digest: Hex, signature: Hex): Address {
-  if (!isHex(digest, { strict: true }) || digest.length !== 66) throw new SignatureError("digest must be 32 bytes of hex");
+  if (!isHex(digest, { strict: true }) || digest.length !== 66) throw new SignatureError("MALFORMED", "digest must be 32 bytes of hex");
   if (!isHex(signature, { strict: true }) || signature.length !== 132) {
-    throw new SignatureError("signature must be 65 bytes of hex (r, s, v)");
+    throw new SignatureError("MALFORMED", "signature must be 65 bytes of hex (r, s, v)");
   }
   const bytes = hexToBytes(signature);
   const recoveryId = recoveryIdOf(bytes[64]!);
@@ -34,16 +41,16 @@ export function recoverSigner(digest: Hex, signature: Hex): Address {
     publicKey = recover(hexToBytes(digest), bytes.subarray(0, 64), recoveryId, false);
   } catch (error) {
     // tiny-secp256k1 throws for r or s out of range and for an r that is no curve point's x.
-    throw new SignatureError(`signature does not recover: ${(error as Error).message}`);
+    throw new SignatureError("UNRECOVERABLE", `signature does not recover: ${(error as Error).message}`, {}, { cause: error });
   }
-  if (publicKey === null) throw new SignatureError("signature recovers to no public key");
+  if (publicKey === null) throw new SignatureError("UNRECOVERABLE", "signature recovers to no public key");
   return publicKeyToAddress(bytesToHex(publicKey));
 }
 
 function recoveryIdOf(v: number): 0 | 1 {
   if (v === 0 || v === 27) return 0;
   if (v === 1 || v === 28) return 1;
-  throw new SignatureError(`signature's v is ${v}, not one of 0, 1, 27, 28`);
+  throw new SignatureError("MALFORMED", `signature's v is ${v}, not one of 0, 1, 27, 28`);
 }
 
 /** viem's local account for `privateKey`, but for transaction signatures, made by libsecp256k1. */

@@ -15,6 +15,7 @@ import {
   type IKdfModule,
 } from "@chainsafe/bls-keystore";
 import { SecretKey } from "@chainsafe/blst";
+import { SentinelError } from "../errors.ts";
 import { writeFileAtomicSync } from "../util/atomicFile.ts";
 
 /** The keystore JSON object, as EIP-2335 defines it. */
@@ -32,12 +33,10 @@ export type KeystoreErrorCode =
   /** A file could not be read or written (missing, permissions, disk full...). */
   | "IO_ERROR";
 
-export class KeystoreError extends Error {
+export class KeystoreError extends SentinelError<KeystoreErrorCode> {
   override name = "KeystoreError";
-  readonly code: KeystoreErrorCode;
   constructor(code: KeystoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, {}, options);
   }
 }
 

@@ -4,14 +4,17 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Level } from "level";
+import { SentinelError } from "../errors.ts";
 import type { Json } from "../util/json.ts";
 
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends SentinelError<"DATA_DIR_LOCKED", { dataDir: string }> {
   override name = "DataDirLockedError";
   constructor(dataDir: string, cause: unknown) {
     super(
+      "DATA_DIR_LOCKED",
       `data directory ${dataDir} is in use by another process (its database is locked). ` +
         "Stop the other node, or give this one its own dataDir.",
+      { dataDir },
       { cause },
     );
   }

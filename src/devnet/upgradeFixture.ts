@@ -142,7 +142,7 @@ export async function deployBuild(chain: ChainClients, build: CompiledBuild, arg
   const abi = (build.contract.abi ?? []) as Abi;
   const hash = await chain.wallet.sendTransaction({ data: encodeDeployData({ abi, bytecode, args }) });
   const receipt = await chain.client.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success" || !receipt.contractAddress) throw new DeploymentError(`deploying ${build.spec.contract} reverted (tx ${hash})`);
+  if (receipt.status !== "success" || !receipt.contractAddress) throw new DeploymentError("DEPLOYMENT_REVERTED", `deploying ${build.spec.contract} reverted (tx ${hash})`, { txHash: hash });
   return receipt.contractAddress;
 }
 

@@ -114,11 +114,10 @@ export async function requestBundle(dial: DialProtocol, peer: PeerId, hash: Hex,
     frame = await readOneFrame(stream, options.maxBundleBytes + 1, signal);
   } catch (cause) {
     stream.abort(cause instanceof Error ? cause : new Error(String(cause)));
-    if (cause instanceof Error && cause.name === "InvalidDataLengthError") {
-      throw fail("TOO_LARGE", `response above maxBundleBytes (${options.maxBundleBytes})`, cause);
-    }
+    const framing = framingFailure(cause);
+    if (framing === "TOO_LARGE") throw fail("TOO_LARGE", `response above maxBundleBytes (${options.maxBundleBytes})`, cause);
     if (signal.aborted) throw fail("TIMEOUT", `no response within ${options.timeoutMs} ms`, cause);
-    if (cause instanceof Error && cause.name === "UnexpectedEOFError") throw fail("PROTOCOL", "truncated response", cause);
+    if (framing === "TRUNCATED") throw fail("PROTOCOL", "truncated response", cause);
     throw fail("STREAM", "stream failed before a response arrived", cause);
   }
 
@@ -137,6 +136,19 @@ export async function requestBundle(dial: DialProtocol, peer: PeerId, hash: Hex,
     default:
       throw fail("PROTOCOL", status === undefined ? "empty response" : `unknown status ${status}`);
   }
+}
+
+/**
+ * The length-prefix decoder's own failures, told apart from stream failures. it-length-prefixed
+ * does not export its error classes (and @libp2p/utils defines others of the same names), so
+ * their `name` is all there is to go by: this is the one place that matches on it, at the
+ * boundary, and the rest of this file only sees the result.
+ */
+function framingFailure(cause: unknown): "TOO_LARGE" | "TRUNCATED" | undefined {
+  if (!(cause instanceof Error)) return undefined;
+  if (cause.name === "InvalidDataLengthError") return "TOO_LARGE";
+  if (cause.name === "UnexpectedEOFError") return "TRUNCATED";
+  return undefined;
 }
 
 /** The first length-prefixed frame of the stream, at most maxBytes long. */

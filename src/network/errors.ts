@@ -1,6 +1,7 @@
 // Typed errors of the network layer. The code is what callers branch on and tests assert on;
-// the message is for humans; `details` carries the structured context (never raw payloads).
+// the message is for humans; `meta` carries the structured context (never raw payloads).
 import type { Hex } from "viem";
+import { SentinelError } from "../errors.ts";
 
 export type NetworkErrorCode =
   /** The options are malformed (bad network id, multiaddr, key type, size). */
@@ -20,15 +21,8 @@ export type NetworkErrorCode =
   /** The installed gossipsub lacks a method this layer relies on. */
   | "UNSUPPORTED_GOSSIPSUB";
 
-export class NetworkError extends Error {
+export class NetworkError extends SentinelError<NetworkErrorCode, Record<string, unknown>> {
   override name = "NetworkError";
-  readonly code: NetworkErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-  constructor(code: NetworkErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.details = details;
-  }
 }
 
 export type BundleFetchErrorCode =
@@ -51,16 +45,38 @@ export type BundleFetchErrorCode =
   /** The stream failed (reset, closed) before a response arrived. */
   | "STREAM";
 
-export class BundleFetchError extends Error {
-  override name = "BundleFetchError";
-  readonly code: BundleFetchErrorCode;
+export interface BundleFetchErrorMeta {
   /** The peer asked, as its string form. */
-  readonly peer: string;
-  readonly hash: Hex;
-  constructor(code: BundleFetchErrorCode, message: string, context: { peer: string; hash: Hex }, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.peer = context.peer;
-    this.hash = context.hash;
+  peer: string;
+  hash: Hex;
+}
+
+export class BundleFetchError extends SentinelError<BundleFetchErrorCode, BundleFetchErrorMeta> {
+  override name = "BundleFetchError";
+}
+
+/**
+ * What gossipsub should do with a message a validator refused: REJECT when the sender should
+ * have known (its score pays for it), IGNORE when an honest peer could have sent it (timing,
+ * duplicates, state this node lacks).
+ */
+export type GossipAction = "reject" | "ignore";
+
+/**
+ * The base of every gossip validation error: a coded error that also carries its gossip action.
+ * Validators live with their domain (admission/, consensus/) and subclass this; the network
+ * layer only maps the action to a gossipsub result (gossip.ts, gossipResultOf), so it never
+ * needs to know the domain's codes.
+ */
+export class GossipActionError<Code extends string = string, Meta extends object = Record<string, unknown>> extends SentinelError<
+  Code,
+  Meta
+> {
+  override name = "GossipActionError";
+  readonly action: GossipAction;
+
+  constructor(action: GossipAction, code: Code, message: string, meta?: Meta, options?: ErrorOptions) {
+    super(code, message, meta, options);
+    this.action = action;
   }
 }

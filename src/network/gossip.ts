@@ -5,22 +5,25 @@
 // Rules, cheapest first:
 //   [REJECT] the message is larger than maxMessageBytes (checked before any handler runs)
 //   [IGNORE] more than maxPendingValidations messages are already being validated
-//   [IGNORE] the handler throws, returns something other than a verdict, or takes longer
-//            than validationTimeoutMs (a local failure is no evidence against the sender)
-//   otherwise the handler's verdict.
+//   [IGNORE] the handler throws an error without a gossip action, returns something other
+//            than a verdict, or takes longer than validationTimeoutMs (a local failure is no
+//            evidence against the sender)
+//   otherwise the handler's verdict, or the action of the GossipActionError it threw.
 import { createHash } from "node:crypto";
 import type { PeerId } from "@libp2p/interface";
 import type { Logger } from "pino";
+import { GossipActionError, type GossipAction } from "./errors.ts";
 import type { GossipKind } from "./topics.ts";
 
-export type GossipVerdict = "accept" | "ignore" | "reject";
+export type GossipVerdict = "accept" | GossipAction;
 
 /**
  * One function per message kind. `data` is the raw, untrusted payload; `from` is the peer that
  * forwarded it to us (the propagation source), not its author: messages are unsigned at the
- * gossip layer and a peer id is never a signer identity. Return "reject" only for messages
- * that are invalid for every node (bad encoding, bad signature); use "ignore" for anything that
- * depends on local state (unknown candidate yet, clock skew, already seen).
+ * gossip layer and a peer id is never a signer identity. Resolve "accept", or refuse: return
+ * the action, or throw a GossipActionError that carries it. "reject" only for messages that
+ * are invalid for every node (bad encoding, bad signature); "ignore" for anything that depends
+ * on local state (unknown candidate yet, clock skew, already seen).
  */
 export interface GossipHandlers {
   candidate(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;
@@ -154,11 +157,26 @@ export class GossipValidator {
       this.modules.logger.debug({ kind, from: from.toString(), verdict: String(verdict) }, "gossip handler returned no verdict: ignore");
       return "ignore";
     } catch (err) {
-      this.counts.handlerErrors += 1;
-      this.modules.logger.debug({ err, kind, from: from.toString() }, "gossip handler threw: ignore");
-      return "ignore";
+      const action = gossipActionOf(err);
+      if (err instanceof GossipActionError) {
+        this.modules.logger.debug({ kind, from: from.toString(), code: err.code, action }, "gossip message refused");
+      } else {
+        this.counts.handlerErrors += 1;
+        this.modules.logger.debug({ err, kind, from: from.toString() }, "gossip handler threw: ignore");
+      }
+      return action;
     }
   }
+}
+
+/**
+ * The gossip action of anything a validator threw: the action a GossipActionError carries, and
+ * IGNORE for every other error, because a local failure (a bug, a closed database, a chain that
+ * did not answer) is no evidence against the sender and must not cost its score. The one place
+ * errors become gossip results; network.ts's ACCEPTANCE turns results into gossipsub's.
+ */
+export function gossipActionOf(error: unknown): GossipAction {
+  return error instanceof GossipActionError ? error.action : "ignore";
 }
 
 /**

@@ -27,11 +27,13 @@ export {
   maxPositiveScore,
   scoreParamsFor,
 } from "./scoring.ts";
-export { gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
+export { gossipActionOf, gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
 export { BUNDLE_STATUS, type BundleStore } from "./bundles.ts";
 export {
   BundleFetchError,
+  GossipActionError,
   NetworkError,
   type BundleFetchErrorCode,
+  type GossipAction,
   type NetworkErrorCode,
 } from "./errors.ts";

@@ -50,6 +50,7 @@ interface GossipRouter extends GossipSub {
 
 type Host = Libp2p<{ identify: Identify; pubsub: GossipSub }>;
 
+/** The one place gossip results become gossipsub's (errors become results in gossip.ts, gossipActionOf). */
 const ACCEPTANCE: Readonly<Record<GossipVerdict, TopicValidatorResult>> = {
   accept: TopicValidatorResult.Accept,
   ignore: TopicValidatorResult.Ignore,
@@ -334,7 +335,7 @@ export class SentinelNetwork {
   /** Gossipsub's synchronous topic validator for a kind: the size rule, before anything is cached. */
   private precheckAs(kind: GossipKind) {
     return (from: PeerId, msg: Message): TopicValidatorResult =>
-      this.validator.precheck(kind, msg.data, from) === undefined ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+      ACCEPTANCE[this.validator.precheck(kind, msg.data, from) ?? "accept"];
   }
 
   private report(msgId: string, source: PeerId, verdict: GossipVerdict, kind?: GossipKind): void {

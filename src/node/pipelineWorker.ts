@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Enrollment } from "../verify/context.ts";
 import type { PipelineResult } from "../verify/pipeline.ts";
 import type { FromPipelineWorker, ToPipelineWorker, PipelineWorkerInit, VerifyJob } from "./pipelineWorkerThread.ts";
+import { SentinelError } from "../errors.ts";
 
 export type { VerifyJob } from "./pipelineWorkerThread.ts";
 
@@ -13,7 +14,15 @@ const WORKER_URL = new URL("./pipelineWorkerThread.ts", import.meta.url);
 /** How long close() lets the worker close its compilers before terminating it. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-export class PipelineWorkerError extends Error {
+export type PipelineWorkerErrorCode =
+  /** Used after close(), or closed while the job waited. */
+  | "CLOSED"
+  /** The pipeline inside the worker threw. */
+  | "PIPELINE_THREW"
+  /** The worker thread exited or crashed with jobs in flight. */
+  | "WORKER_DIED";
+
+export class PipelineWorkerError extends SentinelError<PipelineWorkerErrorCode> {
   override name = "PipelineWorkerError";
 }
 
@@ -43,7 +52,7 @@ export class PipelineWorker {
   }
 
   verify(job: VerifyJob): Promise<PipelineResult> {
-    if (this.#closed) return Promise.reject(new PipelineWorkerError("the pipeline worker is closed"));
+    if (this.#closed) return Promise.reject(new PipelineWorkerError("CLOSED", "the pipeline worker is closed"));
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -69,7 +78,7 @@ export class PipelineWorker {
     });
     this.#worker = undefined;
     await worker.terminate();
-    this.#failAll(new PipelineWorkerError("the pipeline worker was closed"));
+    this.#failAll(new PipelineWorkerError("CLOSED", "the pipeline worker was closed"));
   }
 
   #start(): Worker {
@@ -83,7 +92,7 @@ export class PipelineWorker {
           this.#settle(message.id)?.resolve(message.result);
           return;
         case "failed":
-          this.#settle(message.id)?.reject(new PipelineWorkerError(`the pipeline threw: ${message.message}`));
+          this.#settle(message.id)?.reject(new PipelineWorkerError("PIPELINE_THREW", `the pipeline threw: ${message.message}`));
           return;
         case "enrollment": {
           const pending = this.#pending.get(message.id);
@@ -101,7 +110,7 @@ export class PipelineWorker {
       this.#worker = undefined;
       const why = lastError ? lastError.message : `exit code ${code}`;
       this.#modules.logger.error({ err: lastError, code }, "verification worker died; the next verification starts a new one");
-      this.#failAll(new PipelineWorkerError(`the verification worker died (${why})`));
+      this.#failAll(new PipelineWorkerError("WORKER_DIED", `the verification worker died (${why})`));
     });
     return worker;
   }

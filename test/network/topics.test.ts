@@ -18,7 +18,7 @@ function invalidOption(fn: () => unknown, field: string): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof NetworkError);
     assert.equal(err.code, "INVALID_OPTIONS");
-    assert.equal(err.details["field"], field);
+    assert.equal(err.meta["field"], field);
     return true;
   });
 }

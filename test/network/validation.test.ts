@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PeerId } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { GossipValidator, gossipMessageId, type GossipHandlers, type GossipVerdict } from "../../src/network/gossip.ts";
+import { GossipActionError } from "../../src/network/errors.ts";
+import { GossipValidator, gossipActionOf, gossipMessageId, type GossipHandlers, type GossipVerdict } from "../../src/network/gossip.ts";
 import { testLogger } from "./helpers.ts";
 
 const from: PeerId = peerIdFromPrivateKey(await generateKeyPair("Ed25519"));
@@ -43,6 +44,25 @@ describe("GossipValidator", () => {
     await v.validate("candidate", "id", new Uint8Array(4), from);
     assert.deepEqual(reports, ["ignore"]);
     assert.equal(v.counters().handlerErrors, 1);
+  });
+
+  it("reports the action of a GossipActionError the handler throws; not a handler error", async () => {
+    for (const action of ["ignore", "reject"] as const) {
+      const { v, reports } = validator(async () => {
+        throw new GossipActionError(action, "SOME_RULE", "refused");
+      });
+      await v.validate("verdict", "id", new Uint8Array(4), from);
+      assert.deepEqual(reports, [action]);
+      assert.equal(v.counters().handlerErrors, 0);
+    }
+  });
+
+  it("gossipActionOf: an error's own action, else ignore (a local failure costs the sender nothing)", () => {
+    assert.equal(gossipActionOf(new GossipActionError("reject", "X", "x")), "reject");
+    assert.equal(gossipActionOf(new GossipActionError("ignore", "X", "x")), "ignore");
+    assert.equal(gossipActionOf(new Error("boom")), "ignore");
+    assert.equal(gossipActionOf("not even an error"), "ignore");
+    assert.equal(gossipActionOf(undefined), "ignore");
   });
 
   it("turns a non-verdict into ignore", async () => {

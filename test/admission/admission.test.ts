@@ -13,6 +13,8 @@ import {
   type SignedCandidate,
 } from "../../src/codec/candidate.ts";
 import { sentinelDomain } from "../../src/codec/types.ts";
+import { hasCode } from "../../src/errors.ts";
+import { gossipActionOf } from "../../src/network/gossip.ts";
 
 const NETWORK = keccak256(stringToHex("admission-test"));
 const OTHER_NETWORK = keccak256(stringToHex("other"));
@@ -68,6 +70,9 @@ async function refused(promise: Promise<unknown>, code: AdmissionCode, action: "
     assert.ok(error instanceof AdmissionError, String(error));
     assert.equal(error.code, code);
     assert.equal(error.action, action);
+    // What the network reports for it, through its one mapping.
+    assert.equal(gossipActionOf(error), action);
+    assert.ok(hasCode(error, code));
     return true;
   });
 }
@@ -104,6 +109,10 @@ describe("admission", () => {
     const id = candidateId(NETWORK, signed.candidate);
     await refused(admission(new Set([id])).admit(signedCandidateToJson(signed)), "DUPLICATE", "ignore");
     await assert.rejects(admission(new Set([id])).admit(signedCandidateToJson(signed)), (error: AdmissionError) => error.candidateId === id);
+    await assert.rejects(admission(new Set([id])).admit(signedCandidateToJson(signed)), (error: AdmissionError) => {
+      assert.deepEqual(error.toJSON(), { code: "DUPLICATE", message: `candidate ${id} already admitted`, meta: { candidateId: id } });
+      return true;
+    });
   });
 
   it("truncated: cut JSON, missing fields, short signature (MALFORMED, reject)", async () => {

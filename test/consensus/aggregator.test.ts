@@ -9,6 +9,7 @@ import type { VerdictMessage } from "../../src/codec/verdictMessage.ts";
 import { decodeVerdictMessage, encodeVerdictMessage } from "../../src/codec/verdictMessage.ts";
 import { VerdictAggregator, type Evidence } from "../../src/consensus/aggregator.ts";
 import { BatchVerifier } from "../../src/consensus/batchVerifier.ts";
+import { VerdictError } from "../../src/consensus/validation/verdict.ts";
 import { signatureFromEip2537 } from "../../src/crypto/bls.ts";
 import { signerIndices } from "../../src/consensus/validatorSet.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
@@ -145,6 +146,17 @@ describe("verdict aggregator", () => {
     assert.equal(evidence[0]!.validatorIndex, 0);
     for (const i of [1, 2]) await aggregator.ingest(message(reject, i));
     assert.equal(attestations.length, 0, "validator 0's second verdict must not count toward the reject");
+  });
+
+  it("ingestGossip: the verdict topic's handler accepts, or throws a VerdictError with its action; undecodable bytes are not counted", async () => {
+    const { aggregator } = setup();
+    const m = message(verdict(), 0);
+    assert.equal(await aggregator.ingestGossip(encodeVerdictMessage(m)), "accept");
+    await assert.rejects(aggregator.ingestGossip(encodeVerdictMessage(m)), (e: unknown) => e instanceof VerdictError && e.code === "ALREADY_COUNTED" && e.action === "ignore");
+    const forged = message(verdict(), 1, committee.secretKeys[0]!);
+    await assert.rejects(aggregator.ingestGossip(encodeVerdictMessage(forged)), (e: unknown) => e instanceof VerdictError && e.code === "BAD_SIGNATURE" && e.action === "reject");
+    await assert.rejects(aggregator.ingestGossip(new Uint8Array([1, 2])), (e: unknown) => e instanceof VerdictError && e.code === "MALFORMED" && e.action === "reject");
+    assert.deepEqual(aggregator.stats, { accepted: 1, rejected: 1, ignored: 1, dropped: 0 });
   });
 
   it("the wire codec round-trips and refuses truncated and oversized input", () => {

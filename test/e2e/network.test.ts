@@ -29,8 +29,6 @@ import { SentinelNetwork } from "../../src/network/index.ts";
 
 /** Long enough for a healthy network (about 2 s here) many times over. */
 const DECISION_TIMEOUT_MS = 60_000;
-/** How long "nothing happens" is watched for when too few nodes are up. */
-const QUIET_PERIOD_MS = 6_000;
 
 interface CandidateStatus {
   signedDigest: Hex | null;
@@ -52,6 +50,13 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
     await sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A node's count of verifications it retried because it could not carry them out (its /metrics). */
+async function verifyRetries(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith('sentinel_verify_queue_events_total{event="retries"}'));
+  return Number(line?.split(" ")[1] ?? 0);
 }
 
 /** Every node's relayer account's transaction count, per chain. */
@@ -139,7 +144,12 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
       const statuses = await Promise.all([0, 1].map((i) => status(devnet, i, candidateId)));
       return statuses.every((s) => s?.signedDigest);
     });
-    await sleep(QUIET_PERIOD_MS);
+    // Every verdict there is, counted by every live node: had two been enough, the attestation
+    // would have formed (and its relay started) in that same step. Nothing else is coming.
+    await waitFor("each live node to count both live verdicts", async () => {
+      const statuses = await Promise.all([0, 1].map((i) => status(devnet, i, candidateId)));
+      return statuses.every((s) => s?.verdictsSeen.some((seen) => seen.signers.length === 2));
+    });
     for (const registryChain of devnet.chains) {
       assert.equal(await decisionOn(registryChain, chain.chainId, chain.protocol.proxy, codehash), 0);
     }
@@ -256,11 +266,16 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
       await waitFor("the rogue to join the candidate topic", async () => rogue.subscribers("candidate").length >= devnet.nodes.length || undefined);
       await rogue.publish("candidate", new TextEncoder().encode(JSON.stringify(signed)));
       const statusAt = async (node: number) => (await fetch(`${devnet.nodes[node]!.apiUrl}/v1/candidates/${id}`)).json() as Promise<{ signedDigest: Hex | null }>;
+      const retriesBefore = await Promise.all(devnet.nodes.map((node) => verifyRetries(node.apiUrl)));
       await waitFor("every node to admit the candidate", async () => {
         const responses = await Promise.all(devnet.nodes.map((node) => fetch(`${node.apiUrl}/v1/candidates/${id}`)));
         return responses.every((response) => response.status === 200) || undefined;
       });
-      await sleep(4_000); // more than one retry round
+      // Every node tried, found no bundle, and tried again after its backoff: still nothing signed.
+      await waitFor("every node to fail a retry round", async () => {
+        const retries = await Promise.all(devnet.nodes.map((node) => verifyRetries(node.apiUrl)));
+        return retries.every((count, i) => count >= retriesBefore[i]! + 2) || undefined;
+      });
       for (let node = 0; node < devnet.nodes.length; node++) assert.equal((await statusAt(node)).signedDigest, null, `node ${node} signed without the bundle`);
       // The proposer sends the bundle to one node (the candidate is a duplicate there); the others fetch it from it.
       assert.equal(await submitCandidate(devnet.nodes[1]!, { ...signed, bundle }), id);

@@ -9,7 +9,7 @@ import { parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import { parseSignedCandidate, recoverProposer, type Candidate } from "../codec/candidate.ts";
 import { isNetworkId, Outcome } from "../codec/types.ts";
 import { BuildCompiler } from "../verify/build.ts";
-import { policyHash } from "../verify/policy.ts";
+import { policyHash } from "../codec/policy.ts";
 import { reasonsFromBitmap } from "../verify/reasons.ts";
 import { verifyStandalone } from "../verify/standalone.ts";
 import type { Finding, PipelineResult } from "../verify/pipeline.ts";

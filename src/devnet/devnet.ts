@@ -17,7 +17,7 @@ import { deployContract } from "../chains/deploy.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle, type BuildSpec, type SourceBundle } from "../codec/bundle.ts";
 import { BuildCompiler } from "../verify/build.ts";
 import type { CompiledBuild } from "../verify/context.ts";
-import { DEFAULT_POLICY, policyHash } from "../verify/policy.ts";
+import { DEFAULT_POLICY, policyHash } from "../codec/policy.ts";
 import { deployBuild, fixtureInput } from "./upgradeFixture.ts";
 import { deployRegistry } from "../chains/registry.ts";
 import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";

@@ -14,7 +14,7 @@ import type { Candidate } from "../codec/candidate.ts";
 import type { BuildCompiler } from "../verify/build.ts";
 import { collectSources, findContract, fileResolver, type SolcOutput } from "../verify/compiler.ts";
 import type { CompiledBuild } from "../verify/context.ts";
-import { DEFAULT_POLICY, parsePolicy, policyHash } from "../verify/policy.ts";
+import { DEFAULT_POLICY, parsePolicy, policyHash } from "../codec/policy.ts";
 import type { ReasonCode } from "../verify/reasons.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

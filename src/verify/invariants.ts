@@ -4,7 +4,7 @@
 // that cannot be encoded as written is a policy problem, reported as such, never a chain fact.
 import { decodeFunctionResult, encodeFunctionData, getAddress, isAddress, isHex, pad, parseAbiItem, type AbiFunction, type Address, type Hex } from "viem";
 import { ethCall, type JsonRpc } from "./fork.ts";
-import type { Invariant, InvariantRelation } from "./policy.ts";
+import type { Invariant, InvariantRelation } from "../codec/policy.ts";
 import { firstLine } from "./shadowErrors.ts";
 
 export type InvariantValue = { value: string } | { reverted: string };

@@ -7,7 +7,7 @@ import { canonicalJson } from "../codec/canonicalJson.ts";
 import { Outcome } from "../codec/types.ts";
 import type { VerificationContext } from "./context.ts";
 import { PrerequisiteUnavailable } from "./context.ts";
-import { checkMode, type Policy } from "./policy.ts";
+import { checkMode, type Policy } from "../codec/policy.ts";
 import { reasonBitmap, type ReasonCode } from "./reasons.ts";
 
 /** "warning": a failure of a check the policy makes advisory; it does not reject. */

@@ -6,7 +6,7 @@ import { getAddress, hexToBigInt, toEventSelector, toFunctionSelector, type Addr
 import { ERC1967_IMPLEMENTATION_SLOT } from "../chains/authority.ts";
 import { disassemble, functionSelectors } from "./bytecode.ts";
 import type { Finding } from "./pipeline.ts";
-import type { Policy } from "./policy.ts";
+import type { Policy } from "../codec/policy.ts";
 import type { ShadowReport } from "./shadow.ts";
 
 export const PROXY_SAFETY_CHECK = "proxy-safety";

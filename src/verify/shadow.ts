@@ -41,7 +41,7 @@ import { startAnvil, type AnvilInstance, type AnvilOptions } from "../devnet/anv
 import { ethCall, Fork, JsonRpc, pinnedBlock, type ForkTransaction, type PinnedBlock, type Revert, type RpcLog, type Sent } from "./fork.ts";
 import { evaluateInvariant, invariantResults, prepareInvariant, type InvariantResult, type InvariantValue } from "./invariants.ts";
 import type { Finding } from "./pipeline.ts";
-import type { Invariant, Policy } from "./policy.ts";
+import type { Invariant, Policy } from "../codec/policy.ts";
 import {
   DEAD_ACCOUNT,
   ERC1967_IMPLEMENTATION_SLOT,

@@ -9,7 +9,7 @@ import type { Candidate } from "../../src/codec/candidate.ts";
 import { Outcome } from "../../src/codec/types.ts";
 import { PrerequisiteUnavailable, VerificationContext, type VerificationInputs } from "../../src/verify/context.ts";
 import { applyPolicy, EMPTY_CODEHASH, findingsDigest, runPipeline, type Check, type Finding } from "../../src/verify/pipeline.ts";
-import { DEFAULT_POLICY, MANDATORY_CHECKS, parsePolicy, PolicyError, type Policy } from "../../src/verify/policy.ts";
+import { DEFAULT_POLICY, MANDATORY_CHECKS, parsePolicy, PolicyError, type Policy } from "../../src/codec/policy.ts";
 import { reasonBitmap, ReasonCode, reasonsFromBitmap } from "../../src/verify/reasons.ts";
 import { implementationCodeCheck, MAX_PINNED_BLOCK_AGE_SECONDS } from "../../src/verify/checks/implementationCode.ts";
 

@@ -30,7 +30,7 @@ import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { startAnvil, type AnvilInstance, type AnvilOptions } from "../../src/devnet/anvil.ts";
 import { prepareUpgrade, readUpgradeCase } from "../../src/devnet/upgradeFixture.ts";
 import { findingsDigest, type Finding } from "../../src/verify/pipeline.ts";
-import { DEFAULT_POLICY, type Invariant } from "../../src/verify/policy.ts";
+import { DEFAULT_POLICY, type Invariant } from "../../src/codec/policy.ts";
 import {
   ERC1967_IMPLEMENTATION_SLOT,
   INITIALIZABLE_V5_SLOT,

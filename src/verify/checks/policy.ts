@@ -1,6 +1,6 @@
 import { zeroHash } from "viem";
 import { EnrollmentNotChecked, PrerequisiteUnavailable } from "../context.ts";
-import { DEFAULT_POLICY, policyHash } from "../policy.ts";
+import { DEFAULT_POLICY, policyHash } from "../../codec/policy.ts";
 import type { Check, Finding } from "../pipeline.ts";
 
 /**

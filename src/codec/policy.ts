@@ -2,12 +2,18 @@
 // against the schema below, content-addressed (its hash is enrolled in the registry by the
 // upgrade authority and signed inside every verdict), and strict by default: every check
 // required, nothing the defaults do not allow.
+//
+// The schema lives in codec/, not verify/: a policy is a content-addressed document that travels
+// inside the bundle (codec/bundle.ts parses it) and whose hash is signed, like the bundle and the
+// candidate. The check names are part of that document (its `checks` keys), so their one list is
+// here too; the pipeline, its findings and the policy engine (verify/pipeline.ts) import it.
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { contentHash } from "../codec/canonicalJson.ts";
+import { SentinelError } from "../errors.ts";
+import { contentHash } from "./canonicalJson.ts";
 
 export const POLICY_SCHEMA = "sentinel.policy/1";
 
-/** Every check the pipeline runs, by its stable name. */
+/** Every check the pipeline runs, by its stable name, in report order. */
 export const CHECK_NAMES = [
   "origin",
   "policy",
@@ -88,16 +94,18 @@ export function policyHash(policy: Policy): Hex {
   return contentHash(policy);
 }
 
-export function checkMode(policy: Policy, check: string): CheckMode {
+/** A check's mode; any name is accepted (an unknown one is required), so the lookup is total. */
+export function checkMode(policy: Policy, check: CheckName | (string & {})): CheckMode {
   // Own keys only: "constructor" or "toString" must not read Object.prototype's members.
   return (Object.hasOwn(policy.checks, check) ? (policy.checks as Record<string, CheckMode | undefined>)[check] : undefined) ?? "required";
 }
 
-export class PolicyError extends Error {
+/** A policy document that does not follow the schema; `field` names where, the message the fix. */
+export class PolicyError extends SentinelError<"POLICY_INVALID", { field: string }> {
   override name = "PolicyError";
   readonly field: string;
   constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+    super("POLICY_INVALID", `${field}: ${message}`, { field });
     this.field = field;
   }
 }

@@ -90,3 +90,34 @@ describe("anvil records", { skip: process.platform !== "linux" }, () => {
     assert.equal(killOrphanedAnvils(join(tmpdir(), "sentinel-no-such-dir")), 0);
   });
 });
+
+describe("AnvilProcesses", () => {
+  it("killAll SIGKILLs the anvils its owner started and that still run, and says how many", async () => {
+    const anvils = new AnvilProcesses();
+    const [a, b] = await Promise.all([anvils.start({ chainId: 31337 }), anvils.start({ chainId: 31338 })]);
+    try {
+      assert.equal(anvils.size, 2);
+      assert.equal(anvils.killAll(), 2);
+      await until(() => !isAlive(a.pid) && !isAlive(b.pid), "both anvils are dead");
+      assert.equal(anvils.size, 0);
+      assert.equal(anvils.killAll(), 0, "nothing is left to kill");
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it("does not count nor kill an anvil that was stopped, nor one started by another owner", async () => {
+    const anvils = new AnvilProcesses();
+    const other = new AnvilProcesses();
+    const stopped = await anvils.start({ chainId: 31337 });
+    const others = await other.start({ chainId: 31337 });
+    try {
+      await stopped.stop();
+      await until(() => anvils.size === 0, "the stopped anvil is forgotten");
+      assert.equal(anvils.killAll(), 0);
+      assert.ok(isAlive(others.pid), "another owner's anvil still runs");
+    } finally {
+      await others.stop();
+    }
+  });
+});

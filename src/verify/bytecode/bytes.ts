@@ -1,8 +1,7 @@
-// Bytes helpers shared by the analyses: every input is parsed once, here, into bytes.
+// Bytes helpers shared by the analyses. Untrusted hex becomes bytes here: malformed hex is the
+// one input the analyses throw on (BytecodeFormatError); odd but well-formed code never is.
 import { hexToBytes, isHex, type Hex } from "viem";
 import { BytecodeFormatError } from "./errors.ts";
-
-// Helpers
 
 export function toBytes(code: Uint8Array | Hex): Uint8Array {
   if (code instanceof Uint8Array) return code;

@@ -4,8 +4,6 @@ import { equalBytes, firstDifference, toBytes } from "./bytes.ts";
 import { BytecodeFormatError } from "./errors.ts";
 import { splitMetadata } from "./metadata.ts";
 
-// Deployed code against compiled code
-
 export interface ByteRange {
   start: number;
   length: number;

@@ -2,8 +2,6 @@
 import { bytesToHex, type Hex } from "viem";
 import { equalBytes, toBytes } from "./bytes.ts";
 
-// Metadata
-
 /** Keys solc has written into the metadata map, from 0.4.7 (bzzr0) to today (ipfs, solc). */
 const METADATA_KEYS: ReadonlySet<string> = new Set(["ipfs", "bzzr0", "bzzr1", "solc", "experimental"]);
 

@@ -6,8 +6,6 @@ import { splitMetadata } from "./metadata.ts";
 // ---------------------------------------------------------------------------------------------
 // Opcodes
 
-// Opcodes
-
 interface OpcodeInfo {
   name: string;
   /** Stack items taken and pushed: the selector search needs them to keep its stack in shape. */

@@ -3,8 +3,6 @@ import type { Hex } from "viem";
 import { JUMP, JUMPDEST, JUMPI, OPCODES, PUSH0, pushSize, TERMINATORS } from "./opcodes.ts";
 import { splitMetadata } from "./metadata.ts";
 
-// Function selectors
-
 /** Abstract stack values: only what the dispatcher's comparisons are made of is tracked. */
 type Value =
   | { kind: "const"; value: bigint }

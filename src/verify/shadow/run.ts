@@ -108,7 +108,11 @@ const ADMIN_EVENT_TOPICS = new Set<string>(
  * these into findings.
  *
  * @example
- * const report = await runShadowDeployment({ rpcUrl, chainId: 1, blockNumber, proxy, implementation, upgradeCall: "0x", invariants: [], timeoutMs: 60_000 })
+ * const forks = new AnvilProcesses(); // the caller's: forks.killAll() when the caller closes
+ * const report = await runShadowDeployment(
+ *   { rpcUrl, chainId: 1, blockNumber, proxy, implementation, upgradeCall: "0x", invariants: [], timeoutMs: 60_000 },
+ *   { startAnvil: (options) => forks.start(options) },
+ * )
  * const findings = shadowFindings(report, policy)
  */
 export async function runShadowDeployment(params: ShadowParams, modules: ShadowModules): Promise<ShadowReport> {

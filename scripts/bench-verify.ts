@@ -29,7 +29,7 @@ import { referenceBuild } from "../src/codec/bundle.ts";
 import type { CheckName } from "../src/codec/policy.ts";
 import { Outcome } from "../src/codec/types.ts";
 import { ANVIL_DEV_KEYS } from "../src/devnet/accounts.ts";
-import { startAnvil } from "../src/verify/shadow/index.ts";
+import { startAnvil } from "../src/verify/shadow/anvil.ts";
 import { prepareUpgrade, readUpgradeCase } from "../src/devnet/upgradeFixture.ts";
 import { BuildCompiler } from "../src/verify/reproducibleBuild/index.ts";
 import { withVerificationOutputs } from "../src/verify/compiler/index.ts";

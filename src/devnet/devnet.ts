@@ -26,7 +26,7 @@ import { signProofOfPossession } from "../consensus/validatorSet.ts";
 import { createKeystore, INSECURE_FAST_KDF, writeKeystore } from "../crypto/keystore.ts";
 import { writeP2pKey } from "../node/p2pKey.ts";
 import { ANVIL_DEV_KEYS } from "./accounts.ts";
-import { AnvilProcesses, type AnvilInstance } from "../verify/shadow/index.ts";
+import { AnvilProcesses, type AnvilInstance } from "../verify/shadow/anvil.ts";
 import { LocalCommittee } from "./committee.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

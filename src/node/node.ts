@@ -30,7 +30,7 @@ import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database, type Sublevel } from "../db/database.ts";
-import { killOrphanedAnvils } from "../verify/shadow/index.ts";
+import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { BundleFormatError, bundleHash, decodeBundle, encodeBundle, parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import type { Enrollment } from "../verify/context.ts";

@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { AnvilProcesses, killOrphanedAnvils } from "../../../src/verify/shadow/index.ts";
+import { AnvilProcesses, killOrphanedAnvils } from "../../../src/verify/shadow/anvil.ts";
 import { isAlive } from "../../helpers/proc.ts";
 
-const ANVIL_MODULE = new URL("../../../src/verify/shadow/index.ts", import.meta.url).href;
+const ANVIL_MODULE = new URL("../../../src/verify/shadow/anvil.ts", import.meta.url).href;
 
 
 async function until(condition: () => boolean, what: string): Promise<void> {

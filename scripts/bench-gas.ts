@@ -17,7 +17,7 @@ import { deployContract } from "../src/chains/deploy.ts";
 import { deployRegistry } from "../src/chains/registry.ts";
 import { encodeAttestation } from "../src/codec/attestation.ts";
 import { ANVIL_DEV_KEYS } from "../src/devnet/accounts.ts";
-import { startAnvil } from "../src/devnet/anvil.ts";
+import { startAnvil } from "../src/verify/shadow/anvil.ts";
 import { LocalCommittee } from "../src/devnet/committee.ts";
 import { randomVerdict } from "../src/devnet/randomVerdict.ts";
 

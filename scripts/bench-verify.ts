@@ -26,12 +26,13 @@ import {
 } from "@openzeppelin/upgrades-core";
 import { connectChain } from "../src/chains/clients.ts";
 import { referenceBuild } from "../src/codec/bundle.ts";
+import type { CheckName } from "../src/codec/policy.ts";
 import { Outcome } from "../src/codec/types.ts";
 import { ANVIL_DEV_KEYS } from "../src/devnet/accounts.ts";
-import { startAnvil } from "../src/devnet/anvil.ts";
+import { startAnvil } from "../src/verify/shadow/anvil.ts";
 import { prepareUpgrade, readUpgradeCase } from "../src/devnet/upgradeFixture.ts";
-import { BuildCompiler } from "../src/verify/build.ts";
-import { withVerificationOutputs } from "../src/verify/compiler.ts";
+import { BuildCompiler } from "../src/verify/reproducibleBuild/index.ts";
+import { withVerificationOutputs } from "../src/verify/compiler/index.ts";
 import { reasonsFromBitmap } from "../src/verify/reasons.ts";
 import { verifyStandalone, type StandaloneVerification } from "../src/verify/standalone.ts";
 
@@ -98,7 +99,7 @@ try {
     if (errors.length > 0 || !report.ok) throw new Error("upgrades-core refuses the benchmark upgrade");
   }
 
-  const checks = Object.keys(warm[0]!.timings);
+  const checks = Object.keys(warm[0]!.timings) as CheckName[];
   const summary = {
     coldMs: round(median(cold.map((r) => r.ms))),
     warmMs: round(median(warm.map((r) => r.ms))),

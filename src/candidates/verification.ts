@@ -11,7 +11,7 @@ import { BundleFormatError } from "../codec/bundle.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import type { Signer } from "../consensus/signer.ts";
 import type { PipelineResult } from "../verify/pipeline.ts";
-import { PipelineWorkerError, type VerifyJob } from "../node/pipelineWorker.ts";
+import { PipelineWorkerError, type VerifyJob } from "../verify/worker/pipelineWorker.ts";
 import type { Clock } from "../util/clock.ts";
 import { BundleUnavailableError, type BundleSource } from "./bundleSource.ts";
 import type { CandidateStore } from "./candidateStore.ts";

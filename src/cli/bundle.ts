@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { encodeFunctionData, isHex, parseAbiItem, type Hex } from "viem";
 import { BUNDLE_SCHEMA, bundleHash, encodeBundle, parseBundle, type SolcInput, type SourceBundle } from "../codec/bundle.ts";
-import { DEFAULT_POLICY, parsePolicy, policyHash, type Policy } from "../verify/policy.ts";
+import { DEFAULT_POLICY, parsePolicy, policyHash, type Policy } from "../codec/policy.ts";
 import type { CommandIo } from "./keys.ts";
 
 export const BUNDLE_USAGE = `Usage:

@@ -11,7 +11,7 @@ import { bundleHash, parseBundle } from "../codec/bundle.ts";
 import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
 import { isNetworkId, sentinelDomain } from "../codec/types.ts";
 import { loadKeyFile } from "../crypto/secp256k1.ts";
-import { policyHash } from "../verify/policy.ts";
+import { policyHash } from "../codec/policy.ts";
 import type { CommandIo } from "./keys.ts";
 
 export const CANDIDATE_USAGE = `Usage:

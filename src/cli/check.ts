@@ -8,8 +8,8 @@ import { createPublicClient, getAddress, http, isAddress, type Address, type Hex
 import { parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import { parseSignedCandidate, recoverProposer, type Candidate } from "../codec/candidate.ts";
 import { isNetworkId, Outcome } from "../codec/types.ts";
-import { BuildCompiler } from "../verify/build.ts";
-import { policyHash } from "../verify/policy.ts";
+import { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
+import { policyHash, type CheckName } from "../codec/policy.ts";
 import { reasonsFromBitmap } from "../verify/reasons.ts";
 import { verifyStandalone } from "../verify/standalone.ts";
 import type { Finding, PipelineResult } from "../verify/pipeline.ts";
@@ -182,7 +182,7 @@ function textReport(candidate: Candidate, bundle: SourceBundle, result: Pipeline
   lines.push(`  implementation ${candidate.implementation}, compiler ${bundle.implementation.compiler}, reference ${bundle.reference.contract}`);
   lines.push(`  policy "${bundle.policy.name}" v${bundle.policy.version} (${policyHash(bundle.policy)}), proposer ${proposer ?? "not given (dry run)"}`);
   lines.push("");
-  const byCheck = new Map<string, Finding[]>();
+  const byCheck = new Map<CheckName, Finding[]>();
   for (const finding of result.findings) byCheck.set(finding.check, [...(byCheck.get(finding.check) ?? []), finding]);
   for (const [check, findings] of byCheck) {
     const ms = result.timings[check];

@@ -3,7 +3,7 @@
 // bundle request/response protocol, never by gossip.
 import { isHex, type Hex } from "viem";
 import { canonicalJson, contentHash } from "./canonicalJson.ts";
-import { parsePolicy, type Policy } from "../verify/policy.ts";
+import { parsePolicy, type Policy } from "./policy.ts";
 import { SentinelError } from "../errors.ts";
 
 export const BUNDLE_SCHEMA = "sentinel.bundle/1";

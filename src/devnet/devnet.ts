@@ -15,9 +15,9 @@ import { SentinelRegistry, SentinelTestERC1967Proxy } from "../../artifacts/cont
 import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { deployContract } from "../chains/deploy.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle, type BuildSpec, type SourceBundle } from "../codec/bundle.ts";
-import { BuildCompiler } from "../verify/build.ts";
+import { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
 import type { CompiledBuild } from "../verify/context.ts";
-import { DEFAULT_POLICY, policyHash } from "../verify/policy.ts";
+import { DEFAULT_POLICY, policyHash } from "../codec/policy.ts";
 import { deployBuild, fixtureInput } from "./upgradeFixture.ts";
 import { deployRegistry } from "../chains/registry.ts";
 import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
@@ -26,7 +26,7 @@ import { signProofOfPossession } from "../consensus/validatorSet.ts";
 import { createKeystore, INSECURE_FAST_KDF, writeKeystore } from "../crypto/keystore.ts";
 import { writeP2pKey } from "../node/p2pKey.ts";
 import { ANVIL_DEV_KEYS } from "./accounts.ts";
-import { startAnvil, type AnvilInstance } from "./anvil.ts";
+import { AnvilProcesses, type AnvilInstance } from "../verify/shadow/anvil.ts";
 import { LocalCommittee } from "./committee.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -191,9 +191,14 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const proposer = { address: privateKeyToAccount(proposerKey).address, privateKey: proposerKey };
   const anvils: AnvilInstance[] = [];
   const nodes: DevnetNode[] = [];
+  // The devnet owns its chains: stop() ends them, and a process that exits without it kills them.
+  const chainProcesses = new AnvilProcesses();
+  const killChains = () => chainProcesses.killAll();
+  process.once("exit", killChains);
   const stop = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(anvils.map((anvil) => anvil.stop()));
+    process.off("exit", killChains);
   };
 
   const compiler = new BuildCompiler({ cacheDir: DEVNET_COMPILE_CACHE });
@@ -201,7 +206,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     const builds = await compileProtocol(compiler);
     const chains: DevnetChain[] = [];
     for (const chainId of options.chainIds ?? [31337, 31338]) {
-      const anvil = await startAnvil({ chainId });
+      const anvil = await chainProcesses.start({ chainId });
       anvils.push(anvil);
       chains.push(await deployChain(anvil, chainId, networkId, committee, proposer.address, builds));
       log(`chain ${chainId} at ${anvil.rpcUrl}: registry ${chains.at(-1)!.registry}, protocol proxy ${chains.at(-1)!.protocol.proxy}`);

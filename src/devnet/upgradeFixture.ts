@@ -11,10 +11,10 @@ import type { ChainClients } from "../chains/clients.ts";
 import { deployContract, DeploymentError } from "../chains/deploy.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle, type BuildSpec, type SolcInput, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
-import type { BuildCompiler } from "../verify/build.ts";
-import { collectSources, findContract, fileResolver, type SolcOutput } from "../verify/compiler.ts";
+import type { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
+import { collectSources, findContract, fileResolver, type SolcOutput } from "../verify/compiler/index.ts";
 import type { CompiledBuild } from "../verify/context.ts";
-import { DEFAULT_POLICY, parsePolicy, policyHash } from "../verify/policy.ts";
+import { DEFAULT_POLICY, parsePolicy, policyHash } from "../codec/policy.ts";
 import type { ReasonCode } from "../verify/reasons.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -35,7 +35,7 @@ import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
-import { killOrphanedAnvils } from "../devnet/anvil.ts";
+import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
@@ -43,7 +43,7 @@ import { Closer } from "../util/closer.ts";
 import { buildChainParts } from "./chainParts.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
-import { PipelineWorker } from "./pipelineWorker.ts";
+import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
 
 /**
  * Each check gets this long before it ends in a CHECK_TIMED_OUT finding: a cold compile of a

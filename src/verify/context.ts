@@ -6,8 +6,9 @@ import { hexToBigInt, keccak256, type Address, type Block, type Hex, type Public
 import { ERC1967_IMPLEMENTATION_SLOT, resolveUpgradeAuthority, wordAddress, type UpgradeAuthority } from "../chains/authority.ts";
 import { referenceBuild, type BuildSpec, type SolcInput, type SourceBundle } from "../codec/bundle.ts";
 import type { Candidate } from "../codec/candidate.ts";
-import type { SolcContractOutput, SolcOutput } from "./compiler.ts";
-
+import type { SolcContractOutput, SolcOutput } from "./compiler/index.ts";
+import { EnrollmentNotChecked, PrerequisiteUnavailable } from "./errors.ts";
+import type { AnvilInstance, AnvilOptions } from "./shadow/anvil.ts";
 
 /** A compiled contract, with the standard-JSON output of the whole compilation it came from. */
 export interface CompiledBuild {
@@ -40,21 +41,11 @@ export interface VerificationInputs {
   compileExactly(version: string, input: SolcInput): Promise<SolcOutput>;
   /** Absent in a dry run without a registry: the origin check is skipped, not failed. */
   enrollment?: () => Promise<Enrollment>;
-}
-
-/** Enrollment was not asked for (a dry run without a registry or a proposer). */
-export class EnrollmentNotChecked extends Error {
-  override name = "EnrollmentNotChecked";
-}
-
-/** A value a check needs could not be had; the check that owns it reports why. */
-export class PrerequisiteUnavailable extends Error {
-  override name = "PrerequisiteUnavailable";
-  readonly prerequisite: string;
-  constructor(prerequisite: string, cause: unknown) {
-    super(`${prerequisite} unavailable`, { cause });
-    this.prerequisite = prerequisite;
-  }
+  /**
+   * Starts the shadow deployment's fork. The caller owns the processes (an AnvilProcesses, which
+   * kills what is left when the caller closes): a check never starts one on its own.
+   */
+  startFork(options: AnvilOptions): Promise<AnvilInstance>;
 }
 
 export class VerificationContext {

@@ -5,16 +5,16 @@
 import { keccak256, type Hex } from "viem";
 import { canonicalJson } from "../codec/canonicalJson.ts";
 import { Outcome } from "../codec/types.ts";
+import { checkMode, type CheckName, type Policy } from "../codec/policy.ts";
 import type { VerificationContext } from "./context.ts";
-import { PrerequisiteUnavailable } from "./context.ts";
-import { checkMode, type Policy } from "./policy.ts";
+import { PrerequisiteUnavailable } from "./errors.ts";
 import { reasonBitmap, type ReasonCode } from "./reasons.ts";
 
 /** "warning": a failure of a check the policy makes advisory; it does not reject. */
 export type Severity = "info" | "warning" | "reject";
 
 export interface Finding {
-  check: string;
+  check: CheckName;
   /** A reason code, "OK", or "SKIPPED" (a prerequisite another check reports was unavailable). */
   code: ReasonCode | "OK" | "SKIPPED";
   severity: Severity;
@@ -24,7 +24,7 @@ export interface Finding {
 }
 
 export interface Check {
-  readonly name: string;
+  readonly name: CheckName;
   run(context: VerificationContext): Promise<Finding[]>;
 }
 
@@ -36,7 +36,7 @@ export interface PipelineResult {
   /** The implementation's code hash (of empty code if it has none). */
   codehash: Hex;
   /** Per check wall time, for reports and benchmarks; not part of the verdict. */
-  timings: Record<string, number>;
+  timings: Partial<Record<CheckName, number>>;
 }
 
 /** keccak256 of empty code: the hash a verdict names when there is no code to approve. */
@@ -51,7 +51,7 @@ export interface PipelineOptions {
  * time, then applies the policy: failures of advisory checks become warnings.
  */
 export async function runPipeline(context: VerificationContext, checks: readonly Check[], options: PipelineOptions): Promise<PipelineResult> {
-  const timings: Record<string, number> = {};
+  const timings: Partial<Record<CheckName, number>> = {};
   const perCheck = await Promise.all(
     checks.map(async (check) => {
       const started = performance.now();
@@ -119,7 +119,7 @@ function bounded<T>(value: Promise<T>, ms: number): Promise<T> {
   return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
 }
 
-function failureFinding(check: string, error: unknown): Finding {
+function failureFinding(check: CheckName, error: unknown): Finding {
   if (error instanceof PrerequisiteUnavailable) {
     return { check, code: "SKIPPED", severity: "info", message: `skipped: ${error.prerequisite} unavailable (reported by the check that owns it)` };
   }

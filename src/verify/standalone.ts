@@ -6,10 +6,11 @@ import { resolveUpgradeAuthority } from "../chains/authority.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { candidateId as computeCandidateId, type Candidate } from "../codec/candidate.ts";
 import type { SourceBundle } from "../codec/bundle.ts";
-import type { BuildCompiler } from "./build.ts";
-import { standardChecks } from "./checks/index.ts";
+import { standardChecks } from "./checks.ts";
 import { VerificationContext, type Enrollment } from "./context.ts";
 import { runPipeline, type PipelineResult } from "./pipeline.ts";
+import type { BuildCompiler } from "./reproducibleBuild/index.ts";
+import { AnvilProcesses } from "./shadow/index.ts";
 
 export interface StandaloneVerification {
   candidate: Candidate;
@@ -31,6 +32,8 @@ export async function verifyStandalone(options: StandaloneVerification): Promise
   const client = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 2 }) }) as PublicClient;
   const candidateId = options.networkId ? computeCandidateId(options.networkId, options.candidate) : ("0x" + "00".repeat(32)) as Hex;
   const { proposer, registry } = options;
+  // Every shadow run stops its own fork; these are killed here too, so none outlives the call.
+  const forks = new AnvilProcesses();
   const context = new VerificationContext({
     candidateId,
     candidate: options.candidate,
@@ -41,10 +44,15 @@ export async function verifyStandalone(options: StandaloneVerification): Promise
     loadBundle: async () => options.bundle,
     compile: (spec) => options.compiler.build(spec),
     compileExactly: (version, input) => options.compiler.compile(version, input),
+    startFork: (forkOptions) => forks.start(forkOptions),
     ...(proposer && registry ? { enrollment: () => readEnrollment(client, registry, options.candidate, proposer) } : {}),
   });
-  const result = await runPipeline(context, standardChecks(), { checkTimeoutMs: options.checkTimeoutMs ?? STANDALONE_CHECK_TIMEOUT_MS });
-  return { ...result, candidateId };
+  try {
+    const result = await runPipeline(context, standardChecks(), { checkTimeoutMs: options.checkTimeoutMs ?? STANDALONE_CHECK_TIMEOUT_MS });
+    return { ...result, candidateId };
+  } finally {
+    forks.killAll();
+  }
 }
 
 async function readEnrollment(client: PublicClient, registry: Address, candidate: Candidate, proposer: Address): Promise<Enrollment> {

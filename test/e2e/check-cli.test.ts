@@ -14,7 +14,7 @@ import { candidateId, parseSignedCandidate, recoverProposer, signedCandidateToJs
 import { privateKeyToAccount } from "viem/accounts";
 import { prepareUpgrade, readUpgradeCase, type PreparedUpgrade } from "../../src/devnet/upgradeFixture.ts";
 import { findingsDigest, type Finding } from "../../src/verify/pipeline.ts";
-import { CHECK_NAMES, DEFAULT_POLICY, parsePolicy, policyHash } from "../../src/verify/policy.ts";
+import { CHECK_NAMES, DEFAULT_POLICY, parsePolicy, policyHash } from "../../src/codec/policy.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
 import { TEST_COMPILE_CACHE, testCompiler } from "../helpers/compiler.ts";
 

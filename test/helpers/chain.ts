@@ -1,7 +1,7 @@
 import { connectChain, type ChainClients } from "../../src/chains/clients.ts";
 import { deployContract, type Artifact } from "../../src/chains/deploy.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
-import { startAnvil, type AnvilInstance } from "../../src/devnet/anvil.ts";
+import { startAnvil, type AnvilInstance } from "../../src/verify/shadow/anvil.ts";
 import type { Hex } from "viem";
 
 export interface TestChain extends ChainClients {

@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BuildCompiler } from "../../src/verify/build.ts";
+import { BuildCompiler } from "../../src/verify/reproducibleBuild/index.ts";
 
 /**
  * One compile cache for every test file of a run: the corpus, the devnet and the unit tests compile

@@ -14,7 +14,7 @@ import {
   parseBundle,
   referenceBuild,
 } from "../../src/codec/bundle.ts";
-import { DEFAULT_POLICY, POLICY_SCHEMA } from "../../src/verify/policy.ts";
+import { DEFAULT_POLICY, POLICY_SCHEMA } from "../../src/codec/policy.ts";
 
 const COMPILER = "0.8.28+commit.7893614a";
 

@@ -15,7 +15,7 @@ import {
   PolicyError,
   policyHash,
   type Policy,
-} from "../../src/verify/policy.ts";
+} from "../../src/codec/policy.ts";
 
 const SUPPLY = "function totalSupply() view returns (uint256)";
 const TOKEN = "0x5fbdb2315678afecb367f032d93f642f64180aa3";

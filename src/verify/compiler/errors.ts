@@ -1,6 +1,7 @@
 // The compilers' errors: one class per code, so that callers can tell "this version is not
 // installed" (a node setup problem) from "the sources do not compile" (the bundle's problem)
 // from a timeout or a crash (neither), and tests can assert on the code.
+import { SentinelError } from "../../errors.ts";
 import type { InstalledCompiler } from "./installed.ts";
 import type { SolcMessage } from "./types.ts";
 
@@ -18,14 +19,12 @@ export type CompilerErrorCode =
   /** close() was called. */
   | "COMPILER_CLOSED";
 
-export class CompilerError extends Error {
+export class CompilerError extends SentinelError<CompilerErrorCode, { version: string }> {
   override name = "CompilerError";
-  readonly code: CompilerErrorCode;
   /** The version that was asked for. */
   readonly version: string;
   constructor(code: CompilerErrorCode, version: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(code, message, { version }, options);
     this.version = version;
   }
 }
@@ -77,6 +76,18 @@ export class CompilerClosedError extends CompilerError {
   override name = "CompilerClosedError";
   constructor(version: string) {
     super("COMPILER_CLOSED", version, "the compilers were closed");
+  }
+}
+
+export type SourceCollectionErrorCode = "SOURCE_NOT_FOUND" | "SOURCES_TOO_LARGE";
+
+/** Collecting a bundle's sources from files (sources.ts) failed: a source is missing, or too much. */
+export class SourceCollectionError extends SentinelError<SourceCollectionErrorCode, { sourceUnitName: string }> {
+  override name = "SourceCollectionError";
+  readonly sourceUnitName: string;
+  constructor(code: SourceCollectionErrorCode, sourceUnitName: string, message: string) {
+    super(code, message, { sourceUnitName });
+    this.sourceUnitName = sourceUnitName;
   }
 }
 

@@ -4,23 +4,11 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve, sep } from "node:path";
 import type { SolcInput } from "../../codec/bundle.ts";
+import { SourceCollectionError } from "./errors.ts";
 import { findImports, resolveImportPath } from "./imports.ts";
 
 /** The text of a source unit ("src/Token.sol", "@openzeppelin/..."), or undefined if unknown. */
 export type SourceResolver = (sourceUnitName: string) => string | undefined;
-
-export type SourceCollectionErrorCode = "SOURCE_NOT_FOUND" | "SOURCES_TOO_LARGE";
-
-export class SourceCollectionError extends Error {
-  override name = "SourceCollectionError";
-  readonly code: SourceCollectionErrorCode;
-  readonly sourceUnitName: string;
-  constructor(code: SourceCollectionErrorCode, sourceUnitName: string, message: string) {
-    super(message);
-    this.code = code;
-    this.sourceUnitName = sourceUnitName;
-  }
-}
 
 export interface CollectSourcesOptions {
   maxFiles?: number;

@@ -1,0 +1,219 @@
+// Policy as code: what a protocol requires of its upgrades. A policy is a JSON document checked
+// against the schema below, content-addressed (its hash is enrolled in the registry by the
+// upgrade authority and signed inside every verdict), and strict by default: every check
+// required, nothing the defaults do not allow.
+//
+// The schema lives in codec/, not verify/: a policy is a content-addressed document that travels
+// inside the bundle (codec/bundle.ts parses it) and whose hash is signed, like the bundle and the
+// candidate. The check names are part of that document (its `checks` keys), so their one list is
+// here too; the pipeline, its findings and the policy engine (verify/pipeline.ts) import it.
+import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { SentinelError } from "../errors.ts";
+import { contentHash } from "./canonicalJson.ts";
+
+export const POLICY_SCHEMA = "sentinel.policy/1";
+
+/** Every check the pipeline runs, by its stable name, in report order. */
+export const CHECK_NAMES = [
+  "origin",
+  "policy",
+  "source",
+  "implementation-code",
+  "reproducible-build",
+  "bytecode",
+  "upgrade-safety",
+  "storage-layout",
+  "proxy-safety",
+  "shadow-deployment",
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** Checks no policy can make advisory: without them a verdict says nothing about the code. */
+export const MANDATORY_CHECKS: readonly CheckName[] = ["origin", "policy", "source", "implementation-code", "reproducible-build"];
+
+export type CheckMode = "required" | "advisory";
+
+/** Opcodes a policy may forbid when reachable in the new implementation. */
+export const FORBIDDABLE_OPCODES = ["SELFDESTRUCT", "CALLCODE", "DELEGATECALL"] as const;
+export type ForbiddableOpcode = (typeof FORBIDDABLE_OPCODES)[number];
+
+export type InvariantRelation = "unchanged" | "eq" | "gte" | "lte";
+
+/**
+ * A view call evaluated on the shadow fork before and after the upgrade.
+ * - unchanged: after = before
+ * - eq: after = value
+ * - gte / lte: after ≥ / ≤ value, or ≥ / ≤ before when no value is given
+ */
+export interface Invariant {
+  name: string;
+  /** Human-readable ABI of one view function returning one value: "function totalSupply() view returns (uint256)". */
+  function: string;
+  /** Arguments as strings: decimal integers, 0x hex for addresses and bytes, "true"/"false". */
+  args: string[];
+  /** The contract called; the proxy being upgraded when absent. */
+  to?: Address;
+  relation: InvariantRelation;
+  value?: string;
+}
+
+export interface Policy {
+  schema: typeof POLICY_SCHEMA;
+  /** For people: which protocol this policy is for. */
+  name: string;
+  /** Incremented by the protocol on every change; informational, the hash is what binds. */
+  version: number;
+  /** Checks not listed are required. */
+  checks: Partial<Record<CheckName, CheckMode>>;
+  forbiddenOpcodes: ForbiddableOpcode[];
+  allowSelectorRemoval: boolean;
+  allowAdminChange: boolean;
+  /** Another component gates on human approvals; until it exists such a policy cannot approve. */
+  requireHumanApproval: boolean;
+  invariants: Invariant[];
+}
+
+export const MAX_INVARIANTS = 32;
+
+/** The policy of a target whose authority enrolled none (policy hash zero): everything strict. */
+export const DEFAULT_POLICY: Policy = Object.freeze({
+  schema: POLICY_SCHEMA,
+  name: "sentinel-default",
+  version: 1,
+  checks: {},
+  // Sorted, as parsePolicy leaves them: the default is its own parsed form, so the hash enrolled
+  // for it (policyHash(DEFAULT_POLICY)) is the hash of the default a bundle carries.
+  forbiddenOpcodes: ["CALLCODE", "SELFDESTRUCT"],
+  allowSelectorRemoval: false,
+  allowAdminChange: false,
+  requireHumanApproval: false,
+  invariants: [],
+}) as Policy;
+
+export function policyHash(policy: Policy): Hex {
+  return contentHash(policy);
+}
+
+/** A check's mode; any name is accepted (an unknown one is required), so the lookup is total. */
+export function checkMode(policy: Policy, check: CheckName | (string & {})): CheckMode {
+  // Own keys only: "constructor" or "toString" must not read Object.prototype's members.
+  return (Object.hasOwn(policy.checks, check) ? (policy.checks as Record<string, CheckMode | undefined>)[check] : undefined) ?? "required";
+}
+
+/** A policy document that does not follow the schema; `field` names where, the message the fix. */
+export class PolicyError extends SentinelError<"POLICY_INVALID", { field: string }> {
+  override name = "PolicyError";
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("POLICY_INVALID", `${field}: ${message}`, { field });
+    this.field = field;
+  }
+}
+
+/** Validates an untrusted policy document; throws PolicyError naming the field and the fix. */
+export function parsePolicy(input: unknown): Policy {
+  const p = object(input, "policy");
+  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants"]);
+  if (p["schema"] !== POLICY_SCHEMA) throw new PolicyError("policy.schema", `must be "${POLICY_SCHEMA}"`);
+  const name = p["name"];
+  if (typeof name !== "string" || name.length === 0 || name.length > 100) throw new PolicyError("policy.name", "must be a string of 1 to 100 characters");
+  const version = p["version"];
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) throw new PolicyError("policy.version", "must be an integer ≥ 1");
+
+  const checks: Policy["checks"] = {};
+  for (const [check, mode] of Object.entries(object(p["checks"] ?? {}, "policy.checks"))) {
+    if (!(CHECK_NAMES as readonly string[]).includes(check)) {
+      throw new PolicyError(`policy.checks.${check}`, `unknown check (known: ${CHECK_NAMES.join(", ")})`);
+    }
+    if (mode !== "required" && mode !== "advisory") throw new PolicyError(`policy.checks.${check}`, 'must be "required" or "advisory"');
+    if (mode === "advisory" && MANDATORY_CHECKS.includes(check as CheckName)) {
+      throw new PolicyError(`policy.checks.${check}`, `cannot be advisory: ${MANDATORY_CHECKS.join(", ")} are always required`);
+    }
+    checks[check as CheckName] = mode;
+  }
+
+  const forbidden = array(p["forbiddenOpcodes"] ?? DEFAULT_POLICY.forbiddenOpcodes, "policy.forbiddenOpcodes");
+  const forbiddenOpcodes: ForbiddableOpcode[] = [];
+  for (const [i, opcode] of forbidden.entries()) {
+    if (!(FORBIDDABLE_OPCODES as readonly unknown[]).includes(opcode)) {
+      throw new PolicyError(`policy.forbiddenOpcodes[${i}]`, `must be one of ${FORBIDDABLE_OPCODES.join(", ")}`);
+    }
+    if (!forbiddenOpcodes.includes(opcode as ForbiddableOpcode)) forbiddenOpcodes.push(opcode as ForbiddableOpcode);
+  }
+  forbiddenOpcodes.sort();
+
+  const invariantsInput = array(p["invariants"] ?? [], "policy.invariants");
+  if (invariantsInput.length > MAX_INVARIANTS) throw new PolicyError("policy.invariants", `at most ${MAX_INVARIANTS} invariants`);
+  const invariants = invariantsInput.map((value, i) => parseInvariant(value, `policy.invariants[${i}]`));
+  const names = new Set<string>();
+  for (const [i, invariant] of invariants.entries()) {
+    if (names.has(invariant.name)) throw new PolicyError(`policy.invariants[${i}].name`, `"${invariant.name}" is used twice`);
+    names.add(invariant.name);
+  }
+
+  return {
+    schema: POLICY_SCHEMA,
+    name,
+    version,
+    checks,
+    forbiddenOpcodes,
+    allowSelectorRemoval: flag(p["allowSelectorRemoval"], "policy.allowSelectorRemoval", false),
+    allowAdminChange: flag(p["allowAdminChange"], "policy.allowAdminChange", false),
+    requireHumanApproval: flag(p["requireHumanApproval"], "policy.requireHumanApproval", false),
+    invariants,
+  };
+}
+
+const FUNCTION_PATTERN = /^function [A-Za-z_$][A-Za-z0-9_$]*\([^()]*\) (external )?(view|pure) returns \((u?int\d*|address|bool|bytes\d+)( [A-Za-z_$][A-Za-z0-9_$]*)?\)$/;
+const RELATIONS: readonly InvariantRelation[] = ["unchanged", "eq", "gte", "lte"];
+
+function parseInvariant(value: unknown, field: string): Invariant {
+  const v = object(value, field);
+  only(v, field, ["name", "function", "args", "to", "relation", "value"]);
+  const name = v["name"];
+  if (typeof name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new PolicyError(`${field}.name`, "must be 1 to 64 letters, digits, _ . -");
+  const fn = v["function"];
+  if (typeof fn !== "string" || !FUNCTION_PATTERN.test(fn)) {
+    throw new PolicyError(`${field}.function`, 'must be one view function returning one value, e.g. "function totalSupply() view returns (uint256)"');
+  }
+  const args = array(v["args"] ?? [], `${field}.args`).map((arg, i) => {
+    if (typeof arg !== "string") throw new PolicyError(`${field}.args[${i}]`, "must be a string");
+    return arg;
+  });
+  const relation = v["relation"];
+  if (!RELATIONS.includes(relation as InvariantRelation)) throw new PolicyError(`${field}.relation`, `must be one of ${RELATIONS.join(", ")}`);
+  const invariant: Invariant = { name, function: fn, args, relation: relation as InvariantRelation };
+  if (v["to"] !== undefined) {
+    if (typeof v["to"] !== "string" || !isAddress(v["to"], { strict: false })) throw new PolicyError(`${field}.to`, "must be an address");
+    invariant.to = getAddress(v["to"]);
+  }
+  if (v["value"] !== undefined) {
+    if (typeof v["value"] !== "string") throw new PolicyError(`${field}.value`, "must be a string");
+    invariant.value = v["value"];
+  }
+  if (relation === "eq" && invariant.value === undefined) throw new PolicyError(`${field}.value`, 'is required with relation "eq"');
+  if (relation === "unchanged" && invariant.value !== undefined) throw new PolicyError(`${field}.value`, 'has no meaning with relation "unchanged"');
+  return invariant;
+}
+
+function object(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new PolicyError(field, "must be an object");
+  return value as Record<string, unknown>;
+}
+
+function array(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw new PolicyError(field, "must be an array");
+  return value;
+}
+
+function flag(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new PolicyError(field, "must be true or false");
+  return value;
+}
+
+function only(value: Record<string, unknown>, field: string, keys: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw new PolicyError(`${field}.${key}`, `unknown field (expected one of ${keys.join(", ")})`);
+  }
+}

@@ -290,6 +290,15 @@ describe("architecture", () => {
     assert.deepEqual(unresolved.map(({ from, specifier }) => `${from}: ${specifier}`), []);
     assert.ok(sources.length > 50, "src/ was not found");
   });
+
+  test("tests mirror src/: every unit test sits in a folder named like the src/ folder it tests", () => {
+    // contracts/ mirrors contracts/, e2e/ runs real processes, fixtures/ and helpers/ are no tests.
+    const OWN_TREES = ["test/contracts/", "test/e2e/", "test/fixtures/", "test/helpers/"];
+    const misplaced = filesUnder("test", (path) => path.endsWith(".test.ts"))
+      .filter((path) => !OWN_TREES.some((tree) => path.startsWith(tree)) && path !== "test/architecture.test.ts" && path !== "test/errors.test.ts")
+      .filter((path) => !existsSync(join(ROOT, "src", dirname(path).slice("test/".length))));
+    assert.deepEqual(misplaced, []);
+  });
 });
 
 describe("the import parser", () => {

@@ -39,6 +39,8 @@ const CRASH_OUTAGE_MS = 15_000;
 const PAUSE_OUTAGE_MS = 80_000;
 /** After a node reports the attestation, time for any transaction it sends to be mined. */
 const SETTLE_MS = 6_000;
+/** Gossip reaches every node within milliseconds. */
+const ADMITTED_TIMEOUT_MS = 5_000;
 /** Longer than gossipsub keeps a message to advertise it to peers that missed it (5 heartbeats of 1 s). */
 const GOSSIP_FORGOTTEN_MS = 8_000;
 /** Rounds of the restarted-primary scenario: the doomed transaction is a race. */
@@ -72,6 +74,8 @@ describe("durable relay: every chain ends up recording the verdict, once", { tim
     const [chainA, chainB] = devnet.chains as [DevnetChain, DevnetChain];
     const { body, id } = await prepare();
     const stateFile = join(devnet.dir, `chain-${chainB.chainId}-crash.json`);
+    // Down before the candidate is even submitted: admission and verification read chain A only,
+    // so the attestation forms (and is recorded on A) with chain B already gone.
     await crashChain(chainB, stateFile);
     let digest: Hex;
     try {
@@ -88,6 +92,9 @@ describe("durable relay: every chain ends up recording the verdict, once", { tim
   it("a chain that answered nothing (SIGSTOP) past every retry budget records it once it answers again", async () => {
     const [chainA, chainB] = devnet.chains as [DevnetChain, DevnetChain];
     const { body, id } = await prepare();
+    // Paused before the candidate is submitted, so that no relayer has chain B's nonce and fees
+    // in hand: a transaction sent to the paused anvil would wait in its socket and be mined at
+    // SIGCONT whatever the node does next. Only reads, which change nothing, are queued.
     pauseChain(chainB);
     let digest: Hex;
     try {
@@ -128,10 +135,12 @@ describe("durable relay: every chain ends up recording the verdict, once", { tim
     for (let round = 1; round <= DOOMED_ROUNDS; round++) {
       const { body, id } = await prepare();
       const fromBlocks = await Promise.all(devnet.chains.map((chain) => chain.client.getBlockNumber({ cacheTime: 0 })));
-      // The candidate's primary relayer admits it (and gossips it), then crashes before it has
+      // The candidate's primary relayer admits it from gossip, then crashes before it has
       // verified it; the three others attest and record it on both chains.
       const primary = devnet.nodes[relayOrder(id, devnet.nodes.length)[0]!]!;
-      assert.equal(await submitCandidate(primary, body), id);
+      const proposersNode = devnet.nodes[(primary.index + 1) % devnet.nodes.length]!;
+      assert.equal(await submitCandidate(proposersNode, body), id);
+      await waitFor(`primary node ${primary.index} to admit the candidate`, () => knowsCandidate(primary, id), ADMITTED_TIMEOUT_MS, 10);
       await primary.kill();
       try {
         for (const chain of devnet.chains) await waitFor(`the verdict recorded on chain ${chain.chainId}`, () => recordedDigest(chain, id), RECORDED_TIMEOUT_MS);
@@ -191,14 +200,14 @@ describe("durable relay: every chain ends up recording the verdict, once", { tim
   });
 });
 
-/** Polls `probe` every 200 ms until it gives a value; throws after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+/** Polls `probe` every `intervalMs` until it gives a value; throws after `timeoutMs`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
+    await sleep(intervalMs);
   }
 }
 
@@ -224,6 +233,11 @@ async function assertRecordedOnceWithin(chain: DevnetChain, candidateId: Hex, di
   assert.equal(await isRecorded(chain, digest), true, `chain ${chain.chainId} did not record verdict ${digest} within ${RECOVERY_TIMEOUT_MS} ms ${when}`);
   const events = (await verdictEvents(chain, candidateId)).filter((log) => log.args.digest === digest);
   assert.equal(events.length, 1, `VerdictRecorded events for ${digest} on chain ${chain.chainId}`);
+}
+
+/** Whether the node's API reports the candidate (it admitted it). */
+async function knowsCandidate(node: DevnetNode, candidateId: Hex): Promise<boolean> {
+  return (await fetch(`${node.apiUrl}/v1/candidates/${candidateId}`)).status === 200;
 }
 
 /** Whether the node's API reports the candidate's attestation. */

@@ -25,8 +25,9 @@ export interface RelayDispatcherOptions {
 }
 
 export const DEFAULT_RELAY_DISPATCHER: RelayDispatcherOptions = {
-  // An RPC outage is usually seconds to minutes: retry soon, then once a minute, forever.
-  retry: { initialMs: 2_000, maxMs: 60_000 },
+  // An RPC outage is usually seconds to minutes: retry soon, then every 30 s, forever (one relay
+  // attempt per 30 s per pending attestation costs a chain nothing; the verdict is never dropped).
+  retry: { initialMs: 2_000, maxMs: 30_000 },
   confirmCheckMs: 2_000,
   maxConcurrent: 64,
 };

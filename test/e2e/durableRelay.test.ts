@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { relayOrder } from "../../src/chains/relayOrder.ts";
+import { relayOrder } from "../../src/consensus/relayOrder.ts";
 import { candidateId as idOf, parseSignedCandidate } from "../../src/codec/candidate.ts";
 import { addProtocol, signCandidate, sleep, startDevnet, submitCandidate, type Devnet, type DevnetChain, type DevnetNode } from "../../src/devnet/devnet.ts";
 import { crashChain, pauseChain, restartChain, resumeChain } from "../helpers/chainOutage.ts";

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { hexToBytes, type Hex } from "viem";
-import { startAnvil, type AnvilInstance } from "../../src/devnet/anvil.ts";
+import { startAnvil, type AnvilInstance } from "../../src/verify/shadow/anvil.ts";
 import { sleep, type DevnetChain } from "../../src/devnet/devnet.ts";
 import { rpc } from "./chain.ts";
 import { isAlive } from "./proc.ts";

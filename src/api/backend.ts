@@ -1,11 +1,13 @@
 // The HTTP API's view of a node: each route's answer, read from the parts that hold it. No
 // state of its own.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PeerId } from "@libp2p/interface";
 import type { Address, Hex } from "viem";
 import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import type { CandidateStore } from "../candidates/candidateStore.ts";
 import type { CandidateTimelines } from "../candidates/timelines.ts";
+import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
 import { renderMetrics } from "../metrics/prometheus.ts";
@@ -20,6 +22,7 @@ export interface NodeApiModules {
   relay: RelayDispatcher;
   signingRecord: SigningRecord;
   timelines: CandidateTimelines;
+  events: EventStream;
   /** Signers seen per verdict digest of a candidate. */
   verdictsSeen(candidateId: Hex): Json;
   /** The served chains, with each one's relayer's live job status (if it relays). */
@@ -41,6 +44,10 @@ export class NodeApi implements ApiBackend {
 
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
     return this.#m.submit(body);
+  }
+
+  streamEvents(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    return this.#m.events.serve(request, response);
   }
 
   async candidateStatus(id: Hex): Promise<Json | undefined> {

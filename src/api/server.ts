@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isAddress, isHex, size, type Hex } from "viem";
 import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
+import { EventStreamError } from "./eventStream.ts";
 import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, type Json } from "../util/json.ts";
@@ -13,6 +14,8 @@ export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
 
 export interface ApiBackend {
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
+  /** GET /v1/events: serves the event stream until the client goes; throws EventStreamError before writing anything. */
+  streamEvents(request: IncomingMessage, response: ServerResponse): Promise<void>;
   candidateStatus(candidateId: Hex): Promise<Json | undefined>;
   attestation(candidateId: Hex): Promise<Json | undefined>;
   attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]>;
@@ -33,6 +36,8 @@ export type ApiErrorCode =
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_LARGE"
   | "BAD_JSON"
+  | "BAD_EVENT_ID"
+  | "TOO_MANY_STREAMS"
   | AdmissionCode;
 
 /** A request the API refuses: the status and code are sent, the message is the reason. */
@@ -81,6 +86,15 @@ async function handle(request: IncomingMessage, response: ServerResponse, backen
   const method = request.method ?? "GET";
 
   if (path === "/health") return send(response, 200, backend.health());
+  if (path === "/v1/events") {
+    if (method !== "GET") throw new HttpError(405, "METHOD_NOT_ALLOWED", "use GET to follow the event stream");
+    try {
+      return await backend.streamEvents(request, response);
+    } catch (error) {
+      if (error instanceof EventStreamError) throw new HttpError(error.meta.status, error.code, error.message);
+      throw error;
+    }
+  }
   if (path === "/v1/peers") return send(response, 200, backend.peers());
   if (path === "/metrics") {
     const text = backend.metrics();

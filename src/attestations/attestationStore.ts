@@ -10,6 +10,7 @@ import { signerIndices } from "../consensus/validatorSet.ts";
 import type { CandidateDuties } from "../consensus/duties.ts";
 import type { Database, Sublevel } from "../db/database.ts";
 import type { Json } from "../util/json.ts";
+import type { EventSink } from "../events/eventLog.ts";
 import type { Clock } from "../util/clock.ts";
 import type { RelayDispatcher } from "./relayDispatcher.ts";
 
@@ -37,6 +38,7 @@ export interface AttestationStoreModules {
   publish(bytes: Uint8Array): Promise<void>;
   /** Called once an attestation is accepted, before it is written. */
   onAccepted?(candidateId: Hex, source: AttestationSource): void;
+  events?: EventSink;
   clock: Clock;
   logger: Logger;
 }
@@ -149,6 +151,8 @@ export class AttestationStore {
       throw error;
     }
     this.#m.logger.info({ candidate: verdict.candidateId, outcome: verdict.outcome, signers: record.signers, source }, "attestation");
+    const { receivedAt: _, ...fields } = record;
+    this.#m.events?.emit("attestation.formed", verdict.candidateId, { ...fields, source, recordedOn: [...recordedOn] });
     if (source === "aggregated" && this.#m.duties.publishesAttestation(verdict.candidateId)) {
       await new Promise((resolve) => setImmediate(resolve));
       // Stored and relayed already: a failed publish costs peers a chain read, nothing more.

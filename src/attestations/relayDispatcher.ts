@@ -13,6 +13,7 @@ import type { Hex } from "viem";
 import type { RelayJob, RelayResult } from "../chains/relayer.ts";
 import type { BatchOperation, Database, Sublevel } from "../db/database.ts";
 import { toJson, type Json } from "../util/json.ts";
+import type { EventSink } from "../events/eventLog.ts";
 import type { Clock, Timer } from "../util/clock.ts";
 
 export interface RelayDispatcherOptions {
@@ -51,6 +52,7 @@ export interface RelayDispatcherModules {
   chains: readonly RelayChain[];
   /** This node's place in the candidate's relay order (0 = primary). */
   rankOf(candidateId: Hex): number;
+  events?: EventSink;
   clock: Clock;
   logger: Logger;
 }
@@ -105,6 +107,7 @@ export class RelayDispatcher {
   readonly #rankOf: (candidateId: Hex) => number;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #events: EventSink | undefined;
   /** Keys being worked on right now: one dispatch per (candidate, chain) at a time. */
   readonly #running = new Set<string>();
   readonly #timers = new Map<string, Timer>();
@@ -123,6 +126,7 @@ export class RelayDispatcher {
     this.#rankOf = modules.rankOf;
     this.#clock = modules.clock;
     this.#log = modules.logger;
+    this.#events = modules.events;
   }
 
   /**
@@ -325,6 +329,7 @@ export class RelayDispatcher {
       { sync: false },
     );
     this.stats.done++;
+    this.#events?.emit("relay.result", entry.candidateId as Hex, toJson({ ...value, chainId: entry.chainId, digest: entry.digest }));
     this.#log.info({ candidate: entry.candidateId, chainId: entry.chainId, status: result?.status ?? "final" }, "relay done");
   }
 }

@@ -12,6 +12,7 @@ import { verdictDigest, type Verdict } from "../codec/types.ts";
 import type { Signer } from "../consensus/signer.ts";
 import type { PipelineResult } from "../verify/pipeline.ts";
 import { PipelineWorkerError, type VerifyJob } from "../verify/worker/pipelineWorker.ts";
+import type { EventSink } from "../events/eventLog.ts";
 import type { Clock } from "../util/clock.ts";
 import { BundleUnavailableError, type BundleSource } from "./bundleSource.ts";
 import type { CandidateStore } from "./candidateStore.ts";
@@ -26,10 +27,10 @@ export interface VerificationModules {
   /** The served chains' coordinates, as the pipeline reads them. */
   chains: ReadonlyMap<number, { chainId: number; rpcUrl: string; registry: Address }>;
   signer: Signer;
-  /** Timeline marks, and the signer's hooks for the rest of the node (catch-up, relay warm-up). */
+  /** Timeline marks, and the signer's hook for the rest of the node (relay warm-up). */
   mark(candidateId: Hex, stage: Stage): void;
-  onVerdict(candidateId: Hex, digest: Hex, admittedAtMs: number, expiresAtMs: number): void;
   onSigned(candidateId: Hex): void;
+  events?: EventSink;
   clock: Clock;
   logger: Logger;
 }
@@ -68,7 +69,7 @@ export class CandidateVerification {
     this.#m.mark(admitted.id, "verified");
     const verdict = toVerdict(admitted, result);
     const digest = verdictDigest(this.#m.networkId, verdict);
-    const stored = await this.#m.store.setVerification(admitted.id, {
+    await this.#m.store.setVerification(admitted.id, {
       outcome: result.outcome,
       reasons: result.reasons.toString(),
       findings: result.findings as never,
@@ -78,7 +79,6 @@ export class CandidateVerification {
       verificationMs: Math.round(verificationMs),
       timings: result.timings,
     });
-    if (stored) this.#m.onVerdict(admitted.id, digest, Date.parse(stored.admittedAt), Number(candidate.expiresAt) * 1000);
     const outcome = await this.#m.signer.signAndSend(verdict, {
       onSigned: () => {
         this.#m.mark(admitted.id, "signed");
@@ -88,6 +88,13 @@ export class CandidateVerification {
     if (outcome.status !== "signed") return;
     this.#m.logger.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     this.#m.mark(admitted.id, "published");
+    this.#m.events?.emit("verdict.signed", admitted.id, {
+      digest: outcome.digest,
+      outcome: verdict.outcome,
+      reasons: verdict.reasons.toString(),
+      codehash: verdict.codehash,
+      findingsDigest: verdict.findingsDigest,
+    });
   }
 }
 

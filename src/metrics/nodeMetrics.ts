@@ -15,7 +15,7 @@ export interface NodeMetricSources {
   admission: { byIndex: number; byChainRead: number };
   enrollmentTargets: { chainId: number; size: number }[];
   attestations: { stored: number; duplicates: number; failures: number };
-  catchUp: { watching: number; found: number; failures: number };
+  follower: { polls: number; found: number; failures: number };
 }
 
 export function nodeMetrics(s: NodeMetricSources): Metric[] {
@@ -71,8 +71,7 @@ export function nodeMetrics(s: NodeMetricSources): Metric[] {
       samples: s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })),
     },
     { name: "sentinel_attestations_total", help: "Attestations accepted by the store, by result.", type: "counter", samples: byLabel("result", s.attestations) },
-    { name: "sentinel_catch_up_watching", help: "Signed candidates without an attestation, looked for on the chains.", type: "gauge", samples: one(s.catchUp.watching) },
-    { name: "sentinel_catch_up_found_total", help: "Attestations found on a chain by catch-up.", type: "counter", samples: one(s.catchUp.found) },
-    { name: "sentinel_catch_up_failures_total", help: "Catch-up reads that failed (retried at the next sweep).", type: "counter", samples: one(s.catchUp.failures) },
+    { name: "sentinel_recorded_attestations_found_total", help: "Attestations read back from the chains' VerdictRecorded logs (history, and what this node missed).", type: "counter", samples: one(s.follower.found) },
+    { name: "sentinel_recorded_attestations_read_failures_total", help: "Polls of a chain's recorded attestations that failed (retried at the next poll).", type: "counter", samples: one(s.follower.failures) },
   ];
 }

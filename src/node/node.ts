@@ -4,17 +4,19 @@
 //   candidate (API or gossip) -> Intake (admission, store) -> VerificationScheduler ->
 //   CandidateVerification (bundle, pipeline worker) -> Signer (signing record first) -> verdict
 //   to the aggregators -> VerdictAggregator -> AttestationStore -> RelayDispatcher (durable) ->
-//   every chain's registry. ChainCatchUp finds attestations recorded while this node was away.
+//   every chain's registry. AttestationFollower reads back what the chains recorded (history, and
+//   whatever this node missed while away).
 import { join } from "node:path";
 import type { PublicKey } from "@chainsafe/blst";
 import type { Logger } from "pino";
 import type { Hex } from "viem";
 import { Admission, DEFAULT_ADMISSION } from "../admission/admission.ts";
 import { NodeApi } from "../api/backend.ts";
+import { EventStream } from "../api/eventStream.ts";
 import { startApiServer, type ApiServer } from "../api/server.ts";
 import type { Json } from "../util/json.ts";
 import { AttestationStore } from "../attestations/attestationStore.ts";
-import { ChainCatchUp } from "../attestations/catchUp.ts";
+import { AttestationFollower } from "../attestations/follower.ts";
 import { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import { BundleSource } from "../candidates/bundleSource.ts";
 import { CandidateStore } from "../candidates/candidateStore.ts";
@@ -35,6 +37,7 @@ import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
+import { EventLog } from "../events/eventLog.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
@@ -42,6 +45,7 @@ import { systemClock, type Clock } from "../util/clock.ts";
 import { Closer } from "../util/closer.ts";
 import { buildChainParts } from "./chainParts.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
+import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
 
@@ -129,6 +133,9 @@ export class SentinelNode {
         return network;
       };
 
+      const events = new EventLog({}, { db, clock, logger: log });
+      await events.open();
+      closer.add("event log", () => events.flush());
       const verifier = new BatchVerifier();
       closer.add("bls verifier", () => verifier.flush());
       const signingRecord = new SigningRecord(db);
@@ -160,7 +167,7 @@ export class SentinelNode {
           ? [{ chainId, confirmations, relay: relayer.relay.bind(relayer), forget: relayer.forget.bind(relayer), recordState: (digest: Hex) => recordState({ client, registry, confirmations }, digest) }]
           : [],
       );
-      const relay = new RelayDispatcher({}, { db, chains: relayChains, rankOf: (id) => duties.relayRank(id), clock, logger: log.child({ module: "relay" }) });
+      const relay = new RelayDispatcher({}, { db, chains: relayChains, rankOf: (id) => duties.relayRank(id), events, clock, logger: log.child({ module: "relay" }) });
       const anticipateRelay = (id: Hex) => {
         if (duties.relayRank(id) === 0) for (const chain of chains) void chain.relayer?.anticipate();
       };
@@ -168,14 +175,14 @@ export class SentinelNode {
       closer.add("relay drain", () => Promise.race([relay.whenIdle(), new Promise((resolve) => setTimeout(resolve, RELAY_DRAIN_MS).unref())]));
       for (const chain of chains) if (chain.relayer) closer.add(`relayer ${chain.chainId}`, () => chain.relayer!.stop());
 
-      const catchUp = new ChainCatchUp(
+      const follower = new AttestationFollower(
         { networkId: config.networkId },
         {
           chains,
           accept: (attestation, digest, recordedOn) => attestations.accept(attestation, digest, "chain", recordedOn),
           hasAttestation: (id) => attestations.has(id),
           clock,
-          logger: log.child({ module: "catch-up" }),
+          logger: log.child({ module: "follower" }),
         },
       );
       const attestations = new AttestationStore(
@@ -184,11 +191,9 @@ export class SentinelNode {
           db,
           relay,
           duties,
+          events,
           publish: async (bytes) => void (await net().publish("attestation", bytes)),
-          onAccepted: (id) => {
-            mark(id, "attestation");
-            catchUp.unwatch(id);
-          },
+          onAccepted: (id) => mark(id, "attestation"),
           clock,
           logger: log,
         },
@@ -236,8 +241,8 @@ export class SentinelNode {
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
             signer,
             mark,
-            onVerdict: (id, digest, admittedAt, expiresAt) => catchUp.watch(id, digest, admittedAt, expiresAt),
             onSigned: anticipateRelay,
+            events,
             clock,
             logger: log,
           },
@@ -255,7 +260,9 @@ export class SentinelNode {
           admission,
           store: candidates,
           publish: async (bytes) => void (await net().publish("candidate", bytes)),
-          onAdmitted: (admitted, _source, receivedAt) => {
+          onAdmitted: (admitted, source, receivedAt) => {
+            const { chainId, target, implementation } = admitted.signed.candidate;
+            events.emit("candidate.admitted", admitted.id, { source, chainId: chainId.toString(), target, implementation, proposer: admitted.proposer });
             if (receivedAt !== undefined) mark(admitted.id, "received", receivedAt);
             mark(admitted.id, "admitted");
             anticipateRelay(admitted.id);
@@ -299,6 +306,7 @@ export class SentinelNode {
             relay,
             signingRecord,
             timelines,
+            events: new EventStream({}, { log: events }),
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
             chains: chains.map(({ chainId, client, relayer }) => ({
               chainId,
@@ -309,19 +317,7 @@ export class SentinelNode {
             identity: { validatorIndex: validatorIndex ?? null, setIndex: set.index },
             expectsPeers: config.p2p.bootstrap.length > 0,
             healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
-            metricSources: () => ({
-              peers: started.peers().length,
-              gossip: { ...started.counters() },
-              aggregator: aggregator.stats,
-              bls: verifier.stats,
-              relayers: chains.flatMap(({ chainId, relayer }) => (relayer ? [{ chainId, stats: relayer.stats() }] : [])),
-              relayDispatch: relay.stats,
-              verification: { queued: scheduler?.queued ?? 0, running: scheduler?.running ?? 0, ...(scheduler?.stats ?? { dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0 }) },
-              admission: admission.stats,
-              enrollmentTargets: chains.map(({ chainId, enrollments }) => ({ chainId, size: enrollments.size })),
-              attestations: attestations.stats,
-              catchUp: { watching: catchUp.watching, ...catchUp.stats },
-            }),
+            metricSources: () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, admission, attestations, follower }),
           },
         ),
       );
@@ -333,9 +329,9 @@ export class SentinelNode {
       }
       closer.add("relay dispatcher", () => relay.stop());
       await relay.start();
-      await resumeCandidates({ candidates, attestations, catchUp, scheduler, clock });
-      closer.add("catch-up", () => catchUp.stop());
-      catchUp.start();
+      await resumeCandidates({ candidates, attestations, scheduler, clock });
+      closer.add("attestation follower", () => follower.stop());
+      follower.start();
 
       log.info(
         { peerId: started.peerId.toString(), api: api.url, validatorIndex: validatorIndex ?? null, setIndex: set.index, threshold: set.threshold, size: set.keys.length },

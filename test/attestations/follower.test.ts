@@ -1,6 +1,7 @@
-// Catch-up against a real registry on anvil, read through an RPC proxy that caps log ranges as
-// providers do: the attestation is found by paging, only once it is under the chain's
-// confirmations, and read back byte for byte from its transaction.
+// The attestation follower against a real registry on anvil, read through an RPC proxy that caps
+// log ranges as providers do: recorded attestations are found by paging (history at start, then
+// as they come), only once they are under the chain's confirmations, and read back byte for byte
+// from their transactions.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,9 +9,9 @@ import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { createPublicClient, getAddress, http, keccak256, stringToHex, type Address, type Hex, type PublicClient } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
-import { ChainCatchUp } from "../../src/attestations/catchUp.ts";
+import { AttestationFollower } from "../../src/attestations/follower.ts";
 import { deployRegistry } from "../../src/chains/registry.ts";
-import { findRecordedAttestation, recordState } from "../../src/chains/registryRecords.ts";
+import { recordState } from "../../src/chains/registryRecords.ts";
 import { encodeAttestation, type Attestation } from "../../src/codec/attestation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
@@ -56,7 +57,7 @@ async function cappingProxy(upstream: string): Promise<{ url: string; wideQuerie
   };
 }
 
-describe("catch-up from a chain", () => {
+describe("recorded attestations, followed", () => {
   let chain: TestChain;
   let committee: LocalCommittee;
   let registry: Address;
@@ -97,18 +98,49 @@ describe("catch-up from a chain", () => {
 
   const mine = (blocks: number) => rpc(chain.anvil.rpcUrl, "anvil_mine", [`0x${blocks.toString(16)}`]);
 
-  it("pages logs within the provider's range, newest first, and reads the attestation back from its transaction", async () => {
-    const { attestation, digest } = await record("paged");
-    await mine(35); // the record is now four pages below the head
-    const head = await chain.client.getBlockNumber({ cacheTime: 0 });
-    const found = await findRecordedAttestation({ client, registry, confirmations: 0 }, NETWORK_ID, digest, head, { maxLogRange: MAX_RANGE, maxPages: 10 });
-    assert.ok(found);
-    assert.equal(encodeAttestation(found), encodeAttestation(attestation));
+  function follower(accepted: { attestation: Attestation; recordedOn: readonly number[] }[], options: { confirmations?: number; backfillBlocks?: bigint; held?: Set<string> } = {}) {
+    return new AttestationFollower(
+      { networkId: NETWORK_ID, maxLogRange: MAX_RANGE, backfillBlocks: options.backfillBlocks ?? 1_000n, pollIntervalMs: 1_000 },
+      {
+        chains: [{ chainId: chain.chain.id, client, registry, confirmations: options.confirmations ?? 0 }],
+        accept: async (found, _digest, recordedOn) => void accepted.push({ attestation: found, recordedOn }),
+        hasAttestation: async (id) => options.held?.has(id) === true,
+        clock: new ManualClock(0),
+        logger: pino({ level: "silent" }),
+      },
+    );
+  }
+
+  it("reads the history at start in pages the provider serves, and each attestation back from its transaction", async () => {
+    const first = await record("history 1");
+    await mine(25);
+    const second = await record("history 2");
+    await mine(12);
+    const accepted: { attestation: Attestation; recordedOn: readonly number[] }[] = [];
+    await follower(accepted).poll();
+    const mine_ = (digest: Hex) => accepted.find(({ attestation }) => verdictDigest(NETWORK_ID, attestation.verdict) === digest);
+    assert.equal(encodeAttestation(mine_(first.digest)!.attestation), encodeAttestation(first.attestation));
+    assert.equal(encodeAttestation(mine_(second.digest)!.attestation), encodeAttestation(second.attestation));
+    assert.deepEqual(mine_(first.digest)!.recordedOn, [chain.chain.id]);
     assert.equal(proxy.wideQueries, 0, "never asked for more than the provider serves");
-    const bounded = await findRecordedAttestation({ client, registry, confirmations: 0 }, NETWORK_ID, digest, head, { maxLogRange: MAX_RANGE, maxPages: 2 });
-    assert.equal(bounded, undefined, "older than the paging bound: not found (and said so), never an unbounded query");
-    const unknown = await findRecordedAttestation({ client, registry, confirmations: 0 }, NETWORK_ID, hash("never recorded"), head, { maxLogRange: MAX_RANGE, maxPages: 10 });
-    assert.equal(unknown, undefined);
+  });
+
+  it("follows new records as they come, skips those already held, and looks no further back than its window", async () => {
+    const old = await record("before the window");
+    await mine(30);
+    const accepted: { attestation: Attestation; recordedOn: readonly number[] }[] = [];
+    const held = new Set<string>();
+    const live = follower(accepted, { backfillBlocks: 20n, held });
+    await live.poll();
+    assert.equal(accepted.length, 0, "older than the backfill window");
+    const fresh = await record("new");
+    const heldOne = await record("held");
+    held.add(heldOne.attestation.verdict.candidateId);
+    await live.poll();
+    assert.deepEqual(accepted.map(({ attestation }) => attestation.verdict.candidateId), [fresh.attestation.verdict.candidateId]);
+    assert.notEqual(old.digest, fresh.digest);
+    await live.poll();
+    assert.equal(accepted.length, 1, "each record once");
   });
 
   it("a record counts as final only under the chain's confirmations", async () => {
@@ -129,33 +161,17 @@ describe("catch-up from a chain", () => {
     assert.equal(await recordState({ client, registry, confirmations: 0 }, digest), "absent");
   });
 
-  it("ChainCatchUp hands over a watched candidate's attestation once it is final, naming the chain it was found on", async () => {
-    const { attestation, digest } = await record("watched");
-    const clock = new ManualClock(Date.now());
+  it("hands a record over only once it is under the chain's confirmations", async () => {
     const accepted: { attestation: Attestation; recordedOn: readonly number[] }[] = [];
-    const catchUp = new ChainCatchUp(
-      { networkId: NETWORK_ID, minAgeMs: 10_000, paging: { maxLogRange: MAX_RANGE, maxPages: 50 } },
-      {
-        chains: [{ chainId: chain.chain.id, client, registry, confirmations: 2 }],
-        accept: async (found, _digest, recordedOn) => void accepted.push({ attestation: found, recordedOn }),
-        hasAttestation: async () => false,
-        clock,
-        logger: pino({ level: "silent" }),
-      },
-    );
-    catchUp.watch(attestation.verdict.candidateId, digest, clock.now(), clock.now() + 3_600_000);
-    await catchUp.sweep();
-    assert.equal(accepted.length, 0, "too young: in flight, not missed");
-    await clock.advance(10_000);
-    await catchUp.sweep();
-    assert.equal(accepted.length, 0, "not under its confirmations yet");
+    const confirming = follower(accepted, { confirmations: 2 });
+    await confirming.poll();
+    const before = accepted.length;
+    const { attestation } = await record("confirmed");
+    await confirming.poll();
+    assert.equal(accepted.length, before, "not under its confirmations yet");
     await mine(2);
-    await catchUp.sweep();
-    assert.equal(accepted.length, 1);
-    assert.equal(encodeAttestation(accepted[0]!.attestation), encodeAttestation(attestation));
-    assert.deepEqual(accepted[0]!.recordedOn, [chain.chain.id]);
-    assert.equal(catchUp.watching, 0);
+    await confirming.poll();
+    assert.equal(accepted.at(-1)!.attestation.verdict.candidateId, attestation.verdict.candidateId);
     assert.equal(proxy.wideQueries, 0);
-    await catchUp.stop();
   });
 });

@@ -1,0 +1,42 @@
+// Where each metric of nodeMetrics.ts is read from, in a running node. Part of the composition
+// root: it reads the parts' own counters, it counts nothing itself.
+import type { AttestationStore } from "../attestations/attestationStore.ts";
+import type { AttestationFollower } from "../attestations/follower.ts";
+import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
+import type { VerificationScheduler } from "../candidates/scheduler.ts";
+import type { Admission } from "../admission/admission.ts";
+import type { VerdictAggregator } from "../consensus/aggregator.ts";
+import type { BatchVerifier } from "../consensus/batchVerifier.ts";
+import type { NodeMetricSources } from "../metrics/nodeMetrics.ts";
+import type { SentinelNetwork } from "../network/index.ts";
+import type { ChainParts } from "./chainParts.ts";
+
+export interface MetricParts {
+  network: SentinelNetwork;
+  aggregator: VerdictAggregator;
+  verifier: BatchVerifier;
+  chains: readonly ChainParts[];
+  relay: RelayDispatcher;
+  scheduler: VerificationScheduler | undefined;
+  admission: Admission;
+  attestations: AttestationStore;
+  follower: AttestationFollower;
+}
+
+const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0 };
+
+export function metricSources(p: MetricParts): NodeMetricSources {
+  return {
+    peers: p.network.peers().length,
+    gossip: { ...p.network.counters() },
+    aggregator: p.aggregator.stats,
+    bls: p.verifier.stats,
+    relayers: p.chains.flatMap(({ chainId, relayer }) => (relayer ? [{ chainId, stats: relayer.stats() }] : [])),
+    relayDispatch: p.relay.stats,
+    verification: p.scheduler ? { queued: p.scheduler.queued, running: p.scheduler.running, ...p.scheduler.stats } : IDLE_SCHEDULER,
+    admission: p.admission.stats,
+    enrollmentTargets: p.chains.map(({ chainId, enrollments }) => ({ chainId, size: enrollments.size })),
+    attestations: p.attestations.stats,
+    follower: p.follower.stats,
+  };
+}

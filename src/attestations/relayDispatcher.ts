@@ -45,6 +45,8 @@ export interface RelayChain {
   recordState(digest: Hex): Promise<RecordState>;
   /** The relayer must not answer from its memory that the digest is recorded (a reorg removed it). */
   forget(digest: Hex): void;
+  /** When the relayer's last job for the candidate started, broadcast and ended (ms since the epoch), for the status API. */
+  timesOf?(candidateId: Hex): { startedAt: number; sentAt?: number; finishedAt: number } | undefined;
 }
 
 export interface RelayDispatcherModules {
@@ -311,7 +313,7 @@ export class RelayDispatcher {
     await this.#db.batch(
       [
         { sublevel: "relayPending", key, value: confirming },
-        { sublevel: "relay", key, value: toJson({ ...result, final: false }) },
+        { sublevel: "relay", key, value: toJson({ ...result, ...chain.timesOf?.(entry.candidateId as Hex), final: false }) },
       ],
       { sync: false },
     );
@@ -320,11 +322,15 @@ export class RelayDispatcher {
 
   async #finish(key: string, entry: PendingRelay, result: RelayResult | null): Promise<void> {
     const previous = await this.#results.get(key);
-    const value = result === null ? { ...(isObject(previous) ? previous : { status: "already-recorded" }), final: true } : { ...(toJson(result) as object), final: result.status !== "failed" };
+    const times = result === null ? {} : this.#chains.get(entry.chainId)?.timesOf?.(entry.candidateId as Hex);
+    const value =
+      result === null
+        ? { ...(isObject(previous) ? previous : { status: "already-recorded" }), final: true }
+        : { ...(toJson(result) as object), ...times, final: result.status !== "failed" };
     await this.#db.batch(
       [
         { sublevel: "relayPending", key, del: true },
-        { sublevel: "relay", key, value: toJson({ ...value, finishedAt: this.#clock.now() }) },
+        { sublevel: "relay", key, value: toJson({ finishedAt: this.#clock.now(), ...value }) },
       ],
       { sync: false },
     );

@@ -306,6 +306,12 @@ export class ChainRelayer {
       .map((record) => ({ ...record.status }));
   }
 
+  /** When the candidate's last job started, was broadcast and was last updated (ms since the epoch). */
+  timesOf(candidateId: Hex): { startedAt: number; sentAt?: number; finishedAt: number } | undefined {
+    const job = this.status(candidateId).at(-1);
+    return job ? { startedAt: job.createdAt, ...(job.sentAt !== undefined && { sentAt: job.sentAt }), finishedAt: job.updatedAt } : undefined;
+  }
+
   /** Every tracked job, oldest first. */
   jobs(): RelayJobStatus[] {
     return [...this.records.values()].map((record) => ({ ...record.status }));

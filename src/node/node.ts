@@ -164,7 +164,7 @@ export class SentinelNode {
       );
       const relayChains = chains.flatMap(({ chainId, confirmations, client, registry, relayer }) =>
         relayer
-          ? [{ chainId, confirmations, relay: relayer.relay.bind(relayer), forget: relayer.forget.bind(relayer), recordState: (digest: Hex) => recordState({ client, registry, confirmations }, digest) }]
+          ? [{ chainId, confirmations, relay: relayer.relay.bind(relayer), forget: relayer.forget.bind(relayer), timesOf: relayer.timesOf.bind(relayer), recordState: (digest: Hex) => recordState({ client, registry, confirmations }, digest) }]
           : [],
       );
       const relay = new RelayDispatcher({}, { db, chains: relayChains, rankOf: (id) => duties.relayRank(id), events, clock, logger: log.child({ module: "relay" }) });

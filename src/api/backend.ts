@@ -60,6 +60,8 @@ export class NodeApi implements ApiBackend {
       proposer: record?.proposer ?? null,
       admittedAt: record?.admittedAt ?? null,
       verification: record?.verification ?? null,
+      /** Set while this node abstains: it could not observe the candidate (its RPC, a time limit). */
+      abstention: record?.abstention ?? null,
       signedDigest: (await this.#m.signingRecord.signedDigest(id)) ?? null,
       verdictsSeen: this.#m.verdictsSeen(id),
       timeline: this.#m.timelines.get(id) as Json,

@@ -66,10 +66,19 @@ export class CandidateStore {
     });
   }
 
+  /** Why this node last abstained from verifying the candidate (it could not observe it). */
+  async setAbstention(id: Hex, abstention: Json): Promise<void> {
+    const record = await this.#candidates.get(id);
+    if (!record) return;
+    record.abstention = abstention;
+    await this.#candidates.put(id, record);
+  }
+
   async setVerification(id: Hex, verification: StoredVerification): Promise<CandidateRecord | undefined> {
     const record = await this.#candidates.get(id);
     if (!record) return undefined;
     record.verification = verification;
+    delete record.abstention;
     await this.#candidates.put(id, record);
     return record;
   }

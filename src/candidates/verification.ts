@@ -3,13 +3,16 @@
 // with the candidate, and the verdict goes to the signer. What only this node failed at (no peer
 // served the bundle yet, the worker died) is not a finding: it is VerifyLaterError, retried by
 // the scheduler. A bundle that arrived but does not parse is the proposer's fault, the same on
-// every node: the pipeline reports it as a finding.
+// every node: the pipeline reports it as a finding. Findings that are failures to observe (this
+// node's RPC, time limit or compiler; verify/observation.ts) are not signed either: the node
+// abstains, records why, and the scheduler retries until the candidate expires.
 import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import type { AdmittedCandidate } from "../admission/admission.ts";
 import { BundleFormatError } from "../codec/bundle.ts";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import type { Signer } from "../consensus/signer.ts";
+import { failuresToObserve } from "../verify/observation.ts";
 import type { PipelineResult } from "../verify/pipeline.ts";
 import { PipelineWorkerError, type VerifyJob } from "../verify/worker/pipelineWorker.ts";
 import type { EventSink } from "../events/eventLog.ts";
@@ -37,6 +40,8 @@ export interface VerificationModules {
 
 export class CandidateVerification {
   readonly #m: VerificationModules;
+  /** Verifications this node abstained from: it could not observe (RPC, time limit, compiler). */
+  readonly stats = { abstained: 0 };
 
   constructor(_options: object, modules: VerificationModules) {
     this.#m = modules;
@@ -66,6 +71,16 @@ export class CandidateVerification {
       throw error;
     }
     const verificationMs = performance.now() - started;
+    // Abstain, don't vote: a check this node could not carry out says nothing about the candidate.
+    const unobserved = failuresToObserve(result.findings);
+    if (unobserved.length > 0) {
+      this.stats.abstained++;
+      const abstention = { at: this.#m.clock.now(), findings: unobserved.map(({ check, code, message }) => ({ check, code, message })) };
+      await this.#m.store.setAbstention(admitted.id, abstention);
+      this.#m.events?.emit("verification.deferred", admitted.id, abstention);
+      this.#m.logger.warn({ candidate: admitted.id, codes: unobserved.map((f) => f.code) }, "could not observe the candidate: abstaining, retrying later");
+      throw new VerifyLaterError("VERIFY_LATER", `this node could not observe: ${unobserved.map((f) => `${f.check} ${f.code}`).join(", ")}`, { candidateId: admitted.id });
+    }
     this.#m.mark(admitted.id, "verified");
     const verdict = toVerdict(admitted, result);
     const digest = verdictDigest(this.#m.networkId, verdict);

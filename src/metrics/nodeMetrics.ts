@@ -11,7 +11,7 @@ export interface NodeMetricSources {
   bls: { sets: number; batches: number; batchFailures: number };
   relayers: { chainId: number; stats: Record<"submitted" | "alreadyRecorded" | "failed" | "retries" | "refusedBusy", number> }[];
   relayDispatch: { dispatched: number; redispatched: number; done: number; refused: number; reorged: number };
-  verification: { queued: number; running: number; dropped: number; retries: number; refilled: number; expired: number; failed: number };
+  verification: { queued: number; running: number; dropped: number; retries: number; refilled: number; expired: number; failed: number; abstained: number };
   admission: { byIndex: number; byChainRead: number };
   enrollmentTargets: { chainId: number; size: number }[];
   attestations: { stored: number; duplicates: number; failures: number };
@@ -51,9 +51,16 @@ export function nodeMetrics(s: NodeMetricSources): Metric[] {
     { name: "sentinel_verify_running", help: "Verifications running.", type: "gauge", samples: one(s.verification.running) },
     {
       name: "sentinel_verify_queue_events_total",
-      help: "Verification queue events: dropped (queue full; refilled from the store later), retries, refilled, expired unverified, failed.",
+      help: "Verification queue events: dropped (queue full; refilled from the store later), retries, refilled, expired unverified, failed, abstained (this node could not observe the candidate: nothing signed, retried).",
       type: "counter",
-      samples: byLabel("event", { dropped: s.verification.dropped, retries: s.verification.retries, refilled: s.verification.refilled, expired: s.verification.expired, failed: s.verification.failed }),
+      samples: byLabel("event", {
+        dropped: s.verification.dropped,
+        retries: s.verification.retries,
+        refilled: s.verification.refilled,
+        expired: s.verification.expired,
+        failed: s.verification.failed,
+        abstained: s.verification.abstained,
+      }),
     },
     {
       name: "sentinel_candidates_admitted_total",

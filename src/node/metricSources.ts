@@ -4,6 +4,7 @@ import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { AttestationFollower } from "../attestations/follower.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import type { VerificationScheduler } from "../candidates/scheduler.ts";
+import type { CandidateVerification } from "../candidates/verification.ts";
 import type { Admission } from "../admission/admission.ts";
 import type { VerdictAggregator } from "../consensus/aggregator.ts";
 import type { BatchVerifier } from "../consensus/batchVerifier.ts";
@@ -18,12 +19,13 @@ export interface MetricParts {
   chains: readonly ChainParts[];
   relay: RelayDispatcher;
   scheduler: VerificationScheduler | undefined;
+  verification: CandidateVerification | undefined;
   admission: Admission;
   attestations: AttestationStore;
   follower: AttestationFollower;
 }
 
-const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0 };
+const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
 
 export function metricSources(p: MetricParts): NodeMetricSources {
   return {
@@ -33,7 +35,9 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     bls: p.verifier.stats,
     relayers: p.chains.flatMap(({ chainId, relayer }) => (relayer ? [{ chainId, stats: relayer.stats() }] : [])),
     relayDispatch: p.relay.stats,
-    verification: p.scheduler ? { queued: p.scheduler.queued, running: p.scheduler.running, ...p.scheduler.stats } : IDLE_SCHEDULER,
+    verification: p.scheduler
+      ? { queued: p.scheduler.queued, running: p.scheduler.running, ...p.scheduler.stats, abstained: p.verification?.stats.abstained ?? 0 }
+      : IDLE_SCHEDULER,
     admission: p.admission.stats,
     enrollmentTargets: p.chains.map(({ chainId, enrollments }) => ({ chainId, size: enrollments.size })),
     attestations: p.attestations.stats,

@@ -213,6 +213,7 @@ export class SentinelNode {
       );
 
       let scheduler: VerificationScheduler | undefined;
+      let verification: CandidateVerification | undefined;
       if (validatorIndex !== undefined) {
         const signer = new Signer(
           { networkId: config.networkId, setIndex: set.index, validatorIndex, broadcastAfterMs: DEFAULT_BROADCAST_AFTER_MS },
@@ -231,7 +232,7 @@ export class SentinelNode {
           },
         );
         closer.add("signer", () => signer.stop());
-        const verification = new CandidateVerification(
+        verification = new CandidateVerification(
           {},
           {
             networkId: config.networkId,
@@ -249,7 +250,7 @@ export class SentinelNode {
         );
         scheduler = new VerificationScheduler(
           {},
-          { run: (admitted) => verification.run(admitted), backlog: () => ownedCandidates({ candidates, attestations, clock }), clock, logger: log },
+          { run: (admitted) => verification!.run(admitted), backlog: () => ownedCandidates({ candidates, attestations, clock }), clock, logger: log },
         );
         closer.add("verification scheduler", () => scheduler!.stop());
       }
@@ -317,7 +318,7 @@ export class SentinelNode {
             identity: { validatorIndex: validatorIndex ?? null, setIndex: set.index },
             expectsPeers: config.p2p.bootstrap.length > 0,
             healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
-            metricSources: () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, admission, attestations, follower }),
+            metricSources: () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower }),
           },
         ),
       );

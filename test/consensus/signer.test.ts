@@ -22,7 +22,7 @@ const NETWORK_ID = keccak256(stringToHex("sentinel-signer-test"));
 const committee = LocalCommittee.generate(7, NETWORK_ID);
 const hash = (label: string): Hex => keccak256(stringToHex(label));
 
-function verdict(label: string, outcome = Outcome.Approve): Verdict {
+function verdict(label: string, outcome: Outcome = Outcome.Approve): Verdict {
   return {
     candidateId: hash(label),
     chainId: 1n,
@@ -95,7 +95,7 @@ describe("Signer", () => {
     const { s, sent } = signer();
     await s.signAndSend(verdict("conflict"));
     const before = sent.inbox.length;
-    const outcome = await s.signAndSend(verdict("conflict", Outcome.Reject));
+    const outcome = await s.signAndSend(verdict("conflict", Outcome.Reject as Outcome));
     assert.equal(outcome.status, "conflict");
     assert.equal(sent.inbox.length, before);
     assert.equal(sent.ingested.length, 1);

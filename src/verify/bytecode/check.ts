@@ -93,7 +93,7 @@ export const bytecodeCheck: Check = {
         check: this.name,
         code: "OK",
         severity: "info",
-        message: `no forbidden opcode reachable (${policy.forbiddenOpcodes.join(", ") || "none forbidden"}); ${added.length} function(s) added, ${removed.length} removed`,
+        message: `no forbidden opcode reachable (${policy.forbiddenOpcodes.join(", ") || "none forbidden"}); ${added.length} function(s) added, ${removed.length} removed${deadList.length > 0 ? ` (and ${deadList.length} dead initializer(s), not counted)` : ""}`,
         evidence: selectorEvidence,
       });
     }

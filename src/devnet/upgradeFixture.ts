@@ -31,7 +31,12 @@ export interface UpgradeCase {
   compiler?: string;
   reference: string;
   implementation: string;
-  proxy: "uups" | "transparent";
+  /**
+   * "uups": ERC1967Proxy; "transparent": OZ v5 TransparentUpgradeableProxy and its own ProxyAdmin;
+   * "transparent-v4": an OZ v4-style proxy and ProxyAdmin (upgrade / upgradeAndCall /
+   * changeProxyAdmin), from the corpus's shared/ProxyV4.sol (only OZ 5.x is installed).
+   */
+  proxy: "uups" | "transparent" | "transparent-v4";
   initialize?: CallSpec;
   upgradeCall?: CallSpec;
   deployed?: string;
@@ -41,6 +46,9 @@ export interface UpgradeCase {
   /** Compiler settings other than outputSelection; default optimizer 200 runs, evmVersion cancun. */
   settings?: Record<string, unknown>;
 }
+
+/** The v4-style transparent proxy and ProxyAdmin, in the corpus root's shared/ folder. */
+const V4_PROXY_SOURCE = "shared/ProxyV4.sol";
 
 export const DEFAULT_FIXTURE_SETTINGS = { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" };
 
@@ -85,10 +93,14 @@ export async function prepareUpgrade(options: PrepareOptions): Promise<PreparedU
   const constructorArgs = (upgrade.constructorArgs ?? []).map((arg) => vars[arg] ?? arg);
   const referenceAddress = await deployBuild(chain, reference, constructorArgs);
   const initData = upgrade.initialize ? encodeCall(upgrade.initialize, vars) : "0x";
-  const proxy =
-    upgrade.proxy === "uups"
-      ? await deployContract(chain.wallet, chain.client, SentinelTestERC1967Proxy, [referenceAddress, initData])
-      : await deployContract(chain.wallet, chain.client, SentinelTestTransparentProxy, [referenceAddress, owner, initData]);
+  let proxy: Address;
+  if (upgrade.proxy === "uups") proxy = await deployContract(chain.wallet, chain.client, SentinelTestERC1967Proxy, [referenceAddress, initData]);
+  else if (upgrade.proxy === "transparent") proxy = await deployContract(chain.wallet, chain.client, SentinelTestTransparentProxy, [referenceAddress, owner, initData]);
+  else {
+    const v4 = (contract: string) => compiler.build({ ...spec([V4_PROXY_SOURCE], `${V4_PROXY_SOURCE}:${contract}`) });
+    const admin = await deployBuild(chain, await v4("ProxyAdminV4"), [owner]);
+    proxy = await deployBuild(chain, await v4("TransparentUpgradeableProxyV4"), [referenceAddress, admin, initData]);
+  }
   const implementation = await deployBuild(chain, deployed, constructorArgs);
 
   const policy = parsePolicy({ ...DEFAULT_POLICY, ...(upgrade.policy ?? {}) });

@@ -56,6 +56,8 @@ export const ReasonCode = {
   HUMAN_APPROVAL_REQUIRED: 45,
   BLOCK_UNAVAILABLE: 46,
   PINNED_BLOCK_STALE: 47,
+  // Proxy safety: an admin entry point a non-authority could not call before the upgrade, and can after.
+  AUTHORITY_WEAKENED: 48,
 } as const;
 export type ReasonCode = keyof typeof ReasonCode;
 

@@ -2,9 +2,11 @@
 // correct the new code is. The shadow run reads them on the fork (run.ts) into its report; this
 // module holds the pure parts: the well-known slots and selectors, and the bytecode scans. The
 // "proxy-safety" findings made of them are proxySafety.ts's.
-import { getAddress, hexToBigInt, toEventSelector, toFunctionSelector, type Address, type Hex } from "viem";
+import { hexToBigInt, toEventSelector, toFunctionSelector, type Hex } from "viem";
 import { ERC1967_IMPLEMENTATION_SLOT } from "../../chains/authority.ts";
+import { DEAD_ACCOUNT } from "../accounts.ts";
 import { disassemble, functionSelectors } from "../bytecode/index.ts";
+import { INITIALIZABLE_V5_SLOT } from "../initializers/ast.ts";
 
 export { ERC1967_IMPLEMENTATION_SLOT };
 
@@ -13,7 +15,7 @@ export { ERC1967_IMPLEMENTATION_SLOT };
  * keccak256(abi.encode(uint256(keccak256("openzeppelin.storage.Initializable")) - 1)) & ~bytes32(uint256(0xff)).
  * The word holds `uint64 _initialized` (low 8 bytes) and `bool _initializing` (the byte above).
  */
-export const INITIALIZABLE_V5_SLOT: Hex = "0xf0c57e16840df040f15088dc2f81fe391c3923bec73e23a9662efc9c229c6a00";
+export { INITIALIZABLE_V5_SLOT };
 
 /** _disableInitializers() sets _initialized to its type's maximum: uint64 in v5, uint8 in v4. */
 const V5_DISABLED = 2n ** 64n - 1n;
@@ -137,5 +139,4 @@ function immediates(code: Hex, opcode: number): Hex[] {
   return disassemble(code).flatMap((op) => (op.opcode === opcode && op.pushData && op.pushData.length === 2 + 2 * size ? [op.pushData.toLowerCase() as Hex] : []));
 }
 
-/** The fixed "random" caller of calls anyone could make: the same on every node. */
-export const DEAD_ACCOUNT: Address = getAddress("0x000000000000000000000000000000000000dead");
+export { DEAD_ACCOUNT };

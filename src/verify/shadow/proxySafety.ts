@@ -2,6 +2,7 @@
 // read on the fork: the check needs no fork of its own.
 import type { CheckName, Policy } from "../../codec/policy.ts";
 import type { Finding } from "../pipeline.ts";
+import { weakened } from "./authorityProbes.ts";
 import { DEAD_ACCOUNT, ERC1967_IMPLEMENTATION_SLOT } from "./proxyFacts.ts";
 import type { ShadowReport } from "./report.ts";
 
@@ -16,7 +17,10 @@ export const PROXY_SAFETY_CHECK: CheckName = "proxy-safety";
  * - [REJECT] ADMIN_CHANGED, unless the policy allows it (then info): owner(), the admin slot or
  *   the ProxyAdmin's owner differ after the upgrade, or the upgrade emitted an ownership or role event;
  * - [REJECT] TRANSPARENT_SELECTOR_CLASH: a transparent proxy intercepts one of the new
- *   implementation's selectors.
+ *   implementation's selectors;
+ * - [REJECT] AUTHORITY_WEAKENED, whatever the policy: an admin entry point of the proxy or its
+ *   ProxyAdmin (upgrade, ownership, default-admin roles) that a non-authority could not call
+ *   under the current implementation succeeds for it under the new one (authorityProbes.ts).
  */
 export function proxySafetyFindings(report: ShadowReport, policy: Pick<Policy, "allowAdminChange">): Finding[] {
   const check = PROXY_SAFETY_CHECK;
@@ -94,8 +98,34 @@ export function proxySafetyFindings(report: ShadowReport, policy: Pick<Policy, "
     });
   }
 
+  for (const probe of (report.authorityProbes ?? []).filter(weakened)) {
+    const target = probe.on === "proxy" ? "the proxy" : "the proxy's admin";
+    const before = probe.before.status === "reverted" ? `reverted (${probe.before.reason})` : "did not exist";
+    findings.push({
+      check,
+      code: "AUTHORITY_WEAKENED",
+      severity: "reject",
+      message: `after the upgrade ${probe.entryPoint} on ${target} ${probe.to} succeeds for ${probe.caller}, which is not the upgrade authority; under the current implementation it ${before}`,
+      evidence: {
+        entryPoint: probe.entryPoint,
+        on: probe.on,
+        to: probe.to,
+        caller: probe.caller,
+        before: probe.before.status,
+        beforeReason: probe.before.status === "reverted" ? probe.before.reason : "",
+      },
+    });
+  }
+
   if (!findings.some((finding) => finding.severity === "reject")) {
-    findings.push({ check, code: "OK", severity: "info", message: "proxy safety holds", evidence: { proxyKind: report.proxyKind ?? "unknown" } });
+    const probes = report.authorityProbes ?? [];
+    const called = probes.filter((probe) => probe.after.status !== "absent" || probe.before.status !== "absent");
+    const evidence: Record<string, string> = { proxyKind: report.proxyKind ?? "unknown" };
+    if (report.authorityProbes !== undefined) {
+      evidence["authorityProbes"] = called.map((probe) => `${probe.on}:${probe.entryPoint}`).join(";");
+      evidence["probeCaller"] = DEAD_ACCOUNT;
+    }
+    findings.push({ check, code: "OK", severity: "info", message: "proxy safety holds", evidence });
   }
   return findings;
 }

@@ -63,6 +63,23 @@ export interface ProxiableCheck {
   detail: string;
 }
 
+/** One admin entry point called by a non-authority: "absent" when the answering code's dispatcher lacks it (not called). */
+export type ProbeOutcome = { status: "absent" } | { status: "success" } | { status: "reverted"; reason: string };
+
+export interface AuthorityProbe {
+  /** The function, e.g. `upgradeToAndCall(address,bytes)` or `grantRole(DEFAULT_ADMIN_ROLE,caller)`. */
+  entryPoint: string;
+  /** Called on the proxy, or on its ERC-1967 admin (a ProxyAdmin). */
+  on: "proxy" | "admin";
+  to: Address;
+  /** The non-authority caller: DEAD_ACCOUNT. */
+  caller: Address;
+  /** Under the current implementation, at the pinned block. */
+  before: ProbeOutcome;
+  /** Under the new implementation, at the block of the upgrade. */
+  after: ProbeOutcome;
+}
+
 export interface ShadowReport {
   chainId: number;
   proxy: Address;
@@ -90,4 +107,6 @@ export interface ShadowReport {
   stateDiff?: StateDiff;
   /** Transparent proxies only. */
   selectorClash?: SelectorClash;
+  /** Admin entry points called by a non-authority before and after the upgrade (authorityProbes.ts); absent when the upgrade did not happen. */
+  authorityProbes?: AuthorityProbe[];
 }

@@ -1,7 +1,8 @@
 // Shadow deployment: the proposed upgrade, performed for real on a private fork of the target
 // chain at the pinned block, by the account that would perform it. What it reads there (the
-// upgrade's revert, invariants before and after, admin state before and after, a second upgrade,
-// the storage the upgrade wrote) is a ShadowReport (report.ts); findings.ts and proxySafety.ts turn it into findings.
+// upgrade's revert, invariants before and after, admin state before and after, admin entry points
+// called by a non-authority before and after (authorityProbes.ts), a second upgrade, the storage
+// the upgrade wrote) is a ShadowReport (report.ts); findings.ts and proxySafety.ts turn it into findings.
 //
 // Every node must reach the same findings: the fork is pinned, the fork's clock is set from the
 // pinned block (never the wall clock), the only "arbitrary" caller is a fixed address, and a
@@ -39,6 +40,7 @@ import {
 } from "../../chains/authority.ts";
 import type { Invariant } from "../../codec/policy.ts";
 import type { AnvilInstance, AnvilOptions } from "./anvil.ts";
+import { authorityProbes } from "./authorityProbes.ts";
 import { firstLine, ShadowDeploymentError } from "./errors.ts";
 import { ethCall, Fork, JsonRpc, pinnedBlock, type ForkTransaction, type PinnedBlock, type RpcLog } from "./fork.ts";
 import { evaluateInvariant, invariantResults, prepareInvariant } from "./invariants.ts";
@@ -250,8 +252,17 @@ async function shadow(rpc: JsonRpc, params: ShadowParams, pinned: PinnedBlock): 
   report.adminEvents = adminEvents(sent.logs);
   report.stateDiff = await stateDiff(rpc, sent, [proxy, before.admin]);
 
-  // Once more, with whoever controls the proxy now: does the new code keep an upgrade path?
+  // Nobody else may do what the authority does: the admin entry points, by a non-authority, under
+  // V1 and under V2 (eth_calls: no state, no block, no clock moves for what follows).
   const authorityAfter = await upgradeAuthority(client, proxy, sent.blockNumber);
+  const authorityNow = "reason" in authorityAfter ? authority.authority : authorityAfter.authority;
+  report.authorityProbes = await authorityProbes(
+    rpc,
+    { proxy, implementation: before.implementation, admin: before.admin, authority: authority.authority, newImplementation: implementation, block: atPin },
+    { proxy, implementation: report.after.implementation, admin: report.after.admin, authority: authorityNow, newImplementation: implementation, block: atUpgrade },
+  );
+
+  // Once more, with whoever controls the proxy now: does the new code keep an upgrade path?
   if ("reason" in authorityAfter) {
     report.secondUpgrade = { status: "no-authority", ...authorityAfter };
   } else {

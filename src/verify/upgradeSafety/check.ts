@@ -2,6 +2,7 @@
 // as two checks, so a policy can make either advisory on its own.
 import { withVerificationOutputs } from "../compiler/index.ts";
 import type { CompiledBuild, VerificationContext } from "../context.ts";
+import { proxyInitializable, type ProxyInitializable } from "../initializers/index.ts";
 import type { Check, Finding } from "../pipeline.ts";
 import { checkUpgradeSafety } from "./analysis.ts";
 import type { ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
@@ -32,9 +33,38 @@ function upgradeBuild(build: CompiledBuild): UpgradeBuild {
 export const upgradeSafetyCheck: Check = {
   name: "upgrade-safety",
   async run(context): Promise<Finding[]> {
-    return (await analysis(context)).upgradeSafety;
+    const findings = (await analysis(context)).upgradeSafety;
+    if (!findings.some((finding) => finding.code === "OZ_MISSING_INITIALIZER")) return findings;
+    return inUpgradeContext(findings, await proxyInitializable(context));
   },
 };
+
+/**
+ * upgrades-core's "missing-initializer" is a rule for deploying: a new proxy of this
+ * implementation could not initialize its parents. An upgrade meets a proxy that already exists:
+ * - [WARN] its Initializable is at version ≥ 1 and not initializing at the pinned block: the
+ *   parents were initialized when it was deployed, and V1's initializer could only revert there;
+ * - [REJECT] OZ_MISSING_INITIALIZER: the proxy is not initialized (version 0), so after the
+ *   upgrade nothing can ever initialize it; or its state cannot be read (no OZ Initializable
+ *   where the reference build says it is), so it is not proven initialized.
+ */
+function inUpgradeContext(findings: Finding[], state: ProxyInitializable): Finding[] {
+  return findings.map((finding): Finding => {
+    if (finding.code !== "OZ_MISSING_INITIALIZER") return finding;
+    const evidence: Record<string, string> = { ...finding.evidence, proxyInitializable: state.flavour };
+    if (state.flavour === "unknown") {
+      return { ...finding, message: `${finding.message} (the proxy's Initializable state is unknown, so it is not proven initialized)`, evidence };
+    }
+    evidence["proxyInitializedVersion"] = state.version.toString();
+    evidence["proxyInitializing"] = String(state.initializing);
+    if (state.version >= 1n && !state.initializing) {
+      const message = `${finding.message} (advisory: a rule for deploying a new proxy; this proxy is initialized, version ${state.version} at the pinned block)`;
+      return { ...finding, severity: "warning", message, evidence };
+    }
+    const message = `${finding.message}: this proxy is not initialized (Initializable version ${state.version}${state.initializing ? ", initializing" : ""} at the pinned block) and the new implementation cannot initialize it`;
+    return { ...finding, message, evidence };
+  });
+}
 
 export const storageLayoutCheck: Check = {
   name: "storage-layout",

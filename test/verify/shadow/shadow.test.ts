@@ -67,12 +67,23 @@ const SHADOW_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   "IMPLEMENTATION_INITIALIZABLE",
   "ADMIN_CHANGED",
   "TRANSPARENT_SELECTOR_CLASH",
+  "AUTHORITY_WEAKENED",
 ]);
 const TIMEOUT_MS = 60_000;
 /** Forks started as a caller without an owner starts them: each run stops its own. */
 const FORKS = { startAnvil };
 /** The corpus cases written for these checks; SHADOW_CORPUS=all runs every case (false-alarm hunt). */
-const SHADOW_FIXTURES = ["admin-takeover", "bytecode-mismatch", "implementation-initializable", "nomad-zero-root", "transparent-benign", "uups-bricked"];
+const SHADOW_FIXTURES = [
+  "admin-takeover",
+  "bytecode-mismatch",
+  "implementation-initializable",
+  "nomad-zero-root",
+  "transparent-benign",
+  "uups-bricked",
+  "approve-token-transparent-v4",
+  "authority-uups-unguarded",
+  "authority-transparent-v4-owner-open",
+];
 
 describe("shadow deployment", () => {
   let chain: TestChain;
@@ -339,6 +350,28 @@ describe("shadow deployment", () => {
       assert.equal(report.upgrade.status, "success", "the first upgrade is authorised by V1");
       const stuck = findings.find((f) => f.code === "NOT_UPGRADEABLE_AFTER");
       assert.equal(stuck?.evidence?.["revertSelector"], toFunctionSelector("UpgradesFrozen()"));
+    },
+    "approve-token-transparent-v4": (_findings, report) => {
+      // v4's ProxyAdmin upgrades without a call through upgrade(); a non-authority is refused by both.
+      assert.equal(report.upgrade.status === "success" && report.upgrade.method, "upgrade(address,address)");
+      const admin = (report.authorityProbes ?? []).filter((p) => p.on === "admin");
+      assert.deepEqual(
+        admin.map((p) => [p.entryPoint, p.before.status, p.after.status]),
+        [
+          ["upgradeAndCall(address,address,bytes)", "reverted", "reverted"],
+          ["upgrade(address,address)", "reverted", "reverted"],
+          ["transferOwnership(address)", "reverted", "reverted"],
+          ["changeProxyAdmin(address,address)", "reverted", "reverted"],
+        ],
+      );
+    },
+    "authority-uups-unguarded": (findings) => {
+      const weakened = findings.filter((f) => f.code === "AUTHORITY_WEAKENED").map((f) => [f.evidence?.["entryPoint"], f.evidence?.["caller"], f.evidence?.["before"]]);
+      assert.deepEqual(weakened, [["upgradeToAndCall(address,bytes)", "0x000000000000000000000000000000000000dEaD", "reverted"]]);
+    },
+    "authority-transparent-v4-owner-open": (findings) => {
+      const weakened = findings.filter((f) => f.code === "AUTHORITY_WEAKENED").map((f) => [f.evidence?.["on"], f.evidence?.["entryPoint"]]);
+      assert.deepEqual(weakened, [["proxy", "transferOwnership(address)"]]);
     },
     "transparent-benign": (_findings, report) => {
       assert.equal(report.upgrade.status === "success" && report.upgrade.kind, "proxy-admin-owner");

@@ -132,7 +132,7 @@ describe("upgrade safety and storage layout on the corpus", () => {
   for (const name of CASES) {
     it(name, async () => {
       const { label, reference, implementation } = await caseBuilds(name);
-      const params = { implementation, reference, kind: label.proxy };
+      const params = { implementation, reference, kind: label.proxy === "uups" ? ("uups" as const) : ("transparent" as const) };
 
       const before = compilations;
       const first = await checkUpgradeSafety(params, compile);

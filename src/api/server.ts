@@ -7,7 +7,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import fastifySwagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Hex } from "viem";
 import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
 import { EventStreamError } from "./eventStream.ts";
@@ -125,7 +125,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     // A %-escape that does not decode, or a path segment past the router's bound.
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode ?? 400;
-      void reply.code(status).send({ error: "BAD_REQUEST", message: status === 414 ? "a path segment is too long" : "the URL is not valid" });
+      void (reply as FastifyReply).code(status).send({ error: "BAD_REQUEST", message: status === 414 ? "a path segment is too long" : "the URL is not valid" });
     },
   });
   // Bodies are serialised as they are (bigints as decimal strings); response schemas only document.
@@ -153,7 +153,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", (request, payload) => readJsonBody(payload, MAX_BODY_BYTES, bodyTimeoutMs, request.headers["content-length"]));
+  app.addContentTypeParser("application/json", (request: FastifyRequest, payload: IncomingMessage) => readJsonBody(payload, MAX_BODY_BYTES, bodyTimeoutMs, request.headers["content-length"]));
 
   // Unknown paths and wrong methods are answered before any body is read.
   app.addHook("onRequest", async (request) => {

@@ -232,6 +232,12 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
   app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(backend.metrics()));
   app.get("/openapi.json", { schema: routeSchemas.openapi }, async () => app.swagger());
 
+  // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.
+  app.server.on("connect", (_request: IncomingMessage, socket: Socket) => {
+    const body = JSON.stringify({ error: "METHOD_NOT_ALLOWED", message: "this is not a proxy" });
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -38,6 +38,8 @@ describe("the API's hardening", () => {
       assert.equal(response.headers.get("allow"), "POST");
     }
     await refusal(await fetch(`${node.url}/v1/events`, { method: "POST", headers: JSON_HEADERS, body: "{}" }), 405, "METHOD_NOT_ALLOWED");
+    const connect = await rawRequest(node.url, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
+    assert.equal(connect.status, 405);
     await refusal(await fetch(`${node.url}/nope`), 404, "NOT_FOUND");
     await refusal(await fetch(`${node.url}/v1/candidates/0x12/extra`), 404, "NOT_FOUND");
     assert.equal((await fetch(`${node.url}/health`)).status, 200);

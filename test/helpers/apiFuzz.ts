@@ -107,8 +107,9 @@ export function makeFuzzer(rand: () => number, validBody: Record<string, Json>) 
 
   /** One request over a raw socket: anything goes, down to the request line. */
   async function raw(url: string): Promise<FuzzResult> {
-    const method = pick(METHODS);
-    const p = path();
+    const aimed = rand() < 0.3;
+    const method = aimed ? "POST" : pick(METHODS);
+    const p = aimed ? "/v1/candidates" : path();
     const b = body();
     const bytes = Buffer.from(b.text);
     const headers: string[] = [];
@@ -141,6 +142,17 @@ export function makeFuzzer(rand: () => number, validBody: Record<string, Json>) 
 
   /** One well-formed request through fetch: a route, a method, a body. */
   async function wellFormed(url: string): Promise<FuzzResult> {
+    // Half of them aim at the one route that takes a body, with the right content type.
+    if (rand() < 0.5) {
+      const text = rand() < 0.8 ? JSON.stringify(almostValid()) : body().text;
+      try {
+        const response = await fetch(`${url}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: text, signal: AbortSignal.timeout(5_000) });
+        await response.arrayBuffer().catch(() => undefined);
+        return { status: response.status, what: `POST /v1/candidates ${text.slice(0, 200)}` };
+      } catch {
+        return { status: 0, what: "POST /v1/candidates (fetch failed)" };
+      }
+    }
     const method = pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "POST", "POST"]);
     let p = path();
     if (!p.startsWith("/") || p.length > 8_000) p = pick(ROUTES);

@@ -130,8 +130,13 @@ export class Admission {
     return this.admit(json);
   }
 
-  /** Admits a parsed JSON value (the API's body, or admitBytes' parse); throws AdmissionError. */
-  async admit(json: unknown): Promise<AdmittedCandidate> {
+  /**
+   * Admits a parsed JSON value (the API's body, or admitBytes' parse); throws AdmissionError.
+   * `claim.proposer` is who the API's submitter says signed: a signature that recovers to anyone
+   * else is a BAD_SIGNATURE (the candidate changed after signing, or was signed for another
+   * network id), not a random address that is NOT_ENROLLED. Gossip carries no claim.
+   */
+  async admit(json: unknown, claim: { proposer?: Address } = {}): Promise<AdmittedCandidate> {
     // [REJECT] not a signed candidate: a field missing, mistyped or out of range.
     let signed: SignedCandidate;
     try {
@@ -173,6 +178,15 @@ export class Admission {
     } catch {
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }
+    // [REJECT] (API only) not signed by whom the submitter says: an edited field or another
+    // network id changes the digest, and the signature then recovers to a random address.
+    if (claim.proposer !== undefined && claim.proposer.toLowerCase() !== proposer.toLowerCase()) {
+      throw new AdmissionError(
+        "BAD_SIGNATURE",
+        `the signature does not match this candidate: it recovers to ${proposer}, not to the proposer ${claim.proposer}; the candidate was changed after it was signed, or signed for another network id`,
+        id,
+      );
+    }
     if (indexed?.proposers.includes(proposer)) {
       this.stats.byIndex++;
       return indexed.authority ? { id, signed, proposer, authority: indexed.authority } : { id, signed, proposer };
@@ -194,7 +208,7 @@ export class Admission {
     if (!proposers.includes(proposer)) {
       throw new AdmissionError(
         "NOT_ENROLLED",
-        `proposer ${proposer} is not enrolled for ${candidate.target}${authority ? ` by its authority ${authority}` : ""}`,
+        `the signature recovers to ${proposer}, which is not an enrolled proposer of ${candidate.target}${authority ? ` (authority ${authority})` : ""}; or the candidate was changed after it was signed, or signed for another network id (send \`proposer\` with the candidate to tell the two apart)`,
       );
     }
     this.stats.byChainRead++;

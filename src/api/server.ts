@@ -1,13 +1,20 @@
-// The node's HTTP API: submit candidates, read their status and attestations, health and
-// readiness. Plain node:http; every bad request gets a 4xx with a code and a reason.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { isAddress, isHex, size, type Hex } from "viem";
+// The node's HTTP API: submit candidates, read their status and attestations, follow the event
+// stream, health and readiness. fastify: routes, request validation from the JSON schemas of
+// ./schemas.ts (ajv), and the OpenAPI 3.1 document written from those same schemas
+// (/openapi.json). Every refused request gets a 4xx `{error: CODE, message}` and stores nothing;
+// nothing a client sends costs more than linear time in its size, and a body that stalls is
+// cut off after `bodyTimeoutMs`.
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import fastifySwagger from "@fastify/swagger";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Hex } from "viem";
 import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
 import { EventStreamError } from "./eventStream.ts";
 import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, type Json } from "../util/json.ts";
+import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
@@ -31,20 +38,26 @@ export interface ApiBackend {
 export type ApiErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "NOT_FOUND"
+  | "BAD_REQUEST"
   | "BAD_QUERY"
   | "BAD_ID"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_LARGE"
   | "BAD_JSON"
+  | "CANDIDATE_REQUIRED"
+  | "BODY_TIMEOUT"
+  | "REQUEST_TIMEOUT"
+  | "HEADERS_TOO_LARGE"
   | "BAD_EVENT_ID"
   | "TOO_MANY_STREAMS"
+  | "INTERNAL"
   | AdmissionCode;
 
 /** A request the API refuses: the status and code are sent, the message is the reason. */
-class HttpError extends SentinelError<ApiErrorCode, { status: number }> {
+export class HttpError extends SentinelError<ApiErrorCode, { status: number; allow?: string }> {
   override name = "HttpError";
-  constructor(status: number, code: ApiErrorCode, message: string, options?: ErrorOptions) {
-    super(code, message, { status }, options);
+  constructor(status: number, code: ApiErrorCode, message: string, options?: ErrorOptions & { allow?: string }) {
+    super(code, message, options?.allow === undefined ? { status } : { status, allow: options.allow }, options);
   }
 
   get status(): number {
@@ -52,66 +65,132 @@ class HttpError extends SentinelError<ApiErrorCode, { status: number }> {
   }
 }
 
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  /** How long a request body may take to arrive once its headers have: then 408 and the connection closed. */
+  bodyTimeoutMs?: number;
+  /** How long a request's headers may take to arrive. */
+  headersTimeoutMs?: number;
+}
+
+export const DEFAULT_API_SERVER = { bodyTimeoutMs: 10_000, headersTimeoutMs: 10_000 };
+
+/** Node checks its request and header deadlines this often (its default, 30 s, let a 10 s deadline run to 40). */
+const TIMEOUT_CHECK_MS = 1_000;
+
 export interface ApiServer {
   url: string;
+  /** The fastify instance (for tests: its OpenAPI document). */
+  app: FastifyInstance;
+  /** Every route (method and path, as the router has it; HEAD routes fastify adds left out). */
+  routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
 }
 
-export async function startApiServer(options: { host: string; port: number }, backend: ApiBackend): Promise<ApiServer> {
-  const server: Server = createServer((request, response) => {
-    handle(request, response, backend).catch((error: unknown) => {
-      if (error instanceof HttpError) return send(response, error.status, { error: error.code, message: error.message });
-      send(response, 500, { error: "INTERNAL", message: "internal error" });
-    });
-  });
-  server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+/** The routes, by path, and the methods each answers; anything else on a known path is a 405. */
+const KNOWN_PATHS: readonly { pattern: RegExp; allow: string }[] = [
+  { pattern: /^\/v1\/candidates$/, allow: "POST" },
+  { pattern: /^\/v1\/candidates\/[^/]+$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/attestations\/[^/]+$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/attestations$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/events$/, allow: "GET" },
+  { pattern: /^\/v1\/peers$/, allow: "GET, HEAD" },
+  { pattern: /^\/health$/, allow: "GET, HEAD" },
+  { pattern: /^\/ready$/, allow: "GET, HEAD" },
+  { pattern: /^\/metrics$/, allow: "GET, HEAD" },
+  { pattern: /^\/openapi\.json$/, allow: "GET, HEAD" },
+];
 
-async function handle(request: IncomingMessage, response: ServerResponse, backend: ApiBackend): Promise<void> {
-  const url = new URL(request.url ?? "/", "http://localhost");
-  const path = url.pathname.replace(/\/+$/, "") || "/";
-  const method = request.method ?? "GET";
+/** `application/json`, optionally with a UTF-8 charset; nothing else (`application/jsonfoo` is not JSON). */
+const JSON_CONTENT_TYPE = /^application\/json[ \t]*(;[ \t]*charset=("utf-8"|utf-8)[ \t]*)?$/i;
 
-  if (path === "/health") return send(response, 200, backend.health());
-  if (path === "/v1/events") {
-    if (method !== "GET") throw new HttpError(405, "METHOD_NOT_ALLOWED", "use GET to follow the event stream");
+export async function startApiServer(options: ApiServerOptions, backend: ApiBackend): Promise<ApiServer> {
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_API_SERVER.bodyTimeoutMs;
+  const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_API_SERVER.headersTimeoutMs;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: true },
+    exposeHeadRoutes: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // Node's own deadlines as a backstop behind the body timeout below, checked every second.
+    serverFactory: (handler) =>
+      createServer(
+        { headersTimeout: headersTimeoutMs, requestTimeout: headersTimeoutMs + bodyTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+        handler,
+      ),
+    clientErrorHandler: clientError,
+    // A %-escape that does not decode, or a path segment past the router's bound.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400;
+      void (reply as FastifyReply).code(status).send({ error: "BAD_REQUEST", message: status === 414 ? "a path segment is too long" : "the URL is not valid" });
+    },
+  });
+  // Bodies are serialised as they are (bigints as decimal strings); response schemas only document.
+  const serialize = (payload: unknown) => JSON.stringify(payload, bigintAsString);
+  app.setReplySerializer(serialize);
+  app.setSerializerCompiler(() => serialize);
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
+  app.addSchema(errorSchema);
+  app.addSchema(readinessSchema);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Sentinel node API",
+        version: "1",
+        description:
+          "Every refused request is answered with a 4xx and `{error: CODE, message}` (the Error schema), and stores nothing. On any path: 404 NOT_FOUND for an unknown path, 405 METHOD_NOT_ALLOWED (with `Allow`) for a method a known path does not answer, 400 BAD_REQUEST for malformed HTTP or URLs, 408 REQUEST_TIMEOUT / BODY_TIMEOUT for a request that stalls, 431 HEADERS_TOO_LARGE.",
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json["$id"] === "string" ? json["$id"] : `def-${i}`) },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", (request: FastifyRequest, payload: IncomingMessage) => readJsonBody(payload, MAX_BODY_BYTES, bodyTimeoutMs, request.headers["content-length"]));
+
+  // Unknown paths and wrong methods are answered before any body is read.
+  app.addHook("onRequest", async (request) => {
+    if (!request.is404) return;
+    const query = request.url.indexOf("?");
+    let path = query === -1 ? request.url : request.url.slice(0, query);
+    if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    const known = KNOWN_PATHS.find(({ pattern }) => pattern.test(path));
+    if (known) throw new HttpError(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed here; use ${known.allow}`, { allow: known.allow });
+    throw new HttpError(404, "NOT_FOUND", "no such route (see /openapi.json)");
+  });
+  // A refused request whose body was not read: close the connection rather than wait for the body.
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!request.raw.complete) void reply.header("connection", "close");
+    return payload;
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, code, message } = toHttpError(error, request);
+    if (error instanceof HttpError && error.meta.allow !== undefined) void reply.header("allow", error.meta.allow);
+    void reply.code(status).send({ error: code, message });
+  });
+  app.setNotFoundHandler(() => {
+    throw new HttpError(404, "NOT_FOUND", "no such route (see /openapi.json)");
+  });
+
+  app.post("/v1/candidates", {
+    schema: routeSchemas.submit,
+    onRequest: async (request) => {
+      const type = request.headers["content-type"];
+      if (type === undefined || !JSON_CONTENT_TYPE.test(type)) {
+        throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send Content-Type: application/json");
+      }
+    },
+  }, async (request, reply) => {
     try {
-      return await backend.streamEvents(request, response);
-    } catch (error) {
-      if (error instanceof EventStreamError) throw new HttpError(error.meta.status, error.code, error.message);
-      throw error;
-    }
-  }
-  if (path === "/v1/peers") return send(response, 200, backend.peers());
-  if (path === "/metrics") {
-    const text = backend.metrics();
-    response.writeHead(200, { "content-type": "text/plain; version=0.0.4", "content-length": Buffer.byteLength(text) });
-    response.end(text);
-    return;
-  }
-  if (path === "/ready") {
-    const readiness = await backend.readiness();
-    return send(response, readiness.ready ? 200 : 503, readiness);
-  }
-  if (path === "/v1/candidates") {
-    if (method !== "POST") throw new HttpError(405, "METHOD_NOT_ALLOWED", "use POST to submit a candidate");
-    const body = await readJson(request);
-    try {
-      const { candidateId, duplicate } = await backend.submitCandidate(body);
-      return send(response, duplicate ? 200 : 202, { candidateId, status: duplicate ? "known" : "admitted" });
+      const { candidateId, duplicate } = await backend.submitCandidate(request.body);
+      return reply.code(duplicate ? 200 : 202).send({ candidateId, status: duplicate ? "known" : "admitted" });
     } catch (error) {
       if (error instanceof AdmissionError) {
         const status = error.code === "NOT_ENROLLED" ? 403 : error.code === "CHAIN_UNAVAILABLE" ? 503 : 400;
@@ -119,55 +198,193 @@ async function handle(request: IncomingMessage, response: ServerResponse, backen
       }
       throw error;
     }
-  }
-  let match = /^\/v1\/candidates\/([^/]+)$/.exec(path);
-  if (match) {
-    const status = await backend.candidateStatus(bytes32(match[1]!, "candidate id"));
+  });
+  app.get("/v1/candidates/:id", { schema: routeSchemas.candidate }, async (request) => {
+    const status = await backend.candidateStatus(idOf(request));
     if (!status) throw new HttpError(404, "NOT_FOUND", "no such candidate on this node");
-    return send(response, 200, status);
-  }
-  match = /^\/v1\/attestations\/([^/]+)$/.exec(path);
-  if (match) {
-    const attestation = await backend.attestation(bytes32(match[1]!, "candidate id"));
+    return status;
+  });
+  app.get("/v1/attestations/:id", { schema: routeSchemas.attestation }, async (request) => {
+    const attestation = await backend.attestation(idOf(request));
     if (!attestation) throw new HttpError(404, "NOT_FOUND", "no attestation for this candidate yet");
-    return send(response, 200, attestation);
-  }
-  if (path === "/v1/attestations") {
-    const chainId = url.searchParams.get("chainId");
-    const target = url.searchParams.get("target");
-    if (!chainId || !/^[1-9][0-9]{0,19}$/.test(chainId)) throw new HttpError(400, "BAD_QUERY", "chainId must be a positive integer");
-    if (!target || !isAddress(target, { strict: false })) throw new HttpError(400, "BAD_QUERY", "target must be a 20-byte hex address");
-    return send(response, 200, { attestations: await backend.attestationsByTarget(BigInt(chainId), target as Hex) });
-  }
-  throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${path}`);
+    return attestation;
+  });
+  app.get("/v1/attestations", { schema: routeSchemas.attestations }, async (request) => {
+    const { chainId, target } = request.query as { chainId: string; target: string };
+    return { attestations: await backend.attestationsByTarget(BigInt(chainId), target as Hex) };
+  });
+  app.get("/v1/events", { schema: routeSchemas.events, exposeHeadRoute: false }, async (request, reply) => {
+    reply.hijack();
+    try {
+      await backend.streamEvents(request.raw, reply.raw);
+    } catch (error) {
+      const { status, code, message } = toHttpError(error as FastifyError, request);
+      if (reply.raw.headersSent) reply.raw.destroy();
+      else sendRaw(reply.raw, status, { error: code, message });
+    }
+  });
+  app.get("/v1/peers", { schema: routeSchemas.peers }, async () => backend.peers());
+  app.get("/health", { schema: routeSchemas.health }, async () => backend.health());
+  app.get("/ready", { schema: routeSchemas.ready }, async (_request, reply) => {
+    const readiness = await backend.readiness();
+    return reply.code(readiness.ready ? 200 : 503).send(readiness);
+  });
+  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(backend.metrics()));
+  app.get("/openapi.json", { schema: routeSchemas.openapi }, async () => app.swagger());
+
+  // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.
+  app.server.on("connect", (_request: IncomingMessage, socket: Socket) => {
+    const body = JSON.stringify({ error: "METHOD_NOT_ALLOWED", message: "this is not a proxy" });
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    app,
+    routes,
+    close: async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    },
+  };
 }
 
-function bytes32(value: string, what: string): Hex {
-  if (!isHex(value) || size(value) !== 32) throw new HttpError(400, "BAD_ID", `${what} must be 0x followed by 64 hex digits`);
-  return value.toLowerCase() as Hex;
+function idOf(request: FastifyRequest): Hex {
+  return (request.params as { id: string }).id.toLowerCase() as Hex;
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const type = request.headers["content-type"] ?? "";
-  if (!type.startsWith("application/json")) throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send Content-Type: application/json");
-  const declared = Number(request.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, "TOO_LARGE", `body over ${MAX_BODY_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_BODY_BYTES) throw new HttpError(413, "TOO_LARGE", `body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+/** The status, code and message an error is answered with; anything unexpected is a 500 that says nothing more. */
+function toHttpError(error: FastifyError | Error, request: FastifyRequest): { status: number; code: ApiErrorCode; message: string } {
+  if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof EventStreamError) return { status: error.meta.status, code: error.code, message: error.message };
+  if (error instanceof AdmissionError) return { status: 400, code: error.code, message: error.message };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return validationError(fastifyError, request);
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { status: 413, code: "TOO_LARGE", message: `body over ${MAX_BODY_BYTES} bytes` };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", message: "send Content-Type: application/json" };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { status: 400, code: "BAD_JSON", message: "body is empty" };
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new HttpError(400, "BAD_JSON", "body is not valid JSON");
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return { status, code: "BAD_REQUEST", message: STATUS_CODES[status] ?? "bad request" };
+  return { status: 500, code: "INTERNAL", message: "internal error" };
+}
+
+/** What each validated field must be, in words. */
+const EXPECTED: Record<string, string> = {
+  chainId: "a decimal integer string",
+  blockNumber: "a decimal integer string",
+  nonce: "a decimal integer string",
+  createdAt: "a decimal integer string",
+  expiresAt: "a decimal integer string",
+  target: "a 20-byte hex address",
+  implementation: "a 20-byte hex address",
+  proposer: "a 20-byte hex address",
+  sourceHash: "a 0x-prefixed 32-byte hex string",
+  policyHash: "a 0x-prefixed 32-byte hex string",
+  signature: "a 0x-prefixed 65-byte hex string",
+  candidate: "an object",
+  bundle: "an object",
+};
+
+/** A schema refusal, named by field: BAD_QUERY / BAD_ID / BAD_EVENT_ID, or for a body CANDIDATE_REQUIRED / MALFORMED. */
+function validationError(error: FastifyError, request: FastifyRequest): { status: number; code: ApiErrorCode; message: string } {
+  const first = error.validation![0]!;
+  const missing = first.keyword === "required" ? (first.params as { missingProperty?: string }).missingProperty : undefined;
+  const segments = first.instancePath.split("/").filter(Boolean);
+  if (missing !== undefined) segments.push(missing);
+  const field = segments.join(".");
+  const last = segments.at(-1) ?? "";
+  const expected = missing !== undefined ? "is required" : `must be ${EXPECTED[last] ?? first.message ?? "valid"}`;
+  switch (error.validationContext) {
+    case "params":
+      return { status: 400, code: "BAD_ID", message: "candidate id must be 0x followed by 64 hex digits" };
+    case "querystring":
+      if (request.routeOptions.url === "/v1/events") {
+        if (field === "lastEventId") return { status: 400, code: "BAD_EVENT_ID", message: "lastEventId must be a non-negative integer, as the stream sent it" };
+        return { status: 400, code: "BAD_QUERY", message: `${field || "query"}: ${first.message ?? "invalid"}` };
+      }
+      if (field === "chainId") return { status: 400, code: "BAD_QUERY", message: "chainId must be a positive integer" };
+      if (field === "target") return { status: 400, code: "BAD_QUERY", message: "target must be a 20-byte hex address" };
+      return { status: 400, code: "BAD_QUERY", message: `${field || "query"}: ${first.message ?? "invalid"}` };
+    case "headers":
+      return { status: 400, code: "BAD_EVENT_ID", message: "Last-Event-ID must be a non-negative integer, as the stream sent it" };
+    default:
+      if (field === "candidate" && missing !== undefined) {
+        return { status: 400, code: "CANDIDATE_REQUIRED", message: "the body has no `candidate`: send {candidate, signature, bundle} (docs/node.md)" };
+      }
+      if (field === "") return { status: 400, code: "MALFORMED", message: "body: must be a JSON object {candidate, signature, bundle}" };
+      return { status: 400, code: "MALFORMED", message: `${field}: ${expected}` };
   }
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, bigintAsString);
+/**
+ * Reads a JSON body: at most `limit` bytes, all of it within `timeoutMs` (a body shorter than
+ * its Content-Length, or one sent a byte at a time, is cut off then), valid UTF-8.
+ */
+function readJsonBody(stream: IncomingMessage, limit: number, timeoutMs: number, declared: string | undefined): Promise<unknown> {
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(new HttpError(413, "TOO_LARGE", `body over ${limit} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      stream.off("aborted", onAborted);
+      if (error) return reject(error);
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, total));
+      } catch {
+        return reject(new HttpError(400, "BAD_JSON", "body is not UTF-8"));
+      }
+      if (text.trim() === "") return reject(new HttpError(400, "BAD_JSON", "body is empty"));
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, "BAD_JSON", "body is not valid JSON"));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) return finish(new HttpError(413, "TOO_LARGE", `body over ${limit} bytes`));
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (error: Error) => finish(new HttpError(400, "BAD_REQUEST", "the body could not be read", { cause: error }));
+    const onAborted = () => finish(new HttpError(400, "BAD_REQUEST", "the client went away"));
+    const timer = setTimeout(() => finish(new HttpError(408, "BODY_TIMEOUT", `the body did not arrive within ${timeoutMs} ms`)), timeoutMs);
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("error", onError);
+    stream.once("aborted", onAborted);
+  });
+}
+
+/** Malformed HTTP (or headers that never end): a JSON error written on the socket, which is then closed. */
+function clientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "REQUEST_TIMEOUT", "the request did not arrive in time"]
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "HEADERS_TOO_LARGE", "the request line and headers are too large"]
+        : [400, "BAD_REQUEST", "malformed HTTP request"];
+  const body = JSON.stringify({ error: code, message });
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+function sendRaw(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
   response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   response.end(text);
 }

@@ -1,7 +1,7 @@
 // Where candidates enter a node: the HTTP API (with their source bundle) and gossip. Admission
 // decides; intake stores what was admitted, keeps its bundle, forwards it, and hands it on.
 import type { Logger } from "pino";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { AdmissionError, type Admission, type AdmittedCandidate } from "../admission/admission.ts";
 import { bundleHash, parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import { signedCandidateToJson } from "../codec/candidate.ts";
@@ -33,7 +33,8 @@ export class Intake {
       if (bundle) await this.#m.store.putBundle(bundle);
     };
     try {
-      const admitted = await this.#m.admission.admit(body);
+      const claimed = (body as { proposer?: unknown } | null)?.proposer;
+      const admitted = await this.#m.admission.admit(body, typeof claimed === "string" ? { proposer: claimed as Address } : {});
       await keepBundle();
       await this.#store(admitted, "api", null);
       await this.#m.publish(new TextEncoder().encode(JSON.stringify(signedCandidateToJson(admitted.signed))));

@@ -95,6 +95,23 @@ describe("admission", () => {
     await refused(admission().admit(json), "NOT_ENROLLED", "reject");
   });
 
+  it("API: with the submitter's proposer, an edited field or another network id is BAD_SIGNATURE, not NOT_ENROLLED", async () => {
+    const signed = await sign(candidate());
+    const edited = signedCandidateToJson({ ...signed, candidate: { ...signed.candidate, nonce: 2n } });
+    await refused(admission().admit(edited, { proposer: proposer.address }), "BAD_SIGNATURE", "reject");
+    await assert.rejects(admission().admit(edited, { proposer: proposer.address }), /does not match this candidate.*changed after it was signed, or signed for another network id/);
+    const otherNetwork = signedCandidateToJson(await sign(candidate(), proposer, OTHER_NETWORK));
+    await refused(admission().admit(otherNetwork, { proposer: proposer.address }), "BAD_SIGNATURE", "reject");
+    // The claim matches (any case): admitted as without it; without a claim the refusal says both causes.
+    const lower = proposer.address.toLowerCase() as Hex;
+    assert.equal((await admission().admit(signedCandidateToJson(signed), { proposer: lower })).proposer, proposer.address);
+    await assert.rejects(admission().admit(edited), (error: unknown) => {
+      assert.ok(hasCode(error, "NOT_ENROLLED"));
+      assert.match((error as Error).message, /not an enrolled proposer.*or the candidate was changed after it was signed, or signed for another network id/);
+      return true;
+    });
+  });
+
   it("a chain this node cannot read: not held against the sender (CHAIN_UNAVAILABLE, ignore)", async () => {
     const signed = await sign(candidate());
     await refused(admission(new Set(), true).admit(signedCandidateToJson(signed)), "CHAIN_UNAVAILABLE", "ignore");

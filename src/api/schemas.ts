@@ -1,0 +1,225 @@
+// The HTTP API's JSON schemas: one definition each, used by fastify (ajv) to validate requests
+// and by @fastify/swagger to write the OpenAPI 3.1 document served at /openapi.json. Response
+// schemas only describe (the server serialises with JSON.stringify, so bodies never lose a
+// field); the test in test/api/openapi.test.ts checks every real answer against them.
+import { EVENT_TYPES } from "../events/eventLog.ts";
+
+const HEX32 = "^0x[0-9a-fA-F]{64}$";
+const ADDRESS = "^0x[0-9a-fA-F]{40}$";
+const UINT = "^(0|[1-9][0-9]{0,77})$";
+
+/** Every 4xx/5xx answer: a code callers branch on, and a reason for people. */
+export const errorSchema = {
+  $id: "Error",
+  type: "object",
+  required: ["error", "message"],
+  additionalProperties: false,
+  properties: {
+    error: { type: "string", pattern: "^[A-Z][A-Z_]*$", description: "a stable code, e.g. MALFORMED, NOT_ENROLLED, METHOD_NOT_ALLOWED" },
+    message: { type: "string", description: "what is wrong, and what to do" },
+  },
+} as const;
+
+const error = (description: string) => ({ description, $ref: "Error#" });
+
+const uint = (description: string) => ({ type: "string", pattern: UINT, description: `${description} (decimal string)` });
+
+export const candidateSchema = {
+  type: "object",
+  required: ["chainId", "target", "implementation", "sourceHash", "policyHash", "blockNumber", "nonce", "createdAt", "expiresAt"],
+  properties: {
+    chainId: uint("the chain the upgrade happens on"),
+    target: { type: "string", pattern: ADDRESS, description: "the proxy being upgraded" },
+    implementation: { type: "string", pattern: ADDRESS, description: "the new implementation, deployed, not yet activated" },
+    sourceHash: { type: "string", pattern: HEX32, description: "keccak256 of the source bundle" },
+    policyHash: { type: "string", pattern: HEX32, description: "the policy enrolled for the target" },
+    blockNumber: uint("the block every node verifies at (uint64)"),
+    nonce: uint("uint64"),
+    createdAt: uint("unix seconds (uint64): the verdict's issue time"),
+    expiresAt: uint("unix seconds (uint64)"),
+  },
+} as const;
+
+export const submissionSchema = {
+  type: "object",
+  required: ["candidate", "signature"],
+  properties: {
+    candidate: candidateSchema,
+    signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$", description: "the proposer's 65-byte EIP-712 signature of the candidate" },
+    bundle: { type: "object", description: "the source bundle (docs/verification.md); may be left out only if this node already holds it" },
+    proposer: {
+      type: "string",
+      pattern: ADDRESS,
+      description: "the address the submitter says signed; when it differs from the recovered signer the answer is 400 BAD_SIGNATURE, not 403 NOT_ENROLLED",
+    },
+  },
+} as const;
+
+export const candidateIdParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", pattern: HEX32, description: "the candidate id (its EIP-712 digest)" } },
+} as const;
+
+export const attestationsQuery = {
+  type: "object",
+  required: ["chainId", "target"],
+  properties: {
+    chainId: { type: "string", pattern: "^[1-9][0-9]{0,19}$", description: "a positive integer" },
+    target: { type: "string", pattern: ADDRESS },
+  },
+} as const;
+
+export const eventsQuery = {
+  type: "object",
+  properties: {
+    lastEventId: { type: "string", pattern: "^(0|[1-9][0-9]{0,14})$", description: "resume after this id (the Last-Event-ID header wins)" },
+    types: { type: "string", description: `comma-separated subset of ${EVENT_TYPES.join(", ")}` },
+    candidateId: { type: "string", pattern: HEX32, description: "only this candidate's events" },
+  },
+} as const;
+
+/** One server-sent event's `data`: the event as the event log keeps it (src/events/eventLog.ts). */
+export const eventSchema = {
+  type: "object",
+  required: ["id", "type", "at", "candidateId", "data"],
+  properties: {
+    id: { type: "integer", minimum: 1, description: "monotonic per node; also the SSE `id`, for Last-Event-ID" },
+    type: { type: "string", enum: [...EVENT_TYPES], description: "also the SSE `event` name" },
+    at: { type: "integer", description: "when it happened on this node (ms since the epoch)" },
+    candidateId: { type: "string", pattern: HEX32 },
+    data: { description: "the event's details" },
+  },
+} as const;
+
+const attestationRecord = {
+  type: "object",
+  required: ["candidateId", "digest", "encoded", "setIndex", "signers", "outcome", "chainId", "target"],
+  properties: {
+    candidateId: { type: "string" },
+    digest: { type: "string" },
+    encoded: { type: "string", description: "the 554-byte attestation, hex" },
+    setIndex: { type: "integer" },
+    signers: { type: "array", items: { type: "integer" } },
+    outcome: { type: "integer" },
+    chainId: { type: "string" },
+    target: { type: "string" },
+  },
+} as const;
+
+const relayStatus = { type: "object", description: "per chain id: the relay's result, or where it stands while pending (null before any)" } as const;
+
+export const routeSchemas = {
+  submit: {
+    summary: "Submit a signed candidate with its source bundle",
+    body: submissionSchema,
+    response: {
+      200: { description: "already known", type: "object", required: ["candidateId", "status"], properties: { candidateId: { type: "string", pattern: HEX32 }, status: { const: "known" } } },
+      202: { description: "admitted", type: "object", required: ["candidateId", "status"], properties: { candidateId: { type: "string", pattern: HEX32 }, status: { const: "admitted" } } },
+      400: error("malformed (CANDIDATE_REQUIRED, MALFORMED naming the field, BAD_JSON) or refused (BAD_SIGNATURE, BUNDLE_REQUIRED, BUNDLE_INVALID, EXPIRED, BAD_LIFETIME, UNKNOWN_CHAIN, …)"),
+      403: error("NOT_ENROLLED: the recovered signer is not an enrolled proposer of the target"),
+      408: error("BODY_TIMEOUT: the body did not arrive in time"),
+      413: error("TOO_LARGE: body over 4 MiB + 64 KiB"),
+      415: error("UNSUPPORTED_MEDIA_TYPE: Content-Type must be application/json"),
+      503: error("CHAIN_UNAVAILABLE: this node could not read the target's chain"),
+    },
+  },
+  candidate: {
+    summary: "A candidate's status on this node",
+    params: candidateIdParams,
+    response: {
+      200: {
+        description: "admission, verification, signing, verdicts, attestation, relay and timeline",
+        type: "object",
+        required: ["candidateId", "candidate", "proposer", "admittedAt", "verification", "signedDigest", "verdictsSeen", "timeline", "attestation", "relay"],
+        properties: {
+          candidateId: { type: "string", pattern: HEX32 },
+          candidate: { type: ["object", "null"] },
+          proposer: { type: ["string", "null"] },
+          admittedAt: { type: ["string", "null"] },
+          verification: { type: ["object", "null"] },
+          signedDigest: { type: ["string", "null"] },
+          verdictsSeen: {},
+          timeline: {},
+          attestation: { anyOf: [attestationRecord, { type: "null" }] },
+          relay: relayStatus,
+        },
+      },
+      400: error("BAD_ID"),
+      404: error("NOT_FOUND"),
+    },
+  },
+  attestation: {
+    summary: "A candidate's attestation and its relay status",
+    params: candidateIdParams,
+    response: {
+      200: { description: "the attestation", ...attestationRecord, properties: { ...attestationRecord.properties, relay: relayStatus } },
+      400: error("BAD_ID"),
+      404: error("NOT_FOUND"),
+    },
+  },
+  attestations: {
+    summary: "The attestations for one target",
+    querystring: attestationsQuery,
+    response: {
+      200: { description: "the attestations", type: "object", required: ["attestations"], properties: { attestations: { type: "array", items: attestationRecord } } },
+      400: error("BAD_QUERY"),
+    },
+  },
+  events: {
+    summary: "The node's events as server-sent events, resumable with Last-Event-ID",
+    description:
+      "Each event is sent as `id: <id>`, `event: <type>`, `data: <JSON of the event>`; comments (`: ping`) are heartbeats. A client that reads slower than events arrive is cut off and resumes with Last-Event-ID.",
+    querystring: eventsQuery,
+    headers: { type: "object", properties: { "last-event-id": { type: "string", description: "resume after this id" } } },
+    response: {
+      200: { description: "the event stream", content: { "text/event-stream": { schema: eventSchema } } },
+      400: error("BAD_EVENT_ID, BAD_QUERY"),
+      503: error("TOO_MANY_STREAMS"),
+    },
+  },
+  peers: {
+    summary: "Connected peers with this node's gossipsub score of each",
+    response: {
+      200: {
+        description: "the peers",
+        type: "object",
+        required: ["peers"],
+        properties: { peers: { type: "array", items: { type: "object", required: ["peerId", "score"], properties: { peerId: { type: "string" }, score: { type: "number" } } } } },
+      },
+    },
+  },
+  health: {
+    summary: "Liveness and counters",
+    response: {
+      200: {
+        description: "the node's identity and counters",
+        type: "object",
+        required: ["status", "peerId", "peers", "validatorIndex", "setIndex"],
+        properties: { status: { const: "ok" }, peerId: { type: "string" }, peers: { type: "integer" }, validatorIndex: { type: ["integer", "null"] }, setIndex: { type: "integer" } },
+      },
+    },
+  },
+  ready: {
+    summary: "Readiness: peers connected and every chain answering",
+    response: {
+      200: { description: "ready", $ref: "Readiness#" },
+      503: { description: "not ready, with the reasons", $ref: "Readiness#" },
+    },
+  },
+  metrics: {
+    summary: "Prometheus text exposition of the node's counters",
+    response: { 200: { description: "metrics", content: { "text/plain": { schema: { type: "string" } } } } },
+  },
+  openapi: {
+    summary: "This document",
+    response: { 200: { description: "the OpenAPI 3.1 document", type: "object" } },
+  },
+} as const;
+
+export const readinessSchema = {
+  $id: "Readiness",
+  type: "object",
+  required: ["ready", "reasons"],
+  properties: { ready: { type: "boolean" }, reasons: { type: "array", items: { type: "string" } } },
+} as const;

@@ -1,0 +1,175 @@
+// A node's HTTP API on loopback with a real backend: the real NodeApi over the real Intake,
+// Admission and CandidateStore, the event log and stream, on a level database in a temp dir.
+// Enrollment is a stub (the `enrolled` addresses, on chain 31337); attestations, relay and the
+// signing record are small in-memory stand-ins (no chains are needed for the API's own rules).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { getAddress, keccak256, stringToHex, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { Admission } from "../../src/admission/admission.ts";
+import { NodeApi, type NodeApiModules } from "../../src/api/backend.ts";
+import { EventStream } from "../../src/api/eventStream.ts";
+import { startApiServer, type ApiBackend, type ApiServer, type ApiServerOptions } from "../../src/api/server.ts";
+import type { AttestationRecord } from "../../src/attestations/attestationStore.ts";
+import { CandidateStore } from "../../src/candidates/candidateStore.ts";
+import { Intake } from "../../src/candidates/intake.ts";
+import { CandidateTimelines } from "../../src/candidates/timelines.ts";
+import { BUNDLE_SCHEMA, bundleHash, parseBundle } from "../../src/codec/bundle.ts";
+import { CANDIDATE_TYPES, candidateId, signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
+import { DEFAULT_POLICY } from "../../src/codec/policy.ts";
+import { sentinelDomain } from "../../src/codec/types.ts";
+import { Database } from "../../src/db/database.ts";
+import { EventLog } from "../../src/events/eventLog.ts";
+import { systemClock } from "../../src/util/clock.ts";
+import type { Json } from "../../src/util/json.ts";
+
+export const NETWORK_ID = keccak256(stringToHex("api-test"));
+export const CHAIN_ID = 31337n;
+export const TARGET = getAddress("0x1000000000000000000000000000000000000001");
+
+/** A valid source bundle document (fresh each call). */
+export function rawBundle(): Record<string, Json> {
+  return {
+    schema: BUNDLE_SCHEMA,
+    implementation: {
+      compiler: "0.8.28+commit.7893614a",
+      contract: "src/VaultV2.sol:VaultV2",
+      input: {
+        language: "Solidity",
+        sources: { "src/VaultV2.sol": { content: "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\ncontract VaultV2 { uint256 x; }\n" } },
+        settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+      },
+    },
+    reference: { contract: "src/VaultV1.sol:VaultV1" },
+    upgradeCall: "0x",
+    policy: structuredClone({ ...DEFAULT_POLICY }) as unknown as Json,
+  };
+}
+
+/** A signed submission body `{candidate, signature, bundle}` for `TARGET`, created now. */
+export async function submission(account: PrivateKeyAccount, nonce: bigint, networkId: Hex = NETWORK_ID): Promise<{ body: Record<string, Json>; id: Hex }> {
+  const bundle = rawBundle();
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const candidate: Candidate = {
+    chainId: CHAIN_ID,
+    target: TARGET,
+    implementation: getAddress("0x2000000000000000000000000000000000000002"),
+    sourceHash: bundleHash(parseBundle(bundle)),
+    policyHash: keccak256(stringToHex("policy")),
+    blockNumber: 1n,
+    nonce,
+    createdAt: now - 10n,
+    expiresAt: now + 3600n,
+  };
+  const signature = await account.signTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
+  const json = signedCandidateToJson({ candidate, signature });
+  return { body: { ...json, bundle } as unknown as Record<string, Json>, id: candidateId(NETWORK_ID, candidate) };
+}
+
+export interface ApiNode {
+  url: string;
+  server: ApiServer;
+  store: CandidateStore;
+  /** Candidates in the store. */
+  storedCount(): Promise<number>;
+  events: EventLog;
+  /** An attestation the stand-in store holds (for the success path of the attestation routes). */
+  addAttestation(record: AttestationRecord): void;
+  proposer: PrivateKeyAccount;
+  setEnrollment(mode: EnrollmentMode): void;
+  close(): Promise<void>;
+}
+
+/** Who the enrollment stub says may propose for TARGET; "down": its chain cannot be read (and /ready says so). */
+export type EnrollmentMode = "proposer" | "nobody" | "down";
+
+export async function startApiNode(options: { enrolled?: EnrollmentMode; server?: Partial<ApiServerOptions> } = {}): Promise<ApiNode> {
+  const dir = mkdtempSync(join(tmpdir(), "sentinel-api-"));
+  const db = await Database.open(dir);
+  const logger = pino({ level: "silent" });
+  const proposer = privateKeyToAccount(generatePrivateKey());
+  let mode: EnrollmentMode = options.enrolled ?? "nobody";
+  const events = new EventLog({}, { db, clock: systemClock, logger });
+  await events.open();
+  const store = new CandidateStore({}, { db });
+  const admission = new Admission(
+    { networkId: NETWORK_ID, maxCandidateBytes: 4096, maxLifetimeSeconds: 30 * 86_400, maxClockSkewSeconds: 300, chainIds: new Set([CHAIN_ID]) },
+    {
+      enrollment: async (_chainId, target) => {
+        if (mode === "down") throw new Error("HTTP request failed: chain down (test)");
+        return { proposers: target === TARGET && mode === "proposer" ? [proposer.address] : [] };
+      },
+      isKnown: (id) => store.has(id),
+      now: () => new Date(),
+    },
+  );
+  const intake = new Intake({}, {
+    admission,
+    store,
+    publish: async () => {},
+    onAdmitted: (admitted) => events.emit("candidate.admitted", admitted.id, { proposer: admitted.proposer }),
+    clock: systemClock,
+    logger,
+  });
+  const attestations = new Map<string, AttestationRecord>();
+  const modules: NodeApiModules = {
+    submit: (body) => intake.submit(body),
+    candidates: store,
+    attestations: {
+      get: async (id: Hex) => attestations.get(id),
+      byTarget: async (chainId: bigint, target: Address) =>
+        [...attestations.values()].filter((a) => a.chainId === chainId.toString() && a.target.toLowerCase() === target.toLowerCase()),
+    } as unknown as NodeApiModules["attestations"],
+    relay: { pendingOf: async () => new Map(), resultOf: async () => undefined } as unknown as NodeApiModules["relay"],
+    signingRecord: { signedDigest: async () => undefined } as unknown as NodeApiModules["signingRecord"],
+    timelines: new CandidateTimelines(),
+    events: new EventStream({}, { log: events }),
+    verdictsSeen: () => ({}),
+    chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
+    network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },
+    identity: { validatorIndex: 0, setIndex: 0 },
+    expectsPeers: false,
+    metricSources: () => {
+      throw new Error("not used: metrics() is answered below");
+    },
+    healthExtra: () => ({}),
+  };
+  const api = new NodeApi({}, modules);
+  // NodeApi's metrics need every part's counters; the API's test needs only some text.
+  const backend: ApiBackend = {
+    submitCandidate: (body) => api.submitCandidate(body),
+    streamEvents: (request, response) => api.streamEvents(request, response),
+    candidateStatus: (id) => api.candidateStatus(id),
+    attestation: (id) => api.attestation(id),
+    attestationsByTarget: (chainId, target) => api.attestationsByTarget(chainId, target),
+    health: () => api.health(),
+    peers: () => api.peers(),
+    metrics: () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
+    readiness: () => api.readiness(),
+  };
+  const server = await startApiServer({ host: "127.0.0.1", port: 0, ...options.server }, backend);
+  return {
+    url: server.url,
+    server,
+    store,
+    events,
+    proposer,
+    setEnrollment: (next) => {
+      mode = next;
+    },
+    addAttestation: (record) => attestations.set(record.candidateId, record),
+    async storedCount() {
+      let n = 0;
+      for await (const _ of store.entries()) n++;
+      return n;
+    },
+    async close() {
+      await server.close();
+      await events.flush();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -60,7 +60,7 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig["options"]>>(
       positionals.max === 0 ? `unexpected argument ${parsed.positionals[0]}` : parsed.positionals.length < positionals.min ? "missing argument" : `unexpected argument ${parsed.positionals[positionals.max]}`,
     );
   }
-  return { values: parsed.values as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string } & { help?: boolean }, positionals: parsed.positionals, help };
+  return { values: parsed.values as unknown as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string } & { help?: boolean }, positionals: parsed.positionals, help };
 }
 
 export function requireFlag(value: string | undefined, flag: string, why: string): string {

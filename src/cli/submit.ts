@@ -78,7 +78,8 @@ export function summary(decision: Decision): string {
   const refused = Object.entries(decision.chains).filter(([, r]) => r.status === "failed");
   const verdict = decision.outcome === "approve" ? "APPROVED" : decision.outcome === "reject" ? "REJECTED" : "REVOKED";
   if (refused.length > 0) return `${verdict}, but refused on chain ${refused.map(([id, r]) => `${id} (${r.code ?? ""} ${r.error ?? ""})`).join(", ")}; digest ${decision.digest}`;
-  return `${verdict}: recorded on chain${decision.chains && Object.keys(decision.chains).length > 1 ? "s" : ""} ${chains}; digest ${decision.digest}`;
+  const others = decision.notRelayed.length > 0 ? ` (not relayed by this node: chain ${decision.notRelayed.join(", ")})` : "";
+  return `${verdict}: recorded on chain${Object.keys(decision.chains).length > 1 ? "s" : ""} ${chains}${others}; digest ${decision.digest}`;
 }
 
 function usage(io: CommandIo): number {

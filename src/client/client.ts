@@ -114,11 +114,11 @@ export class SentinelClient {
     const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_MS);
     const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     const seen = new Set<string>();
-    let last: Progress | undefined;
+    const progress: { last?: Progress } = {};
     const report = (key: string, step: Progress) => {
       if (seen.has(key)) return;
       seen.add(key);
-      last = step;
+      progress.last = step;
       options.onProgress?.(step);
     };
     let unreachable: ClientError | undefined;
@@ -142,8 +142,8 @@ export class SentinelClient {
       if (left <= 0) {
         const message = unreachable
           ? `the node at ${this.url} did not answer (${unreachable.message}); try again later or ask another node`
-          : `no decision recorded on every chain yet (last step: ${last?.message ?? "none"}); run status again later`;
-        throw new ClientError(unreachable ? "NODE_UNAVAILABLE" : "CLIENT_TIMEOUT", message, { url: this.url, last: last ?? null }, unreachable ? { cause: unreachable } : undefined);
+          : `no decision recorded on every chain yet (last step: ${progress.last?.message ?? "none"}); run status again later`;
+        throw new ClientError(unreachable ? "NODE_UNAVAILABLE" : "CLIENT_TIMEOUT", message, { url: this.url, last: progress.last ?? null }, unreachable ? { cause: unreachable } : undefined);
       }
       await sleep(Math.min(pollMs, left), options.signal);
     }
@@ -165,10 +165,13 @@ export class SentinelClient {
       digest: attestation.digest,
     });
     const chains: Record<string, RelayResult> = {};
+    const notRelayed: string[] = [];
     let done = true;
     for (const [chainId, relay] of Object.entries(status.relay)) {
+      // The node writes a chain's pending relay in the same batch as the attestation: none now
+      // means none to come (it does not relay there, or read the attestation from that chain).
       if (relay === null) {
-        done = false;
+        notRelayed.push(chainId);
         continue;
       }
       if ("pending" in relay && relay.pending) {
@@ -194,6 +197,7 @@ export class SentinelClient {
       digest: attestation.digest,
       attestation,
       chains,
+      notRelayed,
       recordedEverywhere: Object.values(chains).every((r) => r.status !== "failed"),
     };
   }
@@ -235,7 +239,7 @@ export class SentinelClient {
           fail(new ClientError("NODE_UNAVAILABLE", `the event stream answered ${response.status}; reconnecting`, { status: response.status, url }));
           return "retry";
         }
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           touch();
           for (const message of parser.push(chunk)) {
             if (parser.retryMs !== undefined) delay = Math.max(parser.retryMs, 100);

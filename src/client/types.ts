@@ -77,8 +77,10 @@ export interface Decision {
   outcome: DecisionOutcome;
   digest: Hex;
   attestation: AttestationRecord;
-  /** Each chain's final relay result. */
+  /** Each chain's final relay result, for the chains the node relays to. */
   chains: Record<string, RelayResult>;
+  /** Chains the node served but did not relay to: no relayer for it, or the attestation was read from that chain. */
+  notRelayed: string[];
   /** The verdict is recorded on every chain the node relays to (none refused it). */
   recordedEverywhere: boolean;
 }

@@ -39,10 +39,13 @@ function attestation(outcome = 1) {
 }
 
 function status(stage: number) {
+  const pending = { pending: true, state: "relaying", dispatches: 0, lastError: null, nextAt: 0 };
   const relay: Record<string, unknown> =
-    stage < 3
+    stage < 2
       ? { "31337": null, "31338": null }
-      : stage === 3
+      : stage === 2
+        ? { "31337": pending, "31338": pending }
+        : stage === 3
         ? { "31337": { pending: true, state: "relaying", dispatches: 1, lastError: "RPC down", nextAt: 0 }, "31338": { status: "submitted", txHash: DIGEST, final: true } }
         : { "31337": { status: "already-recorded", final: true }, "31338": { status: "submitted", txHash: DIGEST, final: true } };
   return {
@@ -113,11 +116,19 @@ describe("SentinelClient.waitForDecision", () => {
     const decision = await new SentinelClient({ url }).waitForDecision(ID, { pollMs: 5, onProgress: (step) => steps.push(step) });
     assert.deepEqual(
       steps.map((s) => (s.step === "relay" ? `relay ${s.chainId} ${"pending" in s.result ? "pending" : s.result.status}` : s.step)),
-      ["admitted", "verified", "signed", "attestation", "relay 31337 pending", "relay 31338 submitted", "relay 31337 already-recorded"],
+      ["admitted", "verified", "signed", "attestation", "relay 31337 pending", "relay 31338 pending", "relay 31337 pending", "relay 31338 submitted", "relay 31337 already-recorded"],
     );
     assert.equal(decision.outcome, "approve");
     assert.equal(decision.recordedEverywhere, true);
     assert.deepEqual(Object.keys(decision.chains).sort(), ["31337", "31338"]);
+    assert.deepEqual(decision.notRelayed, []);
+  });
+
+  it("a chain without a relay once the attestation exists is one the node does not relay to: named, not waited for", async () => {
+    const url = await node((_, response) => json(response, 200, { ...status(4), relay: { "31337": null, "31338": { status: "submitted", txHash: DIGEST, final: true } } }));
+    const decision = await new SentinelClient({ url }).waitForDecision(ID, { pollMs: 5, timeoutMs: 2_000 });
+    assert.deepEqual(decision.notRelayed, ["31337"]);
+    assert.deepEqual(Object.keys(decision.chains), ["31338"]);
   });
 
   it("a chain that refused the attestation for good: resolved, not recorded everywhere", async () => {

@@ -28,12 +28,13 @@ const PACKAGE_ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 
 /**
  * The directory the user typed the command in. `npm run sentinel -- …` runs with cwd = the package
- * root and the caller's directory in INIT_CWD; INIT_CWD is trusted only then, since a process
- * started from an npm script (a test run) inherits it while running somewhere else.
+ * root and the caller's directory in INIT_CWD; INIT_CWD is trusted only then: a process started
+ * by another npm script (`npm test`) inherits it while running somewhere else, and `npm start`
+ * keeps its `.devnet/` in the checkout, where the README looks for it.
  */
 export function callerDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
   const init = env["INIT_CWD"];
-  if (init && env["npm_lifecycle_event"] !== undefined && resolve(cwd) === PACKAGE_ROOT) return init;
+  if (init && env["npm_lifecycle_event"] === "sentinel" && resolve(cwd) === PACKAGE_ROOT) return init;
   return cwd;
 }
 

@@ -147,6 +147,7 @@ describe("paths are the caller's", () => {
     // A process an npm script started elsewhere inherits INIT_CWD: its own directory wins.
     assert.equal(callerDir({ INIT_CWD: work, npm_lifecycle_event: "test" }, "/somewhere/else"), "/somewhere/else");
     assert.equal(callerDir({ INIT_CWD: work }, resolve(ROOT)), resolve(ROOT));
+    assert.equal(callerDir({ INIT_CWD: work, npm_lifecycle_event: "test" }, resolve(ROOT)), resolve(ROOT));
   });
 
   it("policy validate lists every problem, not the first: exit 1", async () => {

@@ -8,7 +8,12 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { getAddress, isAddress, type Address } from "viem";
 import { ClientError } from "../client/errors.ts";
 import { UsageError } from "./errors.ts";
-import type { CommandIo } from "./keys.ts";
+
+/** Where a command writes: the process's streams, or a test's buffers. */
+export interface CommandIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
 
 /** Exit codes a pipeline can rely on (README, `sentinel --help`). */
 export const EXIT = {

@@ -19,12 +19,9 @@ import {
   type PasswordSource,
 } from "../crypto/keystore.ts";
 import { UsageError } from "./errors.ts";
-import { callerPath } from "./common.ts";
+import { callerPath, type CommandIo } from "./common.ts";
 
-export interface CommandIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CommandIo } from "./common.ts";
 
 export interface KeysCommandOptions {
   /** KDF for new keystores; default scrypt. Tests and devnets pass INSECURE_FAST_KDF. */

@@ -1,6 +1,7 @@
 // `sentinel status <candidateId> --node <url>`: where a candidate stands on one node.
 import { SentinelClient, type CandidateStatus } from "../client/index.ts";
 import { OUTCOMES } from "../client/types.ts";
+import { reasonsFromBitmap } from "../verify/reasons.ts";
 import { EXIT, EXIT_CODES_HELP, candidateIdArgument, parseCommand, requireFlag, runCommand } from "./common.ts";
 import type { CommandIo } from "./keys.ts";
 
@@ -40,8 +41,20 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
 export function describe(status: CandidateStatus): string {
   const lines = [`candidate ${status.candidateId}`];
   if (status.proposer) lines.push(`  proposer       ${status.proposer}`);
-  const verification = status.verification as { outcome?: number; reasons?: string[] } | null;
-  lines.push(`  verification   ${verification === null ? "pending" : `${OUTCOMES[verification.outcome ?? 0] ?? "done"}${verification.reasons?.length ? ` (${verification.reasons.join(", ")})` : ""}`}`);
+  // The node stores the reasons as a decimal bitmap string: named here with the verifier's table.
+  const verification = status.verification as { outcome?: unknown; reasons?: unknown } | null;
+  let verified = "pending";
+  if (verification !== null) {
+    const outcome = typeof verification.outcome === "number" ? (OUTCOMES[verification.outcome] ?? "done") : "done";
+    let reasons: string[] = [];
+    try {
+      reasons = typeof verification.reasons === "string" && /^[0-9]+$/.test(verification.reasons) ? reasonsFromBitmap(BigInt(verification.reasons)) : [];
+    } catch {
+      reasons = [`reasons ${String(verification.reasons)}`];
+    }
+    verified = `${outcome}${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
+  }
+  lines.push(`  verification   ${verified}`);
   lines.push(`  signed digest  ${status.signedDigest ?? "none yet"}`);
   const attestation = status.attestation;
   lines.push(`  attestation    ${attestation ? `${(OUTCOMES[attestation.outcome] ?? "?").toUpperCase()} by validators ${attestation.signers.join(", ")} of set ${attestation.setIndex}` : "none yet"}`);

@@ -116,7 +116,7 @@ describe("the README's journeys on a devnet", { timeout: 600_000 }, () => {
 
     const upgraded = await sentinel(upgrade!.args);
     ok(upgraded, "upgrade");
-    assert.match(upgraded.stdout, new RegExp(`upgraded ${tryIt.chain.proxy} to ${tryIt.chain.benign}`));
+    assert.match(upgraded.stdout, new RegExp(`upgraded ${tryIt.chain.proxy} to ${tryIt.chain.benign}`, "i"));
   });
 
   it("the malicious upgrade: submit --wait exits 1 (REJECTED, recorded everywhere) and the guard refuses it", async () => {

@@ -68,15 +68,11 @@ function createCommand(argv: string[], io: CommandIo): number {
   });
   if (!values["build-info"] || !values.contract || !values.reference) throw new Error("--build-info, --contract and --reference are required");
   const implementation = readBuildInfo(values["build-info"]);
-  requireContract(implementation, values["build-info"], values.contract, "--contract");
   const reference: SourceBundle["reference"] = { contract: values.reference };
-  if (values["reference-build-info"]) {
-    const build = readBuildInfo(values["reference-build-info"]);
-    requireContract(build, values["reference-build-info"], values.reference, "--reference");
-    reference.compiler = build.compiler;
-    reference.input = build.input;
-  } else {
-    requireContract(implementation, values["build-info"], values.reference, "--reference");
+  const referenceBuild = values["reference-build-info"] ? readBuildInfo(values["reference-build-info"]) : undefined;
+  if (referenceBuild) {
+    reference.compiler = referenceBuild.compiler;
+    reference.input = referenceBuild.input;
   }
   const policy: Policy = values.policy ? parsePolicy(readJson(values.policy)) : DEFAULT_POLICY;
   // parseBundle checks everything the nodes will check, so a bad bundle fails here, not there.
@@ -87,6 +83,9 @@ function createCommand(argv: string[], io: CommandIo): number {
     upgradeCall: upgradeCall(values["upgrade-call"], values.initializer, values.args),
     policy,
   });
+  // After parseBundle, which names a malformed build first: then the names must exist in it.
+  requireContract(implementation, values["build-info"], values.contract, "--contract");
+  requireContract(referenceBuild ?? implementation, values["reference-build-info"] ?? values["build-info"], values.reference, "--reference");
   const text = new TextDecoder().decode(encodeBundle(bundle));
   const summary = `${JSON.stringify({ sourceHash: bundleHash(bundle), policyHash: policyHash(bundle.policy), bytes: text.length })}\n`;
   if (values.out) {
@@ -130,7 +129,7 @@ interface BuildInfo {
 /**
  * A bundle naming a contract its build does not hold would be refused by every node (and only
  * after a compile): say so now, with the names the file does hold. The compiler's output decides
- * when the build-info has one; otherwise the source must declare it.
+ * when the build-info has one for that source; otherwise the source must declare it.
  */
 function requireContract(build: BuildInfo, path: string, qualified: string, flag: string): void {
   const colon = qualified.lastIndexOf(":");
@@ -141,8 +140,12 @@ function requireContract(build: BuildInfo, path: string, qualified: string, flag
   if (!sources || !Object.hasOwn(sources, source)) {
     throw new Error(`${flag} ${qualified}: ${path} has no source ${source} (it has ${Object.keys(sources ?? {}).slice(0, 8).join(", ")}${Object.keys(sources ?? {}).length > 8 ? ", …" : ""})`);
   }
-  const declared = build.contracts
-    ? Object.keys(build.contracts[source] ?? {})
+  // An output without the source (Hardhat 3 keeps outputs apart; some tools write none) says nothing.
+  const compiled = build.contracts !== undefined && Object.hasOwn(build.contracts, source) ? build.contracts[source] : undefined;
+  const content = sources[source]?.content;
+  if (!compiled && typeof content !== "string") return; // parseBundle names a source without its text
+  const declared = compiled
+    ? Object.keys(compiled)
     : [...String(sources[source]?.content ?? "").matchAll(/\b(?:abstract\s+contract|contract|library|interface)\s+([A-Za-z_$][A-Za-z0-9_$]*)/g)].map((m) => m[1]!);
   if (!declared.includes(name)) {
     throw new Error(`${flag} ${qualified}: ${source} in ${path} has no contract ${name} (it has ${declared.join(", ") || "none"})`);

@@ -8,6 +8,7 @@ import { encodeFunctionData, isHex, parseAbiItem, type Hex } from "viem";
 import { BUNDLE_SCHEMA, bundleHash, encodeBundle, parseBundle, type SolcInput, type SourceBundle } from "../codec/bundle.ts";
 import { DEFAULT_POLICY, parsePolicy, policyHash, type Policy } from "../codec/policy.ts";
 import type { CommandIo } from "./keys.ts";
+import { callerPath } from "./common.ts";
 
 export const BUNDLE_USAGE = `Usage:
   sentinel bundle create --build-info <file> --contract <source:Name> --reference <source:Name> [options]
@@ -68,10 +69,10 @@ function createCommand(argv: string[], io: CommandIo): number {
   if (!values["build-info"] || !values.contract || !values.reference) throw new Error("--build-info, --contract and --reference are required");
   const implementation = readBuildInfo(values["build-info"]);
   const reference: SourceBundle["reference"] = { contract: values.reference };
-  if (values["reference-build-info"]) {
-    const build = readBuildInfo(values["reference-build-info"]);
-    reference.compiler = build.compiler;
-    reference.input = build.input;
+  const referenceBuild = values["reference-build-info"] ? readBuildInfo(values["reference-build-info"]) : undefined;
+  if (referenceBuild) {
+    reference.compiler = referenceBuild.compiler;
+    reference.input = referenceBuild.input;
   }
   const policy: Policy = values.policy ? parsePolicy(readJson(values.policy)) : DEFAULT_POLICY;
   // parseBundle checks everything the nodes will check, so a bad bundle fails here, not there.
@@ -82,10 +83,13 @@ function createCommand(argv: string[], io: CommandIo): number {
     upgradeCall: upgradeCall(values["upgrade-call"], values.initializer, values.args),
     policy,
   });
+  // After parseBundle, which names a malformed build first: then the names must exist in it.
+  requireContract(implementation, values["build-info"], values.contract, "--contract");
+  requireContract(referenceBuild ?? implementation, values["reference-build-info"] ?? values["build-info"], values.reference, "--reference");
   const text = new TextDecoder().decode(encodeBundle(bundle));
   const summary = `${JSON.stringify({ sourceHash: bundleHash(bundle), policyHash: policyHash(bundle.policy), bytes: text.length })}\n`;
   if (values.out) {
-    writeFileSync(values.out, text);
+    writeFileSync(callerPath(values.out), text);
     io.stdout(summary);
   } else {
     io.stdout(`${text}\n`);
@@ -115,20 +119,54 @@ function upgradeCall(raw: string | undefined, initializer: string | undefined, a
   return encodeFunctionData({ abi: [item], functionName: item.name, args: parsedArgs });
 }
 
+interface BuildInfo {
+  compiler: string;
+  input: SolcInput;
+  /** The compiler's output, when the build-info carries it (Hardhat and Foundry write it). */
+  contracts: Record<string, Record<string, unknown>> | undefined;
+}
+
+/**
+ * A bundle naming a contract its build does not hold would be refused by every node (and only
+ * after a compile): say so now, with the names the file does hold. The compiler's output decides
+ * when the build-info has one for that source; otherwise the source must declare it.
+ */
+function requireContract(build: BuildInfo, path: string, qualified: string, flag: string): void {
+  const colon = qualified.lastIndexOf(":");
+  if (colon <= 0) return; // parseBundle names the malformed form
+  const source = qualified.slice(0, colon);
+  const name = qualified.slice(colon + 1);
+  const sources = build.input.sources as Record<string, { content?: unknown }> | undefined;
+  if (!sources || !Object.hasOwn(sources, source)) {
+    throw new Error(`${flag} ${qualified}: ${path} has no source ${source} (it has ${Object.keys(sources ?? {}).slice(0, 8).join(", ")}${Object.keys(sources ?? {}).length > 8 ? ", …" : ""})`);
+  }
+  // An output without the source (Hardhat 3 keeps outputs apart; some tools write none) says nothing.
+  const compiled = build.contracts !== undefined && Object.hasOwn(build.contracts, source) ? build.contracts[source] : undefined;
+  const content = sources[source]?.content;
+  if (!compiled && typeof content !== "string") return; // parseBundle names a source without its text
+  const declared = compiled
+    ? Object.keys(compiled)
+    : [...String(sources[source]?.content ?? "").matchAll(/\b(?:abstract\s+contract|contract|library|interface)\s+([A-Za-z_$][A-Za-z0-9_$]*)/g)].map((m) => m[1]!);
+  if (!declared.includes(name)) {
+    throw new Error(`${flag} ${qualified}: ${source} in ${path} has no contract ${name} (it has ${declared.join(", ") || "none"})`);
+  }
+}
+
 /** Hardhat writes solcLongVersion; Foundry writes solcLongVersion or solcVersion plus a full version. */
-function readBuildInfo(path: string): { compiler: string; input: SolcInput } {
-  const info = readJson(path) as { solcLongVersion?: string; solcVersion?: string; input?: SolcInput };
+function readBuildInfo(path: string): BuildInfo {
+  const info = readJson(path) as { solcLongVersion?: string; solcVersion?: string; input?: SolcInput; output?: { contracts?: Record<string, Record<string, unknown>> } };
   const compiler = info.solcLongVersion ?? info.solcVersion;
   if (typeof compiler !== "string" || !compiler.includes("+commit.")) {
     throw new Error(`${path}: no full solc version (solcLongVersion such as "0.8.28+commit.7893614a")`);
   }
   if (!info.input || typeof info.input !== "object") throw new Error(`${path}: no standard-JSON "input"`);
-  return { compiler: compiler.replace(/\.Emscripten\.clang$/, ""), input: info.input };
+  const contracts = info.output?.contracts && typeof info.output.contracts === "object" ? info.output.contracts : undefined;
+  return { compiler: compiler.replace(/\.Emscripten\.clang$/, ""), input: info.input, contracts };
 }
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    return JSON.parse(readFileSync(callerPath(path), "utf8"));
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as Error).message}`);
   }

@@ -8,16 +8,17 @@ import { createPublicClient, getAddress, http, isAddress, type Address, type Hex
 import { privateKeyToAccount } from "viem/accounts";
 import { DEFAULT_ADMISSION } from "../admission/admission.ts";
 import { bundleHash, parseBundle } from "../codec/bundle.ts";
-import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
+import { CANDIDATE_TYPES, candidateId, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
 import { isNetworkId, sentinelDomain } from "../codec/types.ts";
 import { loadKeyFile } from "../crypto/secp256k1.ts";
 import { policyHash } from "../codec/policy.ts";
 import type { CommandIo } from "./keys.ts";
+import { callerPath } from "./common.ts";
 
 export const CANDIDATE_USAGE = `Usage:
   sentinel candidate create --bundle <bundle.json> --rpc <url> --target <proxy> --implementation <address> [options]
 
-Writes { candidate, signature?, bundle }: the body to POST to a node's /v1/candidates, and the
+Writes { candidate, signature?, proposer?, candidateId?, bundle }: the body to POST to a node's /v1/candidates, and the
 file \`sentinel check\` reads. chainId and blockNumber (the block every node verifies at) are read
 from --rpc; sourceHash and policyHash are the bundle's.
 
@@ -66,7 +67,7 @@ export async function runCandidateCommand(argv: string[], io: CommandIo): Promis
 
     let bundle;
     try {
-      bundle = parseBundle(JSON.parse(readFileSync(values.bundle, "utf8")));
+      bundle = parseBundle(JSON.parse(readFileSync(callerPath(values.bundle), "utf8")));
     } catch (error) {
       throw new Error(`${values.bundle}: ${(error as Error).message}`);
     }
@@ -87,13 +88,22 @@ export async function runCandidateCommand(argv: string[], io: CommandIo): Promis
       expiresAt: now + lifetime,
     };
     let signature: Hex | undefined;
+    let proposer: Address | undefined;
     if (values["proposer-key-file"]) {
-      const account = privateKeyToAccount(loadKeyFile(values["proposer-key-file"], "proposer"));
+      const account = privateKeyToAccount(loadKeyFile(callerPath(values["proposer-key-file"]), "proposer"));
       signature = await account.signTypedData({ domain: sentinelDomain(networkId as Hex), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
+      proposer = account.address;
     }
-    const json = signature ? signedCandidateToJson({ candidate, signature }) : { candidate: signedCandidateToJson({ candidate, signature: "0x" }).candidate };
+    // The proposer's address rides along (`sentinel submit` sends it): a node that recovers
+    // another signer can then name a signature mismatch as such.
+    const json = signature
+      ? { ...signedCandidateToJson({ candidate, signature }), proposer, candidateId: candidateId(networkId as Hex, candidate) }
+      : { candidate: signedCandidateToJson({ candidate, signature: "0x" }).candidate };
     const text = `${JSON.stringify({ ...json, bundle }, null, 2)}\n`;
-    if (values.out) writeFileSync(values.out, text);
+    if (values.out) {
+      writeFileSync(callerPath(values.out), text);
+      if (signature) io.stdout(`${JSON.stringify({ candidateId: candidateId(networkId as Hex, candidate), proposer, out: values.out })}\n`);
+    }
     else io.stdout(text);
     return 0;
   } catch (error) {

@@ -2,7 +2,7 @@
 // without the network. The dry run a protocol team puts in its own CI before submitting.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createPublicClient, getAddress, http, isAddress, type Address, type Hex } from "viem";
 import { parseBundle, type SourceBundle } from "../codec/bundle.ts";
@@ -15,12 +15,15 @@ import { verifyStandalone } from "../verify/standalone.ts";
 import type { Finding, PipelineResult } from "../verify/pipeline.ts";
 import type { CommandIo } from "./keys.ts";
 import { UsageError } from "./errors.ts";
+import { callerPath } from "./common.ts";
 
 export const CHECK_USAGE = `Usage:
   sentinel check <candidate.json> --rpc <url> [options]
 
 Runs every verification check a Sentinel node runs on a deployment candidate, locally, and
-prints what each found. Exit code: 0 approve, 1 reject, 2 bad usage or unreadable input.
+prints what each found. Exit code: 0 approve, 1 reject, 2 bad usage or unreadable input, or a
+check that cannot run as asked (it fails closed: nothing is skipped unless a flag says so).
+A guarded proxy needs --registry: the fork then assumes the approval being checked, as the nodes do.
 
 <candidate.json> is the body you would POST to a node's /v1/candidates:
   { "candidate": { chainId, target, implementation, sourceHash, policyHash, blockNumber,
@@ -36,6 +39,9 @@ Options:
                          and that candidate.policyHash is the enrolled policy
   --proposer <address>   the proposer, for an unsigned candidate (else recovered from the signature)
   --network-id <0x…>     the Sentinel network id: recovers the proposer and prints the candidate id
+  --skip-enrollment      run without the enrollment (origin) check: without it, a run that cannot check
+                         enrollment (no --registry, or no proposer: give --proposer, or a signed candidate
+                         and --network-id) is refused (exit 2) rather than passed without that check
   --cache-dir <dir>      compile cache (default ~/.cache/sentinel/compile-cache)
   --json                 print the result as one JSON object instead of a report
 `;
@@ -53,6 +59,7 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
         "network-id": { type: "string" },
         "cache-dir": { type: "string" },
         json: { type: "boolean" },
+        "skip-enrollment": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -69,16 +76,26 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
     const registry = optionalAddress(values.registry, "--registry");
     let proposer = optionalAddress(values.proposer, "--proposer");
 
-    const body = readJson(positionals[0]!, "candidate file");
+    const body = readJson(callerPath(positionals[0]!), "candidate file");
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new UsageError(`the candidate file ${positionals[0]} must hold a JSON object: { "candidate": { … }, "bundle": { … } }`);
     }
-    const bundle = readBundle(values.bundle ? readJson(values.bundle, "bundle file") : (body as Record<string, unknown>)["bundle"]);
+    const bundle = readBundle(values.bundle ? readJson(callerPath(values.bundle), "bundle file") : (body as Record<string, unknown>)["bundle"]);
     const { candidate, signature } = await readCandidate(body as Record<string, unknown>, values.rpc);
     await checkChainId(values.rpc, candidate.chainId);
     if (signature && networkId && !proposer) proposer = recoverProposer(networkId as Hex, { candidate, signature });
+    const skipEnrollment = values["skip-enrollment"] === true;
+    // Fail closed: a CI job that asked for the checks must not go green on one that never ran.
+    if (!skipEnrollment && (!registry || !proposer)) {
+      const missing = !registry
+        ? "--registry <address> (the network's registry on this chain)"
+        : signature
+          ? "the proposer: --network-id <id> (recovers it from the signature) or --proposer <address>"
+          : "the proposer: --proposer <address> (the candidate is unsigned)";
+      throw new UsageError(`the enrollment check cannot run without ${missing}; pass --skip-enrollment to run every other check without it`);
+    }
 
-    compiler = new BuildCompiler({ cacheDir: resolve(values["cache-dir"] ?? join(homedir(), ".cache", "sentinel", "compile-cache")) });
+    compiler = new BuildCompiler({ cacheDir: values["cache-dir"] ? callerPath(values["cache-dir"]) : join(homedir(), ".cache", "sentinel", "compile-cache") });
     const result = await verifyStandalone({
       candidate,
       bundle,
@@ -88,7 +105,8 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
       ...(registry ? { registry } : {}),
       ...(networkId ? { networkId: networkId as Hex } : {}),
     });
-    io.stdout(values.json ? `${JSON.stringify(jsonReport(candidate, bundle, result, proposer))}\n` : textReport(candidate, bundle, result, proposer, registry));
+    const skipped = skipEnrollment && (!registry || !proposer);
+    io.stdout(values.json ? `${JSON.stringify(jsonReport(candidate, bundle, result, proposer, networkId !== undefined, skipped))}\n` : textReport(candidate, bundle, result, proposer, registry, skipped));
     return result.outcome === Outcome.Approve ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
@@ -158,14 +176,16 @@ async function checkChainId(rpcUrl: string, chainId: bigint): Promise<void> {
   if (BigInt(served) !== chainId) throw new UsageError(`--rpc serves chain ${served}, but the candidate is for chain ${chainId}`);
 }
 
-function jsonReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult & { candidateId: Hex }, proposer: Address | undefined) {
+function jsonReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult & { candidateId: Hex }, proposer: Address | undefined, hasNetworkId: boolean, enrollmentSkipped: boolean) {
   return {
     outcome: result.outcome === Outcome.Approve ? "approve" : "reject",
     reasons: reasonsFromBitmap(result.reasons),
     reasonBitmap: `0x${result.reasons.toString(16)}`,
     findingsDigest: result.findingsDigest,
     codehash: result.codehash,
-    candidateId: result.candidateId,
+    // A candidate id is bound to a network: without --network-id there is none to report.
+    candidateId: hasNetworkId ? result.candidateId : null,
+    enrollmentChecked: !enrollmentSkipped,
     candidate: { chainId: candidate.chainId.toString(), target: candidate.target, implementation: candidate.implementation, blockNumber: candidate.blockNumber.toString() },
     proposer: proposer ?? null,
     policy: { name: bundle.policy.name, version: bundle.policy.version, hash: policyHash(bundle.policy) },
@@ -176,7 +196,7 @@ function jsonReport(candidate: Candidate, bundle: SourceBundle, result: Pipeline
 
 const MARK: Record<Finding["severity"], string> = { info: "ok  ", warning: "warn", reject: "FAIL" };
 
-function textReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult, proposer: Address | undefined, registry: Address | undefined): string {
+function textReport(candidate: Candidate, bundle: SourceBundle, result: PipelineResult, proposer: Address | undefined, registry: Address | undefined, enrollmentSkipped: boolean): string {
   const lines: string[] = [];
   lines.push(`Sentinel check: ${bundle.implementation.contract} for proxy ${candidate.target} on chain ${candidate.chainId} at block ${candidate.blockNumber}`);
   lines.push(`  implementation ${candidate.implementation}, compiler ${bundle.implementation.compiler}, reference ${bundle.reference.contract}`);
@@ -197,6 +217,10 @@ function textReport(candidate: Candidate, bundle: SourceBundle, result: Pipeline
     lines.push("");
     lines.push("hint: the proxy is guarded by Sentinel and refused the unapproved upgrade on the fork; pass --registry <address>");
     lines.push("      so that the fork assumes the approval being checked, as the nodes do");
+  }
+  if (enrollmentSkipped) {
+    lines.push("");
+    lines.push("note: enrollment NOT checked (--skip-enrollment): nodes will refuse a proposer the target's authority did not enroll");
   }
   lines.push("");
   const reasons = reasonsFromBitmap(result.reasons);

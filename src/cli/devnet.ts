@@ -18,6 +18,23 @@ import {
   type DevnetChain,
 } from "../devnet/devnet.ts";
 import type { CommandIo } from "./keys.ts";
+import { prepareTryIt, tryItText } from "../devnet/tryIt.ts";
+import { callerPath } from "./common.ts";
+
+export const DEVNET_USAGE = `Usage:
+  sentinel devnet [--nodes <n>] [--exit] [--dir <dir>]
+
+A local network: two anvil chains with a registry each, n node processes (default 4), a sample
+guarded vault. Submits a benign and a malicious upgrade per chain and shows the guard's answer.
+Then deploys a fresh vault and prints a "try it" section: the whole protocol journey as
+copy-paste commands (its values are in <dir>/manifest.json under tryIt, the vault's build-info
+in <dir>/build-info.json). Ctrl-C stops everything.
+
+Options:
+  --nodes <n>   network size, 1 to 64 (default 4)
+  --exit        run the demo, print one JSON summary as the last line, exit 0 only if every outcome was right
+  --dir <dir>   working directory, wiped at start (default .devnet, relative to where you run it)
+`;
 
 const DECISION_TIMEOUT_MS = 120_000;
 
@@ -40,7 +57,7 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
       options: { nodes: { type: "string", default: "4" }, exit: { type: "boolean", default: false }, dir: { type: "string", default: ".devnet" } },
     }));
   } catch (error) {
-    io.stderr(`${(error as Error).message}\nusage: sentinel devnet [--nodes <n>] [--exit] [--dir <dir>]\n`);
+    io.stderr(`sentinel devnet: ${(error as Error).message}\n\n${DEVNET_USAGE}`);
     return 2;
   }
   const nodes = Number(values.nodes);
@@ -59,7 +76,7 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    devnet = await startDevnet({ nodes, dir: values.dir, log: say, nodeLogLevel: "info" });
+    devnet = await startDevnet({ nodes, dir: callerPath(values.dir), log: say, nodeLogLevel: "info" });
     const results = await runScenario(devnet, say);
     const ok = results.every((r) => r.ok);
     say(ok ? "every outcome as expected" : "SOME OUTCOMES WERE WRONG");
@@ -69,6 +86,7 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
       await devnet.stop();
       return ok ? 0 : 1;
     }
+    io.stdout(tryItText(await prepareTryIt(devnet)));
     say("network running; Ctrl-C stops everything");
     await new Promise(() => {});
     return 0;

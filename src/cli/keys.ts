@@ -2,7 +2,7 @@
 // an existing one, with what the operator hands to the network to be enrolled: the raw public
 // key the registry stores and a proof of possession bound to the network id.
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { bytesToHex, type Hex } from "viem";
 import { isNetworkId } from "../codec/types.ts";
@@ -19,11 +19,9 @@ import {
   type PasswordSource,
 } from "../crypto/keystore.ts";
 import { UsageError } from "./errors.ts";
+import { callerPath, type CommandIo } from "./common.ts";
 
-export interface CommandIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CommandIo } from "./common.ts";
 
 export interface KeysCommandOptions {
   /** KDF for new keystores; default scrypt. Tests and devnets pass INSECURE_FAST_KDF. */
@@ -100,7 +98,7 @@ async function generate(argv: string[], io: CommandIo, options: KeysCommandOptio
   const values = parse(argv, { "network-id": { type: "string" }, out: { type: "string" }, ...PASSWORD_OPTIONS });
   if (values === "help") return help(io);
   const networkId = requireNetworkId(values["network-id"]);
-  const out = resolve(requireOption(values.out, "--out"));
+  const out = callerPath(requireOption(values.out, "--out"));
   const password = resolvePassword(passwordSource(values), options.env);
 
   // Checked before the (slow) KDF; writeKeystore refuses again atomically at the end.
@@ -117,7 +115,7 @@ async function show(argv: string[], io: CommandIo, options: KeysCommandOptions):
   const values = parse(argv, { keystore: { type: "string" }, "network-id": { type: "string" }, ...PASSWORD_OPTIONS });
   if (values === "help") return help(io);
   const networkId = requireNetworkId(values["network-id"]);
-  const file = resolve(requireOption(values.keystore, "--keystore"));
+  const file = callerPath(requireOption(values.keystore, "--keystore"));
   const password = resolvePassword(passwordSource(values), options.env);
   const secretKey = await loadSecretKey(file, password);
   io.stdout(`${JSON.stringify(keyInfo(secretKey, networkId, file), null, 2)}\n`);
@@ -171,7 +169,7 @@ function passwordSource(values: Record<string, string | undefined>): PasswordSou
   if (passwordFile !== undefined && passwordEnv !== undefined) {
     throw new UsageError("give --password-file or --password-env, not both");
   }
-  if (passwordFile !== undefined) return { passwordFile: resolve(requireOption(passwordFile, "--password-file value")) };
+  if (passwordFile !== undefined) return { passwordFile: callerPath(requireOption(passwordFile, "--password-file value")) };
   if (passwordEnv !== undefined) return { passwordEnv: requireOption(passwordEnv, "--password-env value") };
   return {};
 }

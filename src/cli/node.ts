@@ -9,16 +9,25 @@ import { KeystoreError } from "../crypto/keystore.ts";
 import { RelayerKeyError } from "../crypto/secp256k1.ts";
 import { SentinelNode } from "../node/node.ts";
 import type { CommandIo } from "./keys.ts";
+import { callerPath } from "./common.ts";
+
+export const NODE_USAGE = `Usage:
+  sentinel node start --config <file>
+
+Runs a node: checks the whole config (every bad field with its fix), starts every part, and stops\ncleanly on SIGINT or SIGTERM. See docs/node.md and config/README.md.
+
+Exit codes: 0 stopped cleanly, 1 the config or a key is wrong (the reason is printed), 2 usage.
+`;
 
 export async function runNodeCommand(argv: string[], io: CommandIo): Promise<number> {
   let config;
   try {
     const { positionals, values } = parseArgs({ args: argv, options: { config: { type: "string" } }, allowPositionals: true });
     if (positionals[0] !== "start" || !values.config) {
-      io.stderr("usage: sentinel node start --config <file>\n");
+      io.stderr(`usage: sentinel node start --config <file>\n\n${NODE_USAGE}`);
       return 2;
     }
-    config = loadConfig(values.config);
+    config = loadConfig(callerPath(values.config));
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n`);

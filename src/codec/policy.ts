@@ -217,3 +217,71 @@ function only(value: Record<string, unknown>, field: string, keys: readonly stri
     if (!keys.includes(key)) throw new PolicyError(`${field}.${key}`, `unknown field (expected one of ${keys.join(", ")})`);
   }
 }
+
+/** One problem of a policy document: where, and the fix. */
+export interface PolicyProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Every problem of a policy document, not only the first: each part is checked alone by
+ * parsePolicy (inside a document otherwise valid), so the one parser stays the one definition of
+ * a valid policy and this can never accept what it refuses. Empty when parsePolicy accepts it.
+ */
+export function policyProblems(input: unknown): PolicyProblem[] {
+  const problems = new Map<string, PolicyProblem>();
+  const attempt = (document: unknown, rename: (field: string) => string = (field) => field) => {
+    try {
+      parsePolicy(document);
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      const field = rename(error.field);
+      const message = error.message.slice(error.field.length + 2);
+      problems.set(`${field}\n${message}`, { field, message });
+    }
+  };
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    attempt(input);
+    return [...problems.values()];
+  }
+  const p = input as Record<string, unknown>;
+  const base = { schema: POLICY_SCHEMA, name: "policy", version: 1 };
+  for (const key of ["schema", "name", "version"]) if (!(key in p)) attempt({ ...base, [key]: undefined });
+  for (const key of Object.keys(p)) {
+    if (key === "checks" || key === "forbiddenOpcodes" || key === "invariants") continue;
+    attempt({ ...base, [key]: p[key] });
+  }
+  const checks = p["checks"];
+  if (typeof checks === "object" && checks !== null && !Array.isArray(checks)) {
+    for (const [check, mode] of Object.entries(checks)) attempt({ ...base, checks: { [check]: mode } });
+  } else if (checks !== undefined) attempt({ ...base, checks });
+  const forbidden = p["forbiddenOpcodes"];
+  if (Array.isArray(forbidden)) {
+    for (const [i, opcode] of forbidden.entries()) attempt({ ...base, forbiddenOpcodes: [opcode] }, (f) => f.replace("[0]", `[${i}]`));
+  } else if (forbidden !== undefined) attempt({ ...base, forbiddenOpcodes: forbidden });
+  const invariants = p["invariants"];
+  if (Array.isArray(invariants)) {
+    if (invariants.length > MAX_INVARIANTS) problems.set("invariants", { field: "policy.invariants", message: `at most ${MAX_INVARIANTS} invariants` });
+    const names = new Map<unknown, number>();
+    for (const [i, invariant] of invariants.entries()) {
+      const rename = (f: string) => f.replace("policy.invariants[0]", `policy.invariants[${i}]`);
+      if (typeof invariant !== "object" || invariant === null || Array.isArray(invariant)) {
+        attempt({ ...base, invariants: [invariant] }, rename);
+        continue;
+      }
+      const v = invariant as Record<string, unknown>;
+      const template: Record<string, unknown> = { name: "invariant", function: "function f() view returns (uint256)", relation: "unchanged" };
+      for (const key of ["name", "function"]) if (!(key in v)) attempt({ ...base, invariants: [{ ...template, [key]: undefined }] }, rename);
+      for (const key of Object.keys(v)) {
+        if (key === "relation" || key === "value") continue;
+        attempt({ ...base, invariants: [{ ...template, [key]: v[key] }] }, rename);
+      }
+      attempt({ ...base, invariants: [{ ...template, relation: v["relation"], value: v["value"] }] }, rename);
+      const first = names.get(v["name"]);
+      if (first !== undefined) problems.set(`dup${i}`, { field: `policy.invariants[${i}].name`, message: `"${String(v["name"])}" is used twice (first at [${first}])` });
+      else names.set(v["name"], i);
+    }
+  } else if (invariants !== undefined) attempt({ ...base, invariants });
+  return [...problems.values()];
+}

@@ -288,14 +288,14 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   }
 }
 
-interface ProtocolBuilds {
+export interface ProtocolBuilds {
   v1: CompiledBuild;
   benign: CompiledBuild;
   malicious: CompiledBuild;
 }
 
 /** The demo protocol compiled from its sources, exactly as the nodes will recompile it. */
-async function compileProtocol(compiler: BuildCompiler): Promise<ProtocolBuilds> {
+export async function compileProtocol(compiler: BuildCompiler): Promise<ProtocolBuilds> {
   const version = await compiler.compilers.fullVersion(PROTOCOL_COMPILER);
   const input = fixtureInput(ROOT, PROTOCOL_SOURCES, PROTOCOL_SETTINGS);
   const spec = (contract: string): BuildSpec => ({ compiler: version, contract, input });

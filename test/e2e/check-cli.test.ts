@@ -80,7 +80,8 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
     writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
     return path;
   };
-  const check = (...args: string[]) => sentinel("check", ...args, "--rpc", chain.anvil.rpcUrl, "--cache-dir", TEST_COMPILE_CACHE);
+  // The corpus's proxies are not enrolled anywhere: these runs say so explicitly (check fails closed).
+  const check = (...args: string[]) => sentinel("check", ...args, "--rpc", chain.anvil.rpcUrl, "--cache-dir", TEST_COMPILE_CACHE, "--skip-enrollment");
 
   before(async () => {
     chain = await startTestChain();
@@ -105,6 +106,7 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       for (const name of CHECK_NAMES) assert.match(text.stdout, new RegExp(`^${name}( \\(\\d+ ms\\))?$`, "m"), `no section for ${name}`);
       assert.match(text.stdout, /proposer not given \(dry run\)/);
       assert.match(text.stdout, /not checked: a dry run without a registry and a proposer/);
+      assert.match(text.stdout, /enrollment NOT checked \(--skip-enrollment\)/);
       assert.ok(text.stdout.includes(`proxy ${getAddress(approve.candidate.target)} on chain 31337 at block ${approve.candidate.blockNumber}`), text.stdout);
 
       assert.equal(json.status, 0, json.stderr);
@@ -113,6 +115,7 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
       assert.deepEqual(report.reasons, []);
       assert.equal(report.reasonBitmap, "0x0");
       assert.equal(report.proposer, null);
+      assert.equal(report.candidateId, null, "no candidate id without --network-id");
       assert.equal(report.candidate.target, getAddress(approve.candidate.target));
       assert.equal(report.candidate.implementation, getAddress(approve.candidate.implementation));
       assert.equal(report.candidate.blockNumber, approve.candidate.blockNumber.toString());
@@ -185,6 +188,9 @@ describe("sentinel check, policy hash and bundle create, on a real chain", { tim
         ["a bad candidate field", ["check", file("badtarget.json", badTarget), "--rpc", rpc], /candidate: candidate\.target: must be a 20-byte hex address/],
         ["a candidate for another chain", ["check", file("chain1.json", candidateBody({ ...approve.candidate, chainId: 1n }, approve.bundle)), "--rpc", rpc], /--rpc serves chain 31337, but the candidate is for chain 1\b/],
         ["an --rpc nothing listens on", ["check", goodPath, "--rpc", "http://127.0.0.1:9"], /cannot read the chain id from --rpc http:\/\/127\.0\.0\.1:9/],
+        // Fails closed: enrollment cannot be checked in these modes, so the run is refused, not passed.
+        ["no --registry", ["check", goodPath, "--rpc", rpc], /the enrollment check cannot run without --registry <address>.*pass --skip-enrollment/],
+        ["--registry but no proposer", ["check", goodPath, "--rpc", rpc, "--registry", "0x000000000000000000000000000000000000dEaD"], /cannot run without the proposer: --proposer <address> \(the candidate is unsigned\)/],
       ];
       const runs = await sentinelEach(cases.map(([, args]) => args));
       for (const [i, [what, , message]] of cases.entries()) {

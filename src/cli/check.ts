@@ -11,6 +11,7 @@ import { isNetworkId, Outcome } from "../codec/types.ts";
 import { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
 import { policyHash, type CheckName } from "../codec/policy.ts";
 import { reasonsFromBitmap } from "../verify/reasons.ts";
+import { failuresToObserve } from "../verify/observation.ts";
 import { verifyStandalone } from "../verify/standalone.ts";
 import type { Finding, PipelineResult } from "../verify/pipeline.ts";
 import type { CommandIo } from "./keys.ts";
@@ -107,6 +108,13 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
     });
     const skipped = skipEnrollment && (!registry || !proposer);
     io.stdout(values.json ? `${JSON.stringify(jsonReport(candidate, bundle, result, proposer, networkId !== undefined, skipped))}\n` : textReport(candidate, bundle, result, proposer, registry, skipped));
+    // A check this machine could not carry out (its RPC, a time limit) says nothing about the
+    // candidate: "unavailable", so a pipeline retries instead of refusing the release.
+    const unobserved = failuresToObserve(result.findings);
+    if (unobserved.length > 0) {
+      io.stderr(`could not observe the candidate (${unobserved.map((f) => `${f.check}: ${f.code}`).join(", ")}); a node would abstain, not reject. Retry when the RPC answers.\n`);
+      return 3;
+    }
     return result.outcome === Outcome.Approve ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -11,12 +11,13 @@
 //       awaited, its attestation fetched and verified offline against the set read from the
 //       registry.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { encodeAttestation } from "../../src/codec/attestation.ts";
 import { candidateId, parseSignedCandidate } from "../../src/codec/candidate.ts";
@@ -56,6 +57,21 @@ function run(command: string, args: readonly string[], cwd: string): string {
   }
 }
 
+/**
+ * `run` without blocking this process: what (c) needs, since the devnet's chains and nodes are
+ * children of this process, whose output it must keep reading (a blocked parent fills their pipes
+ * and stalls them).
+ */
+async function runAsync(command: string, args: readonly string[], cwd: string): Promise<string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+  try {
+    return (await promisify(execFile)(command, args, { cwd, env, encoding: "utf8", timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 })).stdout;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${stdout ?? ""}\n${stderr ?? ""}`, { cause: error });
+  }
+}
+
 /** Every file under `dir`, relative, with forward slashes. */
 function filesUnder(dir: string, prefix = ""): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
@@ -78,10 +94,10 @@ function packagesImportedBy(source: string): string[] {
  * The repository's TypeScript on one file of the project, strict, as a consumer's NodeNext
  * project would check it: every type it uses comes from the project's node_modules/sentinel.
  */
-function typecheck(project: string, file: string): void {
+async function typecheck(project: string, file: string): Promise<void> {
   const compilerOptions = { target: "ES2023", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [], skipLibCheck: true };
   writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, include: [file] }));
-  run(process.execPath, [repoRequire.resolve("typescript/bin/tsc"), "-p", join(project, "tsconfig.json")], project);
+  await runAsync(process.execPath, [repoRequire.resolve("typescript/bin/tsc"), "-p", join(project, "tsconfig.json")], project);
 }
 
 interface LockEntry {
@@ -174,7 +190,8 @@ describe("the package, packed and installed into a fresh project", { timeout: 60
     run("npm", ["ci", "--offline", "--no-audit", "--no-fund"], project);
   });
   after(() => {
-    if (work) rmSync(work, { recursive: true, force: true });
+    // KEEP_PACKAGE_TEST=1 keeps the tarball, the project and the devnet's logs to look at.
+    if (work && !process.env["KEEP_PACKAGE_TEST"]) rmSync(work, { recursive: true, force: true });
   });
 
   it("ships the build, the Solidity of the guards, interfaces and libraries, and nothing of the node", () => {
@@ -278,7 +295,7 @@ contract MyTimelock is SentinelTimelockController {
     }
   });
 
-  it("(b) a consumer's TypeScript, typechecked against the installed declarations and run with plain node, decodes an attestation and computes its digest", () => {
+  it("(b) a consumer's TypeScript, typechecked against the installed declarations and run with plain node, decodes an attestation and computes its digest", async () => {
     const committee = LocalCommittee.generate(4, `0x${"5e".repeat(32)}`);
     const attestation = committee.attest(randomVerdict(), 0, [0, 1, 3]);
     const encoded = encodeAttestation(attestation);
@@ -322,7 +339,7 @@ console.log(
 );
 `,
     );
-    typecheck(project, "consumer.ts");
+    await typecheck(project, "consumer.ts");
     const printed = JSON.parse(run(process.execPath, ["consumer.ts"], project).trim().split("\n").at(-1)!) as Record<string, unknown>;
 
     const installed = `file://${join(project, "node_modules", "sentinel")}/`;
@@ -379,8 +396,8 @@ const json = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeo
 console.log(json({ candidateId, decision, outcome: verified.verdict.outcome, valid: verified.valid, signers: verified.signers, tamperedValid: refused.valid }));
 `,
       );
-      typecheck(project, "journey.ts");
-      const printed = JSON.parse(run(process.execPath, ["journey.ts"], project).trim().split("\n").at(-1)!) as {
+      await typecheck(project, "journey.ts");
+      const printed = JSON.parse((await runAsync(process.execPath, ["journey.ts"], project)).trim().split("\n").at(-1)!) as {
         candidateId: string;
         outcome: number;
         valid: boolean;

@@ -106,7 +106,7 @@ export function notInstalled(version: string, release: string, installed: readon
 }
 
 function installHint(release: string): string {
-  return `To install it, add "solc-${release}": "npm:solc@${release}" to the dependencies in package.json and run npm install.`;
+  return `To install it, add "solc-${release}": "npm:solc@${release}" to the devDependencies in package.json and run npm install.`;
 }
 
 /** The package of the release is installed, but it is another build (commit) than `version`. */

@@ -1,7 +1,9 @@
 // The solc compilers this node has: the npm `solc` packages the project depends on ("solc" and
-// aliases such as "solc-0.8.28": "npm:solc@0.8.28"); nothing is ever downloaded. A version is
-// known by its package.json until its worker has loaded it, then by what `solc.version()`
-// reports: a request naming the right release with the wrong commit fails once it is loaded.
+// aliases such as "solc-0.8.28": "npm:solc@0.8.28"), read from devDependencies as well as
+// dependencies (the node's own packages are devDependencies: a client installing the package
+// gets only its dependencies); nothing is ever downloaded. A version is known by its
+// package.json until its worker has loaded it, then by what `solc.version()` reports: a request
+// naming the right release with the wrong commit fails once it is loaded.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -20,14 +22,18 @@ const SOLC_PACKAGE = /^solc(-\d+\.\d+\.\d+)?$/;
 const FULL_VERSION = /^(\d+\.\d+\.\d+)\+commit\.([0-9a-f]{8})$/;
 
 /**
- * The solc packages among a package.json's dependencies that are installed, oldest release
+ * The solc packages among a package.json's (dev)dependencies that are installed, oldest release
  * first, one per release. Reads package.json files only: no compiler is loaded.
  */
 export function findInstalledCompilers(packageJsonPath: string = DEFAULT_PACKAGE_JSON): InstalledCompiler[] {
-  const manifest = JSON.parse(readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(packageJsonPath, "utf8")) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   const require = createRequire(packageJsonPath);
   const byRelease = new Map<string, InstalledCompiler>();
-  for (const packageName of Object.keys(manifest.dependencies ?? {}).sort()) {
+  const names = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})]);
+  for (const packageName of [...names].sort()) {
     if (!SOLC_PACKAGE.test(packageName)) continue;
     let pkg: { name?: unknown; version?: unknown };
     let entry: string;

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Hex } from "viem";
 import { Outcome } from "../../src/codec/types.ts";
-import { codehashOf, signCandidate, sleep, startDevnet, submitCandidate, waitForDecision, type Devnet } from "../../src/devnet/devnet.ts";
+import { codehashOf, signCandidate, startDevnet, submitCandidate, waitForDecision, type Devnet } from "../../src/devnet/devnet.ts";
+import { waitFor as waitUntil } from "../helpers/wait.ts";
 
 const TIMEOUT_MS = 90_000;
 /** A block number: short hex, unlike addresses (40 digits), hashes and slots (64). */
@@ -66,15 +67,7 @@ async function status(devnet: Devnet, node: number, id: Hex): Promise<Status | u
   return response.ok ? ((await response.json()) as Status) : undefined;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> => waitUntil(what, probe, TIMEOUT_MS);
 
 describe("a node that cannot observe abstains", { timeout: 300_000 }, () => {
   let devnet: Devnet;

@@ -18,6 +18,7 @@ import { relayOrder } from "../../src/consensus/relayOrder.ts";
 import { candidateId as idOf, parseSignedCandidate } from "../../src/codec/candidate.ts";
 import { addProtocol, signCandidate, sleep, startDevnet, submitCandidate, type Devnet, type DevnetChain, type DevnetNode } from "../../src/devnet/devnet.ts";
 import { crashChain, pauseChain, restartChain, resumeChain } from "../helpers/chainOutage.ts";
+import { waitFor as waitUntil } from "../helpers/wait.ts";
 import { isAlive } from "../helpers/proc.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/sentinel.ts", import.meta.url));
@@ -200,16 +201,8 @@ describe("durable relay: every chain ends up recording the verdict, once", { tim
   });
 });
 
-/** Polls `probe` every `intervalMs` until it gives a value; throws after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 200): Promise<T> =>
+  waitUntil(what, probe, timeoutMs, intervalMs);
 
 /** The candidate's VerdictRecorded events on a chain's registry. */
 async function verdictEvents(chain: DevnetChain, candidateId: Hex) {

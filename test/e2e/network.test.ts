@@ -17,7 +17,6 @@ import {
   codehashOf,
   decisionOn,
   signCandidate,
-  sleep,
   startDevnet,
   submitCandidate,
   waitForDecision,
@@ -26,6 +25,7 @@ import {
 } from "../../src/devnet/devnet.ts";
 import { relayOrder } from "../../src/consensus/relayOrder.ts";
 import { SentinelNetwork } from "../../src/network/index.ts";
+import { waitFor as waitUntil } from "../helpers/wait.ts";
 
 /** Long enough for a healthy network (about 2 s here) many times over. */
 const DECISION_TIMEOUT_MS = 60_000;
@@ -42,15 +42,7 @@ async function status(devnet: Devnet, node: number, candidateId: Hex): Promise<C
   return response.ok ? ((await response.json()) as CandidateStatus) : undefined;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = DECISION_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = DECISION_TIMEOUT_MS): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 /** A node's count of verifications it retried because it could not carry them out (its /metrics). */
 async function verifyRetries(apiUrl: string): Promise<number> {

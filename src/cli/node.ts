@@ -36,7 +36,7 @@ export async function runNodeCommand(argv: string[], io: CommandIo): Promise<num
     io.stderr(`${(error as Error).message}\n`);
     return 2;
   }
-  const logger = pino({ level: config.logLevel, base: { node: config.dataDir.split("/").at(-1) } });
+  const logger = pino({ level: config.logLevel, base: { node: config.name } });
   let node: SentinelNode;
   try {
     node = await SentinelNode.start(config, { logger });

@@ -48,6 +48,8 @@ export interface ChainConfig {
 }
 
 export interface NodeConfig {
+  /** The node's name in its logs and status: letters, digits, `.`, `_`, `-`; default the config file's directory name. */
+  readonly name: string;
   /** The Sentinel network (the EIP-712 salt of every signed message), lower-case hex. */
   readonly networkId: Hex;
   /** Absolute path of the node's database and state. */

@@ -4,7 +4,7 @@
 // silently fall back to a default.
 import { isNetworkId } from "../codec/types.ts";
 import { isIP } from "node:net";
-import { isAbsolute, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
@@ -82,6 +82,7 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   const relayer = required(root, "relayer", "", issues, (v, p, i) => readRelayer(v, p, i, readFile), `add "relayer": { "privateKeyFile": "./keys/relayer.key" }, or "relayer": { "enabled": false } for a node that does not relay`);
   const chains = required(root, "chains", "", issues, readChains, `add "chains": [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "registry": "${EXAMPLE_ADDRESS}" }]`);
   const logLevel = optional(root, "logLevel", "", issues, readLogLevel, DEFAULT_LOG_LEVEL);
+  const name = optional(root, "name", "", issues, readName, nameOf(baseDir));
   const verification = optional(root, "verification", "", issues, (v, p, i) => readVerification(v, p, i, readFile, dataDir), undefined);
   if (
     networkId === undefined ||
@@ -91,11 +92,13 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
     validator === undefined ||
     relayer === undefined ||
     chains === undefined ||
-    logLevel === undefined
+    logLevel === undefined ||
+    name === undefined
   ) {
     return undefined;
   }
   return {
+    name,
     networkId,
     dataDir,
     p2p,
@@ -108,7 +111,20 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   };
 }
 
-const ROOT_FIELDS = ["networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification"] as const;
+const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification"] as const;
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+function readName(value: unknown, path: string, issues: Issues): string | undefined {
+  if (typeof value === "string" && NAME.test(value)) return value;
+  return issues.add(path, `must be 1 to 64 letters, digits, ".", "_" or "-", e.g. "validator-1" (it names the node in its logs)`);
+}
+
+/** The default name: the config file's directory ("node3" for node3/config.json), if it is a valid name. */
+function nameOf(baseDir: string): string {
+  const dir = basename(resolve(baseDir)).replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64);
+  return NAME.test(dir) ? dir : "sentinel";
+}
 const VERIFICATION_FIELDS = ["compileCacheDir"] as const;
 
 function readVerification(value: unknown, path: string, issues: Issues, readFile: Reader<string>, dataDir: string | undefined): VerificationConfig | undefined {

@@ -58,6 +58,7 @@ describe("config: valid files", () => {
   it("fills every default", () => {
     const config = parseConfig(minimal(), BASE);
     assert.deepEqual(config, {
+      name: "sentinel",
       networkId: "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474",
       dataDir: "/srv/sentinel/data",
       p2p: { listen: DEFAULT_LISTEN, bootstrap: [] },
@@ -135,6 +136,12 @@ describe("config: each invalid field is reported at its path", () => {
     assert.match(message, /required/);
   });
 
+  it("a name that is not 1 to 64 letters, digits, dots, dashes or underscores", () => {
+    for (const bad of ["", "has space", "a/b", "x".repeat(65), 7]) assert.match(onlyIssue((c) => (c["name"] = bad), "name"), /1 to 64 letters/);
+    assert.equal(parseConfig({ ...minimal(), name: "validator-1" }, BASE).name, "validator-1");
+    assert.equal(parseConfig(minimal(), "/opt/nodes/node3").name, "node3", "the config file's directory by default");
+  });
+
   it("malformed or zero networkId", () => {
     assert.match(onlyIssue((c) => (c["networkId"] = "0x1234"), "networkId"), /64 hex digits/);
     assert.match(onlyIssue((c) => (c["networkId"] = `0x${"0".repeat(64)}`), "networkId"), /zeros/);
@@ -176,7 +183,7 @@ describe("config: each invalid field is reported at its path", () => {
   it("unknown field, with a suggestion for a typo", () => {
     assert.match(onlyIssue((c) => (c["chains"][0].confirmation = 3), "chains[0].confirmation"), /did you mean "confirmations"/);
     assert.match(onlyIssue((c) => (c["logLevle"] = "info"), "logLevle"), /did you mean "logLevel"/);
-    assert.match(onlyIssue((c) => (c["metrics"] = {}), "metrics"), /unknown field; known fields: networkId/);
+    assert.match(onlyIssue((c) => (c["metrics"] = {}), "metrics"), /unknown field; known fields: name, networkId/);
     onlyIssue((c) => (c["api"] = { prot: 1 }), "api.prot");
   });
 

@@ -14,6 +14,7 @@ import type { RelayJob, RelayResult } from "../chains/relayer.ts";
 import type { BatchOperation, Database, Sublevel } from "../db/database.ts";
 import { toJson, type Json } from "../util/json.ts";
 import type { EventSink } from "../events/eventLog.ts";
+import { backoff } from "../util/backoff.ts";
 import type { Clock, Timer } from "../util/clock.ts";
 
 export interface RelayDispatcherOptions {
@@ -302,7 +303,7 @@ export class RelayDispatcher {
     }
     if (result.status === "failed") {
       const dispatches = entry.dispatches + 1;
-      const delay = Math.min(this.#options.retry.maxMs, this.#options.retry.initialMs * 2 ** Math.min(dispatches - 1, 30));
+      const delay = backoff(dispatches, { initial: this.#options.retry.initialMs, max: this.#options.retry.maxMs });
       const next: PendingRelay = { ...entry, fresh: false, dispatches, lastError: `${result.code}: ${result.error}`, nextAt: this.#clock.now() + delay };
       await this.#pending.put(key, next);
       this.#log.warn({ candidate: entry.candidateId, chainId: entry.chainId, code: result.code, dispatches, retryInMs: delay }, "relay not done; dispatching again later");

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Hex } from "viem";
 import type { AdmittedCandidate } from "../admission/admission.ts";
 import { SentinelError } from "../errors.ts";
+import { backoff } from "../util/backoff.ts";
 import type { Clock, Timer } from "../util/clock.ts";
 
 export interface SchedulerOptions {
@@ -134,7 +135,7 @@ export class VerificationScheduler {
   #retryLater(admitted: AdmittedCandidate, error: VerifyLaterError): void {
     const attempts = (this.#attempts.get(admitted.id) ?? 0) + 1;
     const expiresAt = Number(admitted.signed.candidate.expiresAt) * 1000;
-    const delay = Math.min(this.#options.retry.maxMs, this.#options.retry.initialMs * 2 ** Math.min(attempts - 1, 30));
+    const delay = backoff(attempts, { initial: this.#options.retry.initialMs, max: this.#options.retry.maxMs });
     if (this.#stopped || this.#m.clock.now() + delay >= expiresAt) {
       this.#attempts.delete(admitted.id);
       this.#known.delete(admitted.id);

@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { NoUpgradeAuthority, resolveUpgradeAuthority, wordAddress } from "./authority.ts";
 import type { RegistryReader } from "./registryReader.ts";
+import { confirmedHead } from "./registryRecords.ts";
 
 /** A target's enrollment as the chain holds it: admission reads the proposers, the origin check the policy too. Empty proposers: nobody may propose. */
 export interface ChainEnrollment {
@@ -161,10 +162,8 @@ export class EnrollmentIndex {
     }
   }
 
-  private async confirmedHead(): Promise<bigint> {
-    const head = await this.#client.getBlockNumber({ cacheTime: 0 });
-    const confirmed = head - BigInt(this.#options.confirmations);
-    return confirmed < 0n ? 0n : confirmed;
+  private confirmedHead(): Promise<bigint> {
+    return confirmedHead({ client: this.#client, confirmations: this.#options.confirmations });
   }
 
   /** Targets whose enrollment the logs of blocks [from, to] may have changed. */

@@ -14,7 +14,7 @@ export interface RegistryRef {
 }
 
 /** The highest block `confirmations` deep (the head itself when confirmations is 0). */
-export async function confirmedHead(ref: RegistryRef): Promise<bigint> {
+export async function confirmedHead(ref: Pick<RegistryRef, "client" | "confirmations">): Promise<bigint> {
   const head = await ref.client.getBlockNumber({ cacheTime: 0 });
   const confirmed = head - BigInt(ref.confirmations);
   return confirmed < 0n ? 0n : confirmed;

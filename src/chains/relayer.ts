@@ -46,6 +46,7 @@ import { verdictDigest } from "../codec/types.ts";
 import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "../consensus/relayOrder.ts";
 import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
+import { backoff } from "../util/backoff.ts";
 import { classify, isAborted, isNodeRefusal, RelayAttemptError, type RelayFailureCode } from "./relayErrors.ts";
 
 const abi = SentinelRegistry.abi;
@@ -687,11 +688,6 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
-}
-
-/** min(max, initial * 2^(attempt-1)) for the wait after failed attempt `attempt` (1-based). */
-export function backoff(attempt: number, backoffMs: { initial: number; max: number }): number {
-  return Math.min(backoffMs.max, backoffMs.initial * 2 ** Math.min(attempt - 1, 30));
 }
 
 /** Why a job cannot be relayed as given, or undefined. The attestation is untrusted bytes. */

@@ -32,6 +32,10 @@ export class EventStreamError extends SentinelError<"BAD_EVENT_ID" | "BAD_QUERY"
   override name = "EventStreamError";
 }
 
+/** An event id as the stream sends it; the OpenAPI document's schema uses the same pattern. */
+export const EVENT_ID_PATTERN = "^(0|[1-9][0-9]{0,14})$";
+const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
+
 interface Filter {
   types: Set<EventType> | undefined;
   candidateId: string | undefined;
@@ -42,7 +46,7 @@ export function parseEventRequest(request: IncomingMessage): { after: number; fi
   const url = new URL(request.url ?? "/", "http://localhost");
   const raw = request.headers["last-event-id"] ?? url.searchParams.get("lastEventId") ?? "0";
   const text = Array.isArray(raw) ? raw[0]! : raw;
-  if (!/^(0|[1-9][0-9]{0,14})$/.test(text)) throw new EventStreamError("BAD_EVENT_ID", "Last-Event-ID must be a non-negative integer, as the stream sent it", { status: 400 });
+  if (!EVENT_ID.test(text)) throw new EventStreamError("BAD_EVENT_ID", "Last-Event-ID must be a non-negative integer, as the stream sent it", { status: 400 });
   const typesParam = url.searchParams.get("types");
   let types: Set<EventType> | undefined;
   if (typesParam !== null) {

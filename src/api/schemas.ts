@@ -3,6 +3,7 @@
 // schemas only describe (the server serialises with JSON.stringify, so bodies never lose a
 // field); the test in test/api/openapi.test.ts checks every real answer against them.
 import { EVENT_TYPES } from "../events/eventLog.ts";
+import { EVENT_ID_PATTERN } from "./eventStream.ts";
 
 const HEX32 = "^0x[0-9a-fA-F]{64}$";
 const ADDRESS = "^0x[0-9a-fA-F]{40}$";
@@ -73,7 +74,7 @@ export const attestationsQuery = {
 export const eventsQuery = {
   type: "object",
   properties: {
-    lastEventId: { type: "string", pattern: "^(0|[1-9][0-9]{0,14})$", description: "resume after this id (the Last-Event-ID header wins)" },
+    lastEventId: { type: "string", pattern: EVENT_ID_PATTERN, description: "resume after this id (the Last-Event-ID header wins)" },
     types: { type: "string", description: `comma-separated subset of ${EVENT_TYPES.join(", ")}` },
     candidateId: { type: "string", pattern: HEX32, description: "only this candidate's events" },
   },

@@ -23,6 +23,7 @@ import { callerPath } from "./common.ts";
 
 export const DEVNET_USAGE = `Usage:
   sentinel devnet [--nodes <n>] [--exit] [--dir <dir>]
+  sentinel devnet deploy …     the chain side and node configs only, for docker-compose.yml (deploy --help)
 
 A local network: two anvil chains with a registry each, n node processes (default 4), a sample
 guarded vault. Submits a benign and a malicious upgrade per chain and shows the guard's answer.
@@ -50,6 +51,7 @@ interface CaseResult {
 }
 
 export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<number> {
+  if (argv[0] === "deploy") return (await import("./devnetDeploy.ts")).runDevnetDeployCommand(argv.slice(1), io);
   let values;
   try {
     ({ values } = parseArgs({

@@ -345,7 +345,7 @@ export async function addProtocol(devnet: Devnet, options: { indexed?: boolean }
   }
 }
 
-async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
+export async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
   const deploy = (build: CompiledBuild, args: readonly unknown[]) => deployBuild(clients, build, args);
   const owner = clients.wallet.account.address;
   const v1 = await deploy(builds.v1, [registry]);
@@ -388,7 +388,7 @@ async function deployChain(
   return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer, builds) };
 }
 
-async function fund(chain: DevnetChain, address: Address): Promise<void> {
+export async function fund(chain: ChainClients, address: Address): Promise<void> {
   await chain.client.request({ method: "anvil_setBalance" as never, params: [address, "0x56bc75e2d63100000"] as never });
 }
 

@@ -14,6 +14,10 @@ COPY . .
 RUN npm run build:contracts
 
 FROM ${BASE}
+# anvil (the chains, and each node's shadow fork) refuses to start without the system's CA
+# certificates, even for an http:// fork URL; node:22-bookworm-slim has none. Installed at build
+# time, only when the base lacks them.
+RUN [ -s /etc/ssl/certs/ca-certificates.crt ] || { apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /app
 # Owned by root: the node user runs the code, it cannot change it.
 COPY --from=build /app /app

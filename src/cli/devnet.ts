@@ -23,7 +23,8 @@ import { callerPath } from "./common.ts";
 
 export const DEVNET_USAGE = `Usage:
   sentinel devnet [--nodes <n>] [--exit] [--dir <dir>]
-  sentinel devnet deploy …     the chain side and node configs only, for docker-compose.yml (deploy --help)
+  sentinel devnet deploy --rpc <url>… --node-dir <dir>… --out <dir> --compile-cache <dir> [--node-host <pattern>]
+      the chain side and each node's keys and config only, for docker-compose.yml (docs/operators.md)
 
 A local network: two anvil chains with a registry each, n node processes (default 4), a sample
 guarded vault. Submits a benign and a malicious upgrade per chain and shows the guard's answer.

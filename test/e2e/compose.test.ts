@@ -8,8 +8,9 @@
 //
 // No image registry is reachable here, so the Dockerfile's BASE is a local image that
 // test/helpers/docker.ts builds once with debootstrap (its header says how and why). Prometheus
-// and Grafana are in the compose file's `monitoring` profile, which this test leaves out: their
-// images cannot be pulled.
+// and Grafana are in the compose file's `monitoring` profile. Their images cannot be pulled:
+// the test starts Prometheus alone, from an image of Debian's package on that base, and checks
+// that it scrapes the four nodes; Grafana (not in Debian) is left out.
 //
 // Skipped, saying why, only outside CI and only when docker, dockerd, a compose command or
 // debootstrap is not installed. In CI (CI=true) that is a failure: .ci/run installs them.
@@ -25,7 +26,7 @@ import { connectChain } from "../../src/chains/clients.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import type { ComposeManifest } from "../../src/devnet/composeDeploy.ts";
 import { freePorts, type Devnet, type DevnetNode } from "../../src/devnet/devnet.ts";
-import { composeCommand, ensureBaseImage, ensureEngine, findExecutable, run, type Engine } from "../helpers/docker.ts";
+import { composeCommand, ensureBaseImage, ensureEngine, ensurePrometheusImage, findExecutable, run, type Engine } from "../helpers/docker.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -58,10 +59,11 @@ describe("docker compose network", { skip, timeout: 20 * 60_000 }, () => {
     const say = (message: string) => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1)} s: ${message}`);
     const work = mkdtempSync(join(tmpdir(), "sentinel-compose-"));
     const compose = (await composeCommand())!;
-    const [chainA, chainB, ...nodePorts] = await freePorts(2 + NODES);
-    const env = {
+    const [chainA, chainB, prometheusPort, ...nodePorts] = await freePorts(3 + NODES);
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       SENTINEL_IMAGE: IMAGE,
+      SENTINEL_PROMETHEUS_PORT: String(prometheusPort),
       SENTINEL_CHAIN_A_PORT: String(chainA),
       SENTINEL_CHAIN_B_PORT: String(chainB),
       ...Object.fromEntries(nodePorts.map((port, i) => [`SENTINEL_NODE${i}_PORT`, String(port)])),
@@ -120,7 +122,28 @@ describe("docker compose network", { skip, timeout: 20 * 60_000 }, () => {
         assert.ok(result.recordedOnAllChains, `${result.kind} on chain ${result.chainId}: ${result.expected} not recorded on both chains`);
         assert.ok(result.ok, `${result.kind} on chain ${result.chainId}: upgrade ${result.upgrade}`);
       }
-      say(`every decision recorded on both chains; done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      say("every decision recorded on both chains; Prometheus (profile monitoring) …");
+
+      // Named on the command line, a service of a profile starts without the profile: Grafana
+      // stays out (its image cannot be pulled here), Prometheus is Debian's.
+      env["PROMETHEUS_IMAGE"] = await ensurePrometheusImage(base);
+      await composeRun(["up", "--detach", "--no-build", "prometheus"], UP_TIMEOUT_MS);
+      const targets = await waitFor(
+        "Prometheus scraping the four nodes",
+        async () => {
+          try {
+            const body = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; labels: { instance: string } }[] } };
+            const up = body.data.activeTargets.filter((target) => target.health === "up").map((target) => target.labels.instance);
+            return up.length === NODES && up.sort();
+          } catch {
+            return false; // not listening yet
+          }
+        },
+        READY_TIMEOUT_MS,
+        1_000,
+      );
+      assert.deepEqual(targets, ["node0:8080", "node1:8080", "node2:8080", "node3:8080"]);
+      say(`Prometheus scrapes ${targets.join(", ")}; done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     } catch (error) {
       if (upStarted) {
         const logs = await composeRun(["logs", "--no-color", "--tail", "60", "deployer", ...Array.from({ length: NODES }, (_, i) => `node${i}`)], 60_000).catch((e: Error) => e.message);

@@ -187,3 +187,31 @@ export async function ensureBaseImage(root: string, log: (message: string) => vo
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * A Prometheus image for the compose file's `monitoring` profile, since prom/prometheus cannot
+ * be pulled here: Debian's `prometheus` package on the local base, with the official image's
+ * config path and arguments. Reused while the base is the same.
+ */
+export async function ensurePrometheusImage(base: string): Promise<string> {
+  const tag = `sentinel-test-prometheus:${base.split(":")[1]}`;
+  if (await imageExists(tag)) return tag;
+  const work = mkdtempSync(join(tmpdir(), "sentinel-prometheus-"));
+  try {
+    writeFileSync(
+      join(work, "Dockerfile"),
+      [
+        `FROM ${base}`,
+        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus && rm -rf /var/lib/apt/lists/*",
+        "USER nobody",
+        'ENTRYPOINT ["/usr/bin/prometheus"]',
+        'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/tmp/prometheus", "--web.listen-address=:9090"]',
+        "",
+      ].join("\n"),
+    );
+    await run("docker", ["build", "--tag", tag, work], { timeoutMs: 600_000 });
+    return tag;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -3,7 +3,7 @@
 // with a proposer) against chains someone else runs, plus each node's keystore, keys and config
 // written into that node's own directory (its volume). Unlike startDevnet it starts no process:
 // compose runs the chains and the nodes, each in its own container, reached by service name.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -52,7 +52,12 @@ export interface ComposeManifest {
 
 export async function deployComposeNetwork(options: ComposeDeployOptions): Promise<ComposeManifest> {
   const log = options.log ?? (() => {});
-  // Chains are fresh on every `up` (anvil keeps no state): so is everything deployed on them.
+  const existing = await deployedAlready(options);
+  if (existing) {
+    log(`already deployed on these chains (registries ${existing.chains.map((c) => c.registry).join(", ")}): nothing to do`);
+    return existing;
+  }
+  // anvil keeps no state: chains that start afresh get a new network, keys and all.
   const networkId = keccak256(stringToHex(options.networkName ?? `sentinel-compose-${Date.now()}`));
   const committee = LocalCommittee.generate(options.nodeDirs.length, networkId);
   const proposerKey = generatePrivateKey();
@@ -122,6 +127,26 @@ export async function deployComposeNetwork(options: ComposeDeployOptions): Promi
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, "manifest.json"), JSON.stringify(manifest, null, 2));
   log(`${options.nodeDirs.length} nodes configured, threshold ${committee.threshold}; manifest in ${join(options.outDir, "manifest.json")}`);
+  return manifest;
+}
+
+/**
+ * The manifest of an earlier run whose registries are still on these chains: a second `up`
+ * while the chains run must not replace the keys and configs of nodes that use them.
+ */
+async function deployedAlready(options: ComposeDeployOptions): Promise<ComposeManifest | undefined> {
+  let manifest: ComposeManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(options.outDir, "manifest.json"), "utf8")) as ComposeManifest;
+  } catch {
+    return undefined;
+  }
+  if (manifest.chains.map((c) => c.rpcUrl).join() !== options.rpcUrls.join() || manifest.nodes.length !== options.nodeDirs.length) return undefined;
+  for (const chain of manifest.chains) {
+    await waitForChain(chain.rpcUrl);
+    const code = await createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) }).getCode({ address: chain.registry });
+    if (code === undefined || code === "0x") return undefined;
+  }
   return manifest;
 }
 

@@ -98,8 +98,12 @@ describe("docker compose network", { skip, timeout: 20 * 60_000 }, () => {
       }
       const deployer = (await composeRun(["ps", "--quiet", "deployer"], 30_000)).trim();
       assert.equal((await run("docker", ["inspect", "--format", "{{.State.ExitCode}}", deployer], { timeoutMs: 30_000 })).trim(), "0");
-      await run("docker", ["cp", `${deployer}:/deploy/manifest.json`, join(work, "manifest.json")], { timeoutMs: 30_000 });
-      const manifest = JSON.parse(readFileSync(join(work, "manifest.json"), "utf8")) as ComposeManifest;
+      const readManifest = async () => {
+        const id = (await composeRun(["ps", "--quiet", "deployer"], 30_000)).trim();
+        await run("docker", ["cp", `${id}:/deploy/manifest.json`, join(work, "manifest.json")], { timeoutMs: 30_000 });
+        return JSON.parse(readFileSync(join(work, "manifest.json"), "utf8")) as ComposeManifest;
+      };
+      const manifest = await readManifest();
       say(`network ${manifest.networkId.slice(0, 10)}…: ${manifest.nodes.length} nodes healthy, threshold ${manifest.threshold}`);
 
       // From the host, every container is reached through its loopback port only.
@@ -143,7 +147,13 @@ describe("docker compose network", { skip, timeout: 20 * 60_000 }, () => {
         1_000,
       );
       assert.deepEqual(targets, ["node0:8080", "node1:8080", "node2:8080", "node3:8080"]);
-      say(`Prometheus scrapes ${targets.join(", ")}; done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      say(`Prometheus scrapes ${targets.join(", ")}`);
+
+      // `up` again, as a user would (and as the Prometheus one did through its dependencies):
+      // the deployer finds its registries on the running chains and leaves the nodes' keys alone.
+      await composeRun(["up", "--detach", "--no-build"], UP_TIMEOUT_MS);
+      assert.equal((await readManifest()).networkId, manifest.networkId, "a second up redeployed over running nodes");
+      say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     } catch (error) {
       if (upStarted) {
         const logs = await composeRun(["logs", "--no-color", "--tail", "60", "deployer", ...Array.from({ length: NODES }, (_, i) => `node${i}`)], 60_000).catch((e: Error) => e.message);

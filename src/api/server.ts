@@ -13,7 +13,7 @@ import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
 import { EventStreamError } from "./eventStream.ts";
 import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
-import { bigintAsString, type Json } from "../util/json.ts";
+import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
@@ -339,17 +339,10 @@ function readJsonBody(stream: IncomingMessage, limit: number, timeoutMs: number,
       stream.off("error", onError);
       stream.off("aborted", onAborted);
       if (error) return reject(error);
-      let text: string;
       try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, total));
-      } catch {
-        return reject(new HttpError(400, "BAD_JSON", "body is not UTF-8"));
-      }
-      if (text.trim() === "") return reject(new HttpError(400, "BAD_JSON", "body is empty"));
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, "BAD_JSON", "body is not valid JSON"));
+        resolve(parseUntrustedJson(Buffer.concat(chunks, total)));
+      } catch (parseError) {
+        reject(new HttpError(400, "BAD_JSON", `body is ${(parseError as Error).message}`));
       }
     };
     const onData = (chunk: Buffer) => {

@@ -283,6 +283,3 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.once("error", reject);
   });
 }
-
-/** The default quorum of `n` endpoints: a majority. */
-export const majority = (n: number): number => Math.floor(n / 2) + 1;

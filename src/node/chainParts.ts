@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Hex, PublicClient } from "viem";
 import { connectChain } from "../chains/clients.ts";
 import { EnrollmentIndex } from "../chains/enrollmentIndex.ts";
+import { RpcQuorum } from "../chains/rpcQuorum.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS } from "../chains/relayer.ts";
 import type { ChainConfig } from "../config/schema.ts";
@@ -20,15 +21,24 @@ const RELAYER_TUNING = {
 } as const;
 
 export interface ChainParts extends ChainConfig {
+  /** What every part of the node reads the chain through: the one endpoint, or the quorum's loopback URL. */
+  rpcUrl: string;
+  /** With several endpoints, the quorum they are read through; stopped with the node. */
+  quorum: RpcQuorum | undefined;
   client: PublicClient;
   reader: RegistryReader;
   enrollments: EnrollmentIndex;
   relayer: ChainRelayer | undefined;
 }
 
-export function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined, log: Logger): ChainParts {
+export async function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined, log: Logger): Promise<ChainParts> {
+  const quorum =
+    chain.rpcUrls.length > 1
+      ? new RpcQuorum({ chainId: chain.chainId, urls: chain.rpcUrls, quorum: chain.rpcQuorum }, { logger: log.child({ module: "rpc-quorum", chainId: chain.chainId }) })
+      : undefined;
+  const rpcUrl = quorum ? await quorum.start() : chain.rpcUrls[0]!;
   // Without a relayer key the clients still read; a throwaway key is never used to send.
-  const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
+  const clients = connectChain(chain.chainId, rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
   const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
   const enrollments = new EnrollmentIndex(
     { confirmations: chain.confirmations },
@@ -40,5 +50,5 @@ export function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined,
         { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
       )
     : undefined;
-  return { ...chain, client: clients.client, reader, enrollments, relayer };
+  return { ...chain, rpcUrl, quorum, client: clients.client, reader, enrollments, relayer };
 }

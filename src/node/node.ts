@@ -43,7 +43,7 @@ import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { Closer } from "../util/closer.ts";
-import { buildChainParts } from "./chainParts.ts";
+import { buildChainParts, type ChainParts } from "./chainParts.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
@@ -110,15 +110,26 @@ export class SentinelNode {
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
 
-    const chains = config.chains.map((chain) => buildChainParts(chain, relayerKey, log));
-    // Every chain's registry holds the same set; the first configured chain is read.
-    const set = await chains[0]!.reader.currentValidatorSet();
+    const closer = new Closer(log);
+    const chains: ChainParts[] = [];
+    let set: Awaited<ReturnType<ChainParts["reader"]["currentValidatorSet"]>>;
+    let db: Database;
+    try {
+      for (const chain of config.chains) {
+        const parts = await buildChainParts(chain, relayerKey, log);
+        chains.push(parts);
+        if (parts.quorum) closer.add(`rpc quorum ${chain.chainId}`, () => parts.quorum!.stop());
+      }
+      // Every chain's registry holds the same set; the first configured chain is read.
+      set = await chains[0]!.reader.currentValidatorSet();
+      db = await Database.open(config.dataDir);
+    } catch (error) {
+      await closer.closeAll();
+      throw error;
+    }
     const ownKey = Buffer.from(publicKeyRaw(secretKey.toPublicKey()));
     const found = set.keys.findIndex((key: PublicKey) => ownKey.equals(Buffer.from(publicKeyRaw(key))));
     const validatorIndex = found >= 0 ? found : undefined;
-
-    const db = await Database.open(config.dataDir);
-    const closer = new Closer(log);
     closer.add("database", () => db.close());
     try {
       // Holding the data directory, this process is the only one whose forks are recorded there.

@@ -4,7 +4,7 @@ import pino from "pino";
 import { createPublicClient, getAddress, http, type Hex } from "viem";
 import { connectChain } from "../../src/chains/clients.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
-import { majority, RPC_DISAGREE, RPC_UNAVAILABLE, RpcQuorum } from "../../src/chains/rpcQuorum.ts";
+import { RPC_DISAGREE, RPC_UNAVAILABLE, RpcQuorum } from "../../src/chains/rpcQuorum.ts";
 import { startAnvil, type AnvilInstance } from "../../src/verify/shadow/anvil.ts";
 import { rpc, startTestChain, type TestChain } from "../helpers/chain.ts";
 import { startLyingRpc, type LyingRpc } from "../helpers/lyingRpc.ts";
@@ -26,7 +26,7 @@ describe("RpcQuorum: reads a chain from several endpoints and answers only what 
   let liar: LyingRpc;
   let silent: LyingRpc;
   const quorums: RpcQuorum[] = [];
-  const start = async (urls: string[], quorum = majority(urls.length), timeoutMs = 2_000) => {
+  const start = async (urls: string[], quorum = Math.floor(urls.length / 2) + 1, timeoutMs = 2_000) => {
     const q = new RpcQuorum({ chainId: 31337, urls, quorum, timeoutMs }, { logger: log });
     quorums.push(q);
     await q.start();
@@ -124,7 +124,6 @@ describe("RpcQuorum: reads a chain from several endpoints and answers only what 
   it("refuses a quorum it cannot have", () => {
     assert.throws(() => new RpcQuorum({ chainId: 1, urls: ["http://a"], quorum: 2 }, { logger: log }), /quorum 2 is not between 1 and 1/);
     assert.throws(() => new RpcQuorum({ chainId: 1, urls: [], quorum: 1 }, { logger: log }), /no RPC endpoint/);
-    assert.deepEqual([1, 2, 3, 4, 5].map(majority), [1, 2, 2, 3, 3]);
   });
 });
 

@@ -9,6 +9,7 @@ import type { CandidateStore } from "../candidates/candidateStore.ts";
 import type { CandidateTimelines } from "../candidates/timelines.ts";
 import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
+import type { EvidenceStore } from "../consensus/evidenceStore.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
 import { renderMetrics } from "../metrics/prometheus.ts";
 import { nodeMetrics, type NodeMetricSources } from "../metrics/nodeMetrics.ts";
@@ -23,6 +24,7 @@ export interface NodeApiModules {
   signingRecord: SigningRecord;
   timelines: CandidateTimelines;
   events: EventStream;
+  evidence: Pick<EvidenceStore, "list">;
   /** Signers seen per verdict digest of a candidate. */
   verdictsSeen(candidateId: Hex): Json;
   /** The served chains, with each one's relayer's live job status (if it relays). */
@@ -77,6 +79,10 @@ export class NodeApi implements ApiBackend {
 
   attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]> {
     return this.#m.attestations.byTarget(chainId, target as Address);
+  }
+
+  evidence(candidateId: Hex | undefined): Promise<Json[]> {
+    return this.#m.evidence.list(candidateId);
   }
 
   health(): Json {

@@ -62,6 +62,13 @@ export const candidateIdParams = {
   properties: { id: { type: "string", pattern: HEX32, description: "the candidate id (its EIP-712 digest)" } },
 } as const;
 
+/** One of the two signatures of an equivocation proof. */
+const signedVerdictRef = {
+  type: "object",
+  required: ["digest", "signature"],
+  properties: { digest: { type: "string", pattern: HEX32 }, signature: { type: "string" }, verdict: { type: "object" } },
+} as const;
+
 export const attestationsQuery = {
   type: "object",
   required: ["chainId", "target"],
@@ -177,6 +184,36 @@ export const routeSchemas = {
       200: { description: "the event stream", content: { "text/event-stream": { schema: eventSchema } } },
       400: error("BAD_EVENT_ID, BAD_QUERY"),
       503: error("TOO_MANY_STREAMS"),
+    },
+  },
+  evidence: {
+    summary: "Equivocation evidence: validators that signed two different verdicts for one candidate",
+    description:
+      "Each proof holds both signatures and digests (and the verdicts where this node still held them); each signature verifies against the validator's key in set `setIndex`, so the proof does not rest on this node's word. At most 100 per answer.",
+    querystring: { type: "object", properties: { candidateId: { type: "string", pattern: HEX32, description: "only this candidate's" } } },
+    response: {
+      200: {
+        description: "the proofs",
+        type: "object",
+        required: ["evidence"],
+        properties: {
+          evidence: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["candidateId", "setIndex", "validatorIndex", "first", "second"],
+              properties: {
+                candidateId: { type: "string", pattern: HEX32 },
+                setIndex: { type: "integer" },
+                validatorIndex: { type: "integer" },
+                first: signedVerdictRef,
+                second: signedVerdictRef,
+              },
+            },
+          },
+        },
+      },
+      400: error("BAD_QUERY"),
     },
   },
   peers: {

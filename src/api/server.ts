@@ -27,6 +27,8 @@ export interface ApiBackend {
   attestation(candidateId: Hex): Promise<Json | undefined>;
   attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]>;
   health(): Json;
+  /** Equivocation proofs, for one candidate when given. */
+  evidence(candidateId: Hex | undefined): Promise<Json[]>;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
   /** Prometheus text exposition of the node's counters. */
@@ -213,6 +215,10 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     const { chainId, target } = request.query as { chainId: string; target: string };
     return { attestations: await backend.attestationsByTarget(BigInt(chainId), target as Hex) };
   });
+  app.get("/v1/evidence", { schema: routeSchemas.evidence }, async (request) => {
+    const { candidateId } = request.query as { candidateId?: string };
+    return { evidence: await backend.evidence(candidateId as Hex | undefined) };
+  });
   app.get("/v1/events", { schema: routeSchemas.events, exposeHeadRoute: false }, async (request, reply) => {
     reply.hijack();
     try {
@@ -311,6 +317,7 @@ function validationError(error: FastifyError, request: FastifyRequest): { status
       }
       if (field === "chainId") return { status: 400, code: "BAD_QUERY", message: "chainId must be a positive integer" };
       if (field === "target") return { status: 400, code: "BAD_QUERY", message: "target must be a 20-byte hex address" };
+      if (field === "candidateId") return { status: 400, code: "BAD_QUERY", message: "candidateId must be 0x followed by 64 hex digits" };
       return { status: 400, code: "BAD_QUERY", message: `${field || "query"}: ${first.message ?? "invalid"}` };
     case "headers":
       return { status: 400, code: "BAD_EVENT_ID", message: "Last-Event-ID must be a non-negative integer, as the stream sent it" };

@@ -44,6 +44,7 @@ import { VERIFICATION_NICENESS } from "../verify/priority.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { Closer } from "../util/closer.ts";
 import { buildChainParts, type ChainParts } from "./chainParts.ts";
+import { EvidenceStore } from "../consensus/evidenceStore.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
@@ -209,17 +210,14 @@ export class SentinelNode {
           logger: log,
         },
       );
-      const evidence = db.sublevel<Json>("evidence");
+      const evidence = new EvidenceStore({}, { db, events, logger: log });
       const aggregator = new VerdictAggregator(
         { networkId: config.networkId, set },
         {
           verifier,
           // The store never rejects: it logs and counts its own failures.
           onAttestation: (attestation, digest) => void attestations.accept(attestation, digest, "aggregated"),
-          onEvidence: (proof) => {
-            log.warn({ candidate: proof.candidateId, validatorIndex: proof.validatorIndex }, "conflicting verdicts from one validator");
-            evidence.put(`${proof.candidateId}:${proof.validatorIndex}`, proof as unknown as Json).catch((error: unknown) => log.error({ err: error }, "could not store evidence"));
-          },
+          onEvidence: (proof) => void evidence.record(proof),
         },
       );
 
@@ -319,6 +317,7 @@ export class SentinelNode {
             signingRecord,
             timelines,
             events: new EventStream({}, { log: events }),
+            evidence,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
             chains: chains.map(({ chainId, client, relayer }) => ({
               chainId,

@@ -124,6 +124,16 @@ describe("the OpenAPI document", () => {
     await call("GET", "/v1/attestations", "/v1/attestations?chainId=0&target=x");
     await call("GET", "/v1/attestations", "/v1/attestations");
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`); // now with its attestation
+    await node.evidence.record({
+      candidateId: id,
+      setIndex: 0,
+      validatorIndex: 2,
+      first: { digest: `0x${"11".repeat(32)}`, signature: `0x${"aa".repeat(96)}` },
+      second: { digest: `0x${"22".repeat(32)}`, signature: `0x${"bb".repeat(96)}`, verdict: { candidateId: id, outcome: 1 } as never },
+    });
+    const evidence = await call("GET", "/v1/evidence", `/v1/evidence?candidateId=${id}`);
+    assert.equal((evidence.body as { evidence: unknown[] }).evidence.length, 1);
+    await call("GET", "/v1/evidence", "/v1/evidence?candidateId=0x12");
 
     // The event stream: its first event's data against the text/event-stream schema.
     await node.events.flush();

@@ -2,6 +2,7 @@
 // Admission and CandidateStore, the event log and stream, on a level database in a temp dir.
 // Enrollment is a stub (the `enrolled` addresses, on chain 31337); attestations, relay and the
 // signing record are small in-memory stand-ins (no chains are needed for the API's own rules).
+import { EvidenceStore } from "../../src/consensus/evidenceStore.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +76,8 @@ export interface ApiNode {
   /** Candidates in the store. */
   storedCount(): Promise<number>;
   events: EventLog;
+  /** The node's evidence store, for the success path of /v1/evidence. */
+  evidence: EvidenceStore;
   /** An attestation the stand-in store holds (for the success path of the attestation routes). */
   addAttestation(record: AttestationRecord): void;
   proposer: PrivateKeyAccount;
@@ -114,6 +117,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     logger,
   });
   const attestations = new Map<string, AttestationRecord>();
+  const evidence = new EvidenceStore({}, { db, events, logger });
   const modules: NodeApiModules = {
     submit: (body) => intake.submit(body),
     candidates: store,
@@ -126,6 +130,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     signingRecord: { signedDigest: async () => undefined } as unknown as NodeApiModules["signingRecord"],
     timelines: new CandidateTimelines(),
     events: new EventStream({}, { log: events }),
+    evidence,
     verdictsSeen: () => ({}),
     chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
     network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },
@@ -144,6 +149,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     candidateStatus: (id) => api.candidateStatus(id),
     attestation: (id) => api.attestation(id),
     attestationsByTarget: (chainId, target) => api.attestationsByTarget(chainId, target),
+    evidence: (candidateId) => api.evidence(candidateId),
     health: () => api.health(),
     peers: () => api.peers(),
     metrics: () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
@@ -155,6 +161,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     server,
     store,
     events,
+    evidence,
     proposer,
     setEnrollment: (next) => {
       mode = next;

@@ -126,8 +126,13 @@ export class VerdictAggregator {
   }
 
   /** Counts a validated signature towards its digest, or keeps it as evidence. */
-  private add({ message, digest, signature, previous }: ValidatedVerdict): void {
+  private add({ message, digest, signature }: ValidatedVerdict): void {
     const { candidateId } = message.verdict;
+    // Read again now, not trusted from validation: two verdicts of one validator validated
+    // concurrently both saw nothing counted before their signature checks, and the second to
+    // land must become evidence, not a second vote.
+    const previous = this.byCandidate.get(candidateId)?.get(message.validatorIndex);
+    if (previous?.digest === digest) return; // the same verdict, validated twice concurrently
     if (previous) {
       // A validator signed two different verdicts for one candidate: keep the proof, count neither again.
       const firstVerdict = this.byDigest.get(previous.digest)?.verdict;

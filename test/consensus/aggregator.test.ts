@@ -157,6 +157,23 @@ describe("verdict aggregator", () => {
     assert.equal(attestations.length, 0, "validator 0's second verdict must not count toward the reject");
   });
 
+  it("two conflicting verdicts of one validator checked concurrently: one vote, one proof, never two votes", async () => {
+    const { aggregator, evidence, attestations } = setup();
+    const approve = verdict();
+    const reject: Verdict = { ...approve, outcome: Outcome.Reject };
+    // Both pass validation before either is counted (the signature checks overlap).
+    assert.deepEqual(await Promise.all([aggregator.ingest(message(approve, 0)), aggregator.ingest(message(reject, 0))]), ["accept", "accept"]);
+    assert.equal(evidence.length, 1, "the second to land is evidence");
+    const counted = aggregator.signersOf(approve.candidateId).flatMap((group) => group.signers);
+    assert.deepEqual(counted, [0], "validator 0 counted once, in one group");
+    // The same verdict twice at once counts once.
+    const other = verdict();
+    await Promise.all([aggregator.ingest(message(other, 1)), aggregator.ingest(message(other, 1))]);
+    assert.deepEqual(aggregator.signersOf(other.candidateId).flatMap((group) => group.signers), [1]);
+    for (const i of [1, 2]) await aggregator.ingest(message(reject, i));
+    assert.equal(attestations.length, 0, "two honest rejects and validator 0's conflicting one are not three");
+  });
+
   it("ingestGossip: the verdict topic's handler accepts, or throws a VerdictError with its action; undecodable bytes are not counted", async () => {
     const { aggregator } = setup();
     const m = message(verdict(), 0);

@@ -33,6 +33,7 @@ import { GossipValidator, gossipMessageId, type GossipCounters, type GossipHandl
 import { resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from "./options.ts";
 import { BootstrapDialer } from "./peers.ts";
 import { SCORE_THRESHOLDS, checkScoreParams, checkScoreThresholds, scoreParamsFor } from "./scoring.ts";
+import { PeerLedger } from "./peerLedger.ts";
 import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
 
 export interface NetworkModules {
@@ -114,6 +115,7 @@ export class SentinelNetwork {
       {
         handlers: parts.handlers,
         logger: log,
+        ledger: new PeerLedger(parts.options.peerBudget, { now: () => Date.now() }),
         report: (msgId, source, verdict, kind) => this.report(msgId, source, verdict, kind),
       },
     );

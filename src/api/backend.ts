@@ -10,8 +10,6 @@ import type { CandidateTimelines } from "../candidates/timelines.ts";
 import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
-import { renderMetrics } from "../metrics/prometheus.ts";
-import { nodeMetrics, type NodeMetricSources } from "../metrics/nodeMetrics.ts";
 import type { ApiBackend } from "./server.ts";
 import { toJson, type Json } from "../util/json.ts";
 
@@ -31,7 +29,8 @@ export interface NodeApiModules {
   identity: { validatorIndex: number | null; setIndex: number };
   /** Peers are expected (the node has bootstrap peers): none connected makes it unready. */
   expectsPeers: boolean;
-  metricSources(): NodeMetricSources;
+  /** The Prometheus text exposition of the node's metrics (src/metrics/nodeMetrics.ts). */
+  metrics(): Promise<string>;
   healthExtra(): Record<string, Json>;
 }
 
@@ -91,8 +90,8 @@ export class NodeApi implements ApiBackend {
     };
   }
 
-  metrics(): string {
-    return renderMetrics(nodeMetrics(this.#m.metricSources()));
+  metrics(): Promise<string> {
+    return this.#m.metrics();
   }
 
   peers(): Json {

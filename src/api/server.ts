@@ -29,8 +29,8 @@ export interface ApiBackend {
   health(): Json;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
-  /** Prometheus text exposition of the node's counters. */
-  metrics(): string;
+  /** Prometheus text exposition of the node's metrics. */
+  metrics(): Promise<string> | string;
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
@@ -229,7 +229,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     const readiness = await backend.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
-  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(backend.metrics()));
+  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(await backend.metrics()));
   app.get("/openapi.json", { schema: routeSchemas.openapi }, async () => app.swagger());
 
   // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.

@@ -38,6 +38,7 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
 import { EventLog } from "../events/eventLog.ts";
+import { NodeMetrics } from "../metrics/nodeMetrics.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
@@ -136,11 +137,20 @@ export class SentinelNode {
       const events = new EventLog({}, { db, clock, logger: log });
       await events.open();
       closer.add("event log", () => events.flush());
+      // Its sources are read at scrape time, once every part exists (the API serves only then).
+      let sources: (() => ReturnType<typeof metricSources>) | undefined;
+      const metrics = new NodeMetrics({ defaultMetrics: true }, { sources: () => sources!() });
+      const unsubscribeMetrics = events.subscribe((event) => metrics.onEvent(event));
+      closer.add("metrics", () => void unsubscribeMetrics());
       const verifier = new BatchVerifier();
       closer.add("bls verifier", () => verifier.flush());
       const signingRecord = new SigningRecord(db);
       const timelines = new CandidateTimelines();
-      const mark = (id: Hex, stage: Parameters<CandidateTimelines["mark"]>[1], at = clock.now()) => timelines.mark(id, stage, at);
+      const mark = (id: Hex, stage: Parameters<CandidateTimelines["mark"]>[1], at = clock.now()) => {
+        const first = timelines.get(id)[stage] === undefined;
+        timelines.mark(id, stage, at);
+        if (first) metrics.observeStage(stage, timelines.get(id));
+      };
       const candidates = new CandidateStore({}, { db });
       const enrollmentCache = new EnrollmentCache({}, { indexes: new Map(chains.map((chain) => [chain.chainId, chain.enrollments])), clock });
       const admission = new Admission(
@@ -238,7 +248,13 @@ export class SentinelNode {
             networkId: config.networkId,
             store: candidates,
             bundles: new BundleSource({}, { store: candidates, network: { peers: () => net().peers(), fetchBundle: (peer, hash) => net().fetchBundle(peer, hash) } }),
-            pipeline,
+            pipeline: {
+              verify: async (job) => {
+                const result = await pipeline.verify(job);
+                metrics.observeChecks(result.timings);
+                return result;
+              },
+            },
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
             signer,
             mark,
@@ -258,7 +274,10 @@ export class SentinelNode {
       const intake = new Intake(
         {},
         {
-          admission,
+          admission: {
+            admit: (json, claim) => metrics.timeAdmission("api", () => admission.admit(json, claim)),
+            admitBytes: (bytes) => metrics.timeAdmission("gossip", () => admission.admitBytes(bytes)),
+          },
           store: candidates,
           publish: async (bytes) => void (await net().publish("candidate", bytes)),
           onAdmitted: (admitted, source, receivedAt) => {
@@ -291,10 +310,13 @@ export class SentinelNode {
           handlers: gossipHandlers({ networkId: config.networkId, set }, { intake, aggregator, attestations }),
           bundles: { get: (hash) => candidates.bundleBytes(hash) },
           logger: log,
+          metricsRegistry: metrics.registry,
         },
       );
       const started = network;
       closer.add("network", () => started.stop());
+      const eventStream = new EventStream({}, { log: events });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream });
 
       const api = await startApiServer(
         config.api,
@@ -307,7 +329,7 @@ export class SentinelNode {
             relay,
             signingRecord,
             timelines,
-            events: new EventStream({}, { log: events }),
+            events: eventStream,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
             chains: chains.map(({ chainId, client, relayer }) => ({
               chainId,
@@ -318,7 +340,7 @@ export class SentinelNode {
             identity: { validatorIndex: validatorIndex ?? null, setIndex: set.index },
             expectsPeers: config.p2p.bootstrap.length > 0,
             healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
-            metricSources: () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower }),
+            metrics: () => metrics.render(),
           },
         ),
       );

@@ -111,7 +111,7 @@ export class SentinelNode {
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
 
-    const chains = config.chains.map((chain) => buildChainParts(chain, relayerKey, log));
+    const chains = config.chains.map((chain) => buildChainParts(chain, relayerKey, log, clock));
     // Every chain's registry holds the same set; the first configured chain is read.
     const set = await chains[0]!.reader.currentValidatorSet();
     const ownKey = Buffer.from(publicKeyRaw(secretKey.toPublicKey()));
@@ -331,10 +331,15 @@ export class SentinelNode {
             timelines,
             events: eventStream,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
-            chains: chains.map(({ chainId, client, relayer }) => ({
+            chains: chains.map(({ chainId, client, relayer, health }) => ({
               chainId,
               liveRelay: (id: Hex) => relayer?.status(id).at(-1),
-              reachable: () => client.getBlockNumber().then(() => true, () => false),
+              reachable: () =>
+                client.getBlockNumber().then(
+                  () => (health.up(), true),
+                  (error: unknown) => (health.down(error), false),
+                ),
+              health: () => health.status,
             })),
             network: { peerId: () => started.peerId.toString(), peers: () => started.peers(), scoreOf: (peer) => started.scoreOf(peer), counters: () => ({ ...started.counters() }) },
             identity: { validatorIndex: validatorIndex ?? null, setIndex: set.index },

@@ -15,6 +15,7 @@ import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
+import { STATUS_PAGE_HTML } from "./statusPage.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
@@ -29,6 +30,8 @@ export interface ApiBackend {
   health(): Json;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
+  /** The network at a glance (peers, validator set, chains, recent candidates), for the status page. */
+  status(): Promise<Json>;
   /** Prometheus text exposition of the node's metrics. */
   metrics(): Promise<string> | string;
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
@@ -90,6 +93,8 @@ export interface ApiServer {
 
 /** The routes, by path, and the methods each answers; anything else on a known path is a 405. */
 const KNOWN_PATHS: readonly { pattern: RegExp; allow: string }[] = [
+  { pattern: /^\/$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/status$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/candidates$/, allow: "POST" },
   { pattern: /^\/v1\/candidates\/[^/]+$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/attestations\/[^/]+$/, allow: "GET, HEAD" },
@@ -224,6 +229,16 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     }
   });
   app.get("/v1/peers", { schema: routeSchemas.peers }, async () => backend.peers());
+  app.get("/v1/status", { schema: routeSchemas.status }, async () => backend.status());
+  // The page only reads this API (same origin) and loads nothing else: the policy says so.
+  app.get("/", { schema: routeSchemas.statusPage }, async (request, reply) => {
+    // ignoreTrailingSlash would route "//" and "///" here; only "/" is the page.
+    if (request.url.split("?")[0] !== "/") throw new HttpError(404, "NOT_FOUND", "no such route (see /openapi.json)");
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:")
+      .send(STATUS_PAGE_HTML);
+  });
   app.get("/health", { schema: routeSchemas.health }, async () => backend.health());
   app.get("/ready", { schema: routeSchemas.ready }, async (_request, reply) => {
     const readiness = await backend.readiness();

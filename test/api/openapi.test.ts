@@ -76,6 +76,8 @@ describe("the OpenAPI document", () => {
     await call("GET", "/health", "/health");
     await call("GET", "/v1/peers", "/v1/peers");
     await call("GET", "/metrics", "/metrics");
+    await call("GET", "/v1/status", "/v1/status");
+    await call("GET", "/", "/");
     await call("GET", "/openapi.json", "/openapi.json");
     await call("GET", "/ready", "/ready");
 
@@ -124,6 +126,9 @@ describe("the OpenAPI document", () => {
     await call("GET", "/v1/attestations", "/v1/attestations?chainId=0&target=x");
     await call("GET", "/v1/attestations", "/v1/attestations");
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`); // now with its attestation
+    await node.events.flush();
+    const status = await call("GET", "/v1/status", "/v1/status"); // now with candidates
+    assert.ok((status.body as { candidates: unknown[] }).candidates.length > 0);
 
     // The event stream: its first event's data against the text/event-stream schema.
     await node.events.flush();

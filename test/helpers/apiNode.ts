@@ -129,7 +129,12 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     verdictsSeen: () => ({}),
     chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
     network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },
-    identity: { validatorIndex: 0, setIndex: 0 },
+    identity: { name: "api-test", validatorIndex: 0, setIndex: 0 },
+    validatorSet: { threshold: 1, publicKeys: [`0x${"a0".repeat(48)}`] },
+    recentCandidates: async (limit) => ({
+      candidates: [...new Set((await events.read(0, 1_000)).reverse().map((event) => event.candidateId as Hex))].slice(0, limit),
+      lastEventId: events.lastId,
+    }),
     expectsPeers: false,
     // NodeApi's metrics need every part's counters; the API's test needs only some text.
     metrics: async () => "# TYPE sentinel_test counter\nsentinel_test 1\n",

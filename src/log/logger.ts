@@ -42,11 +42,14 @@ export function createLogger(config: LoggerConfig, modules: LoggerModules = {}):
   };
   if (format === "json") return pino(options, destination);
   // In-process and synchronous: no worker thread, and nothing lost when the process exits.
-  return pino(options, pretty({ destination, sync: true, colorize: destination.isTTY === true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
+  return pino(options, pretty({ destination, sync: true, colorize: destination.isTTY === true, ignore: "pid,hostname,node", messageFormat: "{node}: {msg}", translateTime: "SYS:HH:MM:ss.l" }));
 }
 
-/** A URL up to the first space, quote or bracket; a trailing comma, period or colon is the sentence's. */
-const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>()]*[^\s"'`<>(),.:;]/gi;
+/**
+ * A URL up to the first space, quote or bracket; a trailing comma, period or colon is the
+ * sentence's. file:// URLs are the stack's own source files, kept.
+ */
+const URL_PATTERN = /\b(?!file:)[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>()]*[^\s"'`<>(),.:;]/gi;
 
 /** `text` with every URL replaced by <url>. */
 export function scrubUrls(text: string): string {

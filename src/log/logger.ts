@@ -59,11 +59,16 @@ export function scrubUrls(text: string): string {
 /** Fields that carry an error's text in this code base's log calls. */
 const ERROR_TEXT_FIELDS = ["error", "reason"];
 
+/**
+ * The error text fields without URLs, and an error logged under any other key than `err` (pino
+ * serialises only that one; viem's errors carry `url`, `details` and `metaMessages` as
+ * enumerable fields) serialised as `err` is.
+ */
 function scrubFields(object: Record<string, unknown>): Record<string, unknown> {
   let out = object;
-  for (const field of ERROR_TEXT_FIELDS) {
-    const value = object[field];
-    if (typeof value === "string") out = { ...out, [field]: scrubUrls(value) };
+  for (const [field, value] of Object.entries(object)) {
+    if (typeof value === "string" && ERROR_TEXT_FIELDS.includes(field)) out = { ...out, [field]: scrubUrls(value) };
+    else if (value instanceof Error && field !== "err") out = { ...out, [field]: safeErrorSerializer(value) };
   }
   return out;
 }

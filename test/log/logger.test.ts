@@ -56,6 +56,7 @@ describe("the node's logger", () => {
     assert.match(String((error as Error).message), /SECRET-API-KEY/, "viem does put the URL in its message");
     log.error({ err: error }, "a read failed");
     log.warn({ error: (error as Error).message, reason: `failed at ${SECRET_URL}` }, "relay attempt failed");
+    log.warn({ cause: error }, "an error under another key than err");
     assert.doesNotMatch(out.text(), /SECRET-API-KEY|127\.0\.0\.1:9/);
     assert.match(out.text(), /<url>/);
   });

@@ -96,7 +96,8 @@ function render(s) {
       el("td", { class: "mono", title: c.target ?? "" }, short(c.target, 8)),
       el("td", {}, badge(c.stage, STAGES[c.stage])),
       el("td", { class: "progress" }, el("span", { class: "bar" + (progress >= 1 ? " full" : "") }, el("span", { style: "width:" + Math.round(progress * 100) + "%" })), c.signatures + " / " + c.threshold),
-      el("td", {}, outcome ? badge(outcome[0], outcome[1]) : "—"),
+      // Before the attestation, the outcome is this node's own verdict, not yet the network's.
+      el("td", {}, outcome ? badge(outcome[0], outcome[1]) : "—", outcome && c.stage !== "attested" && c.stage !== "recorded" ? el("span", { class: "dim" }, " this node") : ""),
       el("td", {}, ...Object.entries(c.relay).flatMap(([chain, state]) => [badge(chain + ": " + state, state === "recorded" ? "ok" : state === "failed" ? "bad" : state === "none" ? "" : "warn"), " "])));
   }));
   $("updated").textContent = new Date().toLocaleTimeString();

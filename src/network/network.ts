@@ -150,8 +150,9 @@ export class SentinelNetwork {
       // a live peer; a minute still finds a dead connection that never closed.
       connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
       // Into the node's registry, never prom-client's global one; the node registers the default
-      // process metrics itself. The package keeps its metric objects in a module-wide map: in a
-      // process running several nodes, one started while another starts may share some series.
+      // process metrics itself. The package keeps its metric objects in a module-wide map, and
+      // clears that map and prom-client's global registry whenever a host is built: in a process
+      // running several nodes, one started while another starts may share some libp2p series.
       ...(modules.metricsRegistry !== undefined && { metrics: prometheusMetrics({ registry: modules.metricsRegistry, collectDefaultMetrics: false }) }),
       transports: [tcp()],
       connectionEncrypters: [noise()],

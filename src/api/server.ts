@@ -15,6 +15,7 @@ import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
+import { STATUS_PAGE_HTML } from "./statusPage.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
@@ -31,8 +32,10 @@ export interface ApiBackend {
   evidence(candidateId: Hex | undefined): Promise<Json[]>;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
-  /** Prometheus text exposition of the node's counters. */
-  metrics(): string;
+  /** The network at a glance (peers, validator set, chains, recent candidates), for the status page. */
+  status(): Promise<Json>;
+  /** Prometheus text exposition of the node's metrics. */
+  metrics(): Promise<string> | string;
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
@@ -92,6 +95,8 @@ export interface ApiServer {
 
 /** The routes, by path, and the methods each answers; anything else on a known path is a 405. */
 const KNOWN_PATHS: readonly { pattern: RegExp; allow: string }[] = [
+  { pattern: /^\/$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/status$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/candidates$/, allow: "POST" },
   { pattern: /^\/v1\/candidates\/[^/]+$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/attestations\/[^/]+$/, allow: "GET, HEAD" },
@@ -230,12 +235,22 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     }
   });
   app.get("/v1/peers", { schema: routeSchemas.peers }, async () => backend.peers());
+  app.get("/v1/status", { schema: routeSchemas.status }, async () => backend.status());
+  // The page only reads this API (same origin) and loads nothing else: the policy says so.
+  app.get("/", { schema: routeSchemas.statusPage }, async (request, reply) => {
+    // ignoreTrailingSlash would route "//" and "///" here; only "/" is the page.
+    if (request.url.split("?")[0] !== "/") throw new HttpError(404, "NOT_FOUND", "no such route (see /openapi.json)");
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:")
+      .send(STATUS_PAGE_HTML);
+  });
   app.get("/health", { schema: routeSchemas.health }, async () => backend.health());
   app.get("/ready", { schema: routeSchemas.ready }, async (_request, reply) => {
     const readiness = await backend.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
-  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(backend.metrics()));
+  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(await backend.metrics()));
   app.get("/openapi.json", { schema: routeSchemas.openapi }, async () => app.swagger());
 
   // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.

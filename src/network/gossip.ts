@@ -85,6 +85,12 @@ export class GossipValidator {
     refusedPeer: 0,
     droppedPeerBusy: 0,
   };
+  /** Results per kind, for the metrics' topic label. */
+  private readonly byKind: Record<GossipKind, Record<GossipVerdict, number>> = {
+    candidate: { accept: 0, ignore: 0, reject: 0 },
+    verdict: { accept: 0, ignore: 0, reject: 0 },
+    attestation: { accept: 0, ignore: 0, reject: 0 },
+  };
   private pending = 0;
 
   constructor(options: GossipValidatorOptions, modules: GossipValidatorModules) {
@@ -94,6 +100,11 @@ export class GossipValidator {
 
   counters(): Readonly<GossipCounters> {
     return { ...this.counts };
+  }
+
+  /** Validation results per gossip kind and action, since start. */
+  countersByKind(): Record<GossipKind, Record<GossipVerdict, number>> {
+    return { candidate: { ...this.byKind.candidate }, verdict: { ...this.byKind.verdict }, attestation: { ...this.byKind.attestation } };
   }
 
   /** Validations in flight (handlers that have not settled yet). */
@@ -108,11 +119,13 @@ export class GossipValidator {
   precheck(kind: GossipKind, data: Uint8Array, from: PeerId): "reject" | undefined {
     if (this.oversized(kind, data, from)) {
       this.counts.rejected += 1;
+      this.byKind[kind].reject += 1;
       return "reject";
     }
     if (this.modules.ledger?.refused(from.toString())) {
       this.counts.rejected += 1;
       this.counts.refusedPeer += 1;
+      this.byKind[kind].reject += 1;
       return "reject";
     }
     return undefined;
@@ -122,6 +135,7 @@ export class GossipValidator {
   async validate(kind: GossipKind, msgId: string, data: Uint8Array, from: PeerId): Promise<void> {
     const verdict = await this.decide(kind, data, from);
     this.counts[verdict === "accept" ? "accepted" : verdict === "reject" ? "rejected" : "ignored"] += 1;
+    this.byKind[kind][verdict] += 1;
     try {
       this.modules.report(msgId, from, verdict, kind);
     } catch (err) {

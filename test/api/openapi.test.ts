@@ -76,6 +76,8 @@ describe("the OpenAPI document", () => {
     await call("GET", "/health", "/health");
     await call("GET", "/v1/peers", "/v1/peers");
     await call("GET", "/metrics", "/metrics");
+    await call("GET", "/v1/status", "/v1/status");
+    await call("GET", "/", "/");
     await call("GET", "/openapi.json", "/openapi.json");
     await call("GET", "/ready", "/ready");
 
@@ -134,6 +136,9 @@ describe("the OpenAPI document", () => {
     const evidence = await call("GET", "/v1/evidence", `/v1/evidence?candidateId=${id}`);
     assert.equal((evidence.body as { evidence: unknown[] }).evidence.length, 1);
     await call("GET", "/v1/evidence", "/v1/evidence?candidateId=0x12");
+    await node.events.flush();
+    const status = await call("GET", "/v1/status", "/v1/status"); // now with candidates
+    assert.ok((status.body as { candidates: unknown[] }).candidates.length > 0);
 
     // The event stream: its first event's data against the text/event-stream schema.
     await node.events.flush();

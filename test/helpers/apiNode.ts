@@ -134,27 +134,18 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     verdictsSeen: () => ({}),
     chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
     network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },
-    identity: { validatorIndex: 0, setIndex: 0 },
+    identity: { name: "api-test", validatorIndex: 0, setIndex: 0 },
+    validatorSet: { threshold: 1, publicKeys: [`0x${"a0".repeat(48)}`] },
+    recentCandidates: async (limit) => ({
+      candidates: [...new Set((await events.read(0, 1_000)).reverse().map((event) => event.candidateId as Hex))].slice(0, limit),
+      lastEventId: events.lastId,
+    }),
     expectsPeers: false,
-    metricSources: () => {
-      throw new Error("not used: metrics() is answered below");
-    },
+    // NodeApi's metrics need every part's counters; the API's test needs only some text.
+    metrics: async () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
     healthExtra: () => ({}),
   };
-  const api = new NodeApi({}, modules);
-  // NodeApi's metrics need every part's counters; the API's test needs only some text.
-  const backend: ApiBackend = {
-    submitCandidate: (body) => api.submitCandidate(body),
-    streamEvents: (request, response) => api.streamEvents(request, response),
-    candidateStatus: (id) => api.candidateStatus(id),
-    attestation: (id) => api.attestation(id),
-    attestationsByTarget: (chainId, target) => api.attestationsByTarget(chainId, target),
-    evidence: (candidateId) => api.evidence(candidateId),
-    health: () => api.health(),
-    peers: () => api.peers(),
-    metrics: () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
-    readiness: () => api.readiness(),
-  };
+  const backend: ApiBackend = new NodeApi({}, modules);
   const server = await startApiServer({ host: "127.0.0.1", port: 0, ...options.server }, backend);
   return {
     url: server.url,

@@ -20,7 +20,15 @@ function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> 
       context.need("reference build", () => context.referenceBuild()),
       proxyKind(context),
     ]);
-    return checkUpgradeSafety({ implementation: upgradeBuild(implementation), reference: upgradeBuild(reference), kind }, (version, input) =>
+    const implementationBuild = upgradeBuild(implementation);
+    // A bundle without its own reference input names a contract of the implementation's build.
+    // checkUpgradeSafety validates such a build once only if both are the same objects; two
+    // calls of withVerificationOutputs would make two inputs, and the namespaced compilation,
+    // upgrades-core's validation and the NatSpec clean-up would all run twice.
+    const referenceBuild = sameCompilation(reference, implementation)
+      ? { ...implementationBuild, contract: reference.spec.contract }
+      : upgradeBuild(reference);
+    return checkUpgradeSafety({ implementation: implementationBuild, reference: referenceBuild, kind }, (version, input) =>
       context.inputs.compileExactly(version, input),
     );
   });
@@ -28,6 +36,14 @@ function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> 
 
 function upgradeBuild(build: CompiledBuild): UpgradeBuild {
   return { version: build.spec.compiler, contract: build.spec.contract, input: withVerificationOutputs(build.spec.input), output: build.output as UpgradeBuild["output"] };
+}
+
+/**
+ * Same compiler and the very same input object (the bundle's reference has no input of its own):
+ * solc is deterministic, so the outputs are equal even when the cache handed out two copies.
+ */
+function sameCompilation(a: CompiledBuild, b: CompiledBuild): boolean {
+  return a.spec.compiler === b.spec.compiler && a.spec.input === b.spec.input;
 }
 
 export const upgradeSafetyCheck: Check = {

@@ -7,9 +7,9 @@
 //   package.json until its worker has loaded it, then by what `solc.version()` reports: a
 //   request naming the right release with the wrong commit fails once the compiler is loaded
 //   (installed.ts).
-// - Each version runs in its own long-lived worker thread (loading soljson is the slow part, and
-//   a warm worker compiles about twice as fast as a cold one). Requests to one version queue
-//   (runner.ts, worker.ts).
+// - Each version runs in long-lived worker threads of its own, two by default (loading soljson is
+//   the slow part, and a warm worker compiles about twice as fast as a cold one). A request goes
+//   to the version's least loaded worker and queues there (compilers.ts, runner.ts, worker.ts).
 // - Outputs are cached by sha256(version + "\n" + canonical JSON of the input): in memory (a
 //   small LRU) and on disk (one file per key, written atomically). solc is deterministic, so an
 //   output with errors is cached too and fails the same way on every request
@@ -47,6 +47,7 @@ export {
   DEFAULT_MAX_WORKERS,
   DEFAULT_MEMORY_BYTES,
   DEFAULT_MEMORY_ENTRIES,
+  DEFAULT_WORKERS_PER_VERSION,
   type SolcCompilersOptions,
 } from "./options.ts";
 export { VERIFICATION_CONTRACT_OUTPUTS, withVerificationOutputs } from "./outputs.ts";

@@ -50,7 +50,7 @@ export {
   DEFAULT_WORKERS_PER_VERSION,
   type SolcCompilersOptions,
 } from "./options.ts";
-export { VERIFICATION_CONTRACT_OUTPUTS, withVerificationOutputs } from "./outputs.ts";
+export { mergeBuildOutputs, VERIFICATION_CONTRACT_OUTPUTS, withCodeOutputs, withSyntaxOutputs, withVerificationOutputs } from "./outputs.ts";
 export {
   collectSources,
   DEFAULT_MAX_SOURCE_BYTES,

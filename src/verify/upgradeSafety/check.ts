@@ -4,8 +4,8 @@ import { withVerificationOutputs } from "../compiler/index.ts";
 import type { CompiledBuild, VerificationContext } from "../context.ts";
 import { proxyInitializable, type ProxyInitializable } from "../initializers/index.ts";
 import type { Check, Finding } from "../pipeline.ts";
-import { checkUpgradeSafety } from "./analysis.ts";
-import type { ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
+import { checkUpgradeSafety, namespacedCompilation } from "./analysis.ts";
+import type { Compile, ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
 
 /** UUPS when the target's own owner() is its authority; transparent when it has an ERC-1967 admin. */
 export async function proxyKind(context: VerificationContext): Promise<ProxyKind> {
@@ -15,12 +15,21 @@ export async function proxyKind(context: VerificationContext): Promise<ProxyKind
 
 function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> {
   return context.shared("upgradeSafety", async () => {
+    const compile: Compile = (version, input) => context.inputs.compileExactly(version, input);
+    // Started from the ASTs, which are compiled apart from the code and ready first, so the
+    // namespaced compilation runs while the code is still compiling. Awaited only through the
+    // analysis below; if the build fails the analysis is skipped and this outcome is ignored.
+    const namespaced = context.bundle().then(async (bundle) => {
+      const syntax = await context.implementationSyntax();
+      return namespacedCompilation({ version: bundle.implementation.compiler, input: withVerificationOutputs(bundle.implementation.input) }, syntax, compile);
+    });
+    namespaced.catch(() => undefined);
     const [implementation, reference, kind] = await Promise.all([
       context.need("implementation build", () => context.implementationBuild()),
       context.need("reference build", () => context.referenceBuild()),
       proxyKind(context),
     ]);
-    const implementationBuild = upgradeBuild(implementation);
+    const implementationBuild = { ...upgradeBuild(implementation), namespaced };
     // A bundle without its own reference input names a contract of the implementation's build.
     // checkUpgradeSafety validates such a build once only if both are the same objects; two
     // calls of withVerificationOutputs would make two inputs, and the namespaced compilation,
@@ -28,9 +37,7 @@ function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> 
     const referenceBuild = sameCompilation(reference, implementation)
       ? { ...implementationBuild, contract: reference.spec.contract }
       : upgradeBuild(reference);
-    return checkUpgradeSafety({ implementation: implementationBuild, reference: referenceBuild, kind }, (version, input) =>
-      context.inputs.compileExactly(version, input),
-    );
+    return checkUpgradeSafety({ implementation: implementationBuild, reference: referenceBuild, kind }, compile);
   });
 }
 

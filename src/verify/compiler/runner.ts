@@ -88,9 +88,10 @@ export class CompilerRunner {
     });
   }
 
-  /** The full version, loading the compiler if it never was. */
-  load(): Promise<string> {
-    if (this.version !== undefined) return Promise.resolve(this.version);
+  /** The full version, loading the compiler if it never was (or, with `running`, if it is not loaded now). */
+  load(options: { running?: boolean } = {}): Promise<string> {
+    const loaded = this.version !== undefined && (!options.running || (this.#worker !== undefined && this.#ready));
+    if (loaded) return Promise.resolve(this.version!);
     return new Promise((resolve, reject) => {
       this.#loadWaiters.push({ resolve, reject });
       (this.#worker ?? this.#start()).ref();

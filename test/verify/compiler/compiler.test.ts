@@ -242,6 +242,21 @@ describe("SolcCompilers", () => {
     }
   });
 
+  it("preloads every worker of a version without compiling", async () => {
+    const preloading = new SolcCompilers({ cacheDir: join(dir, "preload") });
+    try {
+      await preloading.preload(V28);
+      assert.equal(preloading.stats().workerStarts, 2);
+      assert.equal(preloading.stats().compiles, 0);
+      assert.equal(preloading.installed().find((c) => c.release === "0.8.28")?.version, V28);
+      await preloading.preload(V28);
+      assert.equal(preloading.stats().workerStarts, 2, "loaded workers are not started again");
+      await rejectsWith(preloading.preload("0.8.99+commit.00000000"), "COMPILER_UNAVAILABLE");
+    } finally {
+      await preloading.close();
+    }
+  });
+
   it("keeps at most maxWorkers workers, evicting an idle one", async () => {
     const one = new SolcCompilers({ cacheDir: join(dir, "one"), maxWorkers: 1 });
     try {

@@ -142,11 +142,20 @@ try {
 
   const compiler = newCompiler("cold");
   await compiler.compilers.warm(prepared.bundle.implementation.compiler);
+  // Cache files may still be being written after a run: a cold run must not find the last one's
+  // (written after the directory was emptied), and "warm" means they are on disk. An older
+  // checkout measured with --root may not have flush(): it then waits a moment instead.
+  const flush = async () => {
+    const compilers = compiler.compilers as { flush?: () => Promise<void> };
+    await (compilers.flush ? compilers.flush() : new Promise((resolveWait) => setTimeout(resolveWait, 1000)));
+  };
   const cold: Awaited<ReturnType<typeof run>>[] = [];
   for (let i = 0; i < COLD_SAMPLES; i++) {
+    await flush();
     rmSync(join(scratch, "cold"), { recursive: true, force: true });
     cold.push(await run(compiler));
   }
+  await flush();
   const warm: Awaited<ReturnType<typeof run>>[] = [];
   for (let i = 0; i < WARM_SAMPLES; i++) warm.push(await run(compiler));
   const digests = new Set([coldProcess, ...cold, ...warm].map((r) => r.findingsDigest));

@@ -193,6 +193,26 @@ export class SolcCompilers {
   }
 
   /**
+   * An entry stored under a caller's own key (BuildCompiler's per-file code cache), from disk
+   * only: a build looks up every source file, and dozens of small entries would push whole
+   * compiles out of the small memory LRU.
+   */
+  async lookup(key: Hex, version: string): Promise<SolcOutput | undefined> {
+    return (await this.#disk.get(key, version))?.output;
+  }
+
+  /** Counts what BuildCompiler's per-file code cache did, with the compilers' other counts. */
+  countFileCode(hits: number, refused: number): void {
+    this.#stats.fileCodeHits += hits;
+    this.#stats.fileCodeRefused += refused;
+  }
+
+  /** Stores a solc-shaped output under a caller's own key, on disk (see lookup). */
+  store(key: Hex, version: string, output: Pick<SolcOutput, "contracts">): void {
+    this.#track(this.#disk.put(key, version, JSON.stringify({ contracts: output.contracts, sources: {}, errors: [] })));
+  }
+
+  /**
    * Starts loading every worker of `version`'s pool, without compiling anything, and resolves once
    * they are loaded. For a process that knows which version it will need before it has its input
    * ready (`sentinel check`, between reading the bundle and reading the chain): the ~0.6 s of

@@ -14,6 +14,8 @@
 //   small LRU) and on disk (one file per key, written atomically). solc is deterministic, so an
 //   output with errors is cached too and fails the same way on every request
 //   (cacheKey.ts, memoryCache.ts, diskCache.ts).
+// - BuildCompiler (reproducibleBuild/) also stores each source file's compiled contracts under a
+//   key of its own (fileKeys.ts, lookup/store here), on disk only.
 // - Outputs are returned deep-frozen: one object is shared by every caller that asks for it
 //   (parseOutput.ts).
 export { compileCacheKey } from "./cacheKey.ts";
@@ -50,7 +52,8 @@ export {
   DEFAULT_WORKERS_PER_VERSION,
   type SolcCompilersOptions,
 } from "./options.ts";
-export { mergeBuildOutputs, VERIFICATION_CONTRACT_OUTPUTS, withCodeOutputs, withSyntaxOutputs, withVerificationOutputs } from "./outputs.ts";
+export { fileCodeKeys } from "./fileKeys.ts";
+export { mergeBuildOutputs, VERIFICATION_CONTRACT_OUTPUTS, withCodeOutputs, withCodeOutputsFor, withSyntaxOutputs, withVerificationOutputs } from "./outputs.ts";
 export {
   collectSources,
   DEFAULT_MAX_SOURCE_BYTES,

@@ -45,15 +45,23 @@ export function withCodeOutputs(input: SolcInput): SolcInput {
 }
 
 /**
- * The other half: storage layouts and ASTs, which need analysis only, no code generation, so it is
- * ready well before the code: upgrades-core's namespaced compilation can start from its ASTs.
+ * The other half: storage layouts, metadata and ASTs, which need analysis only, no code
+ * generation, so it is ready well before the code: upgrades-core's namespaced compilation can
+ * start from its ASTs, and the metadata says whether code from the per-file cache is this input's.
  */
 export function withSyntaxOutputs(input: SolcInput): SolcInput {
   return {
     language: input.language,
     sources: input.sources,
-    settings: { ...input.settings, outputSelection: { "*": { "*": ["storageLayout"], "": ["ast"] } } },
+    settings: { ...input.settings, outputSelection: { "*": { "*": ["storageLayout", "metadata"], "": ["ast"] } } },
   };
+}
+
+/** The code half for some source files only: solc generates code for their contracts alone. */
+export function withCodeOutputsFor(input: SolcInput, files: readonly string[]): SolcInput {
+  const code = VERIFICATION_CONTRACT_OUTPUTS.filter((output) => output !== "storageLayout");
+  const selection = Object.fromEntries(files.map((file) => [file, { "*": code }]));
+  return { language: input.language, sources: input.sources, settings: { ...input.settings, outputSelection: selection } };
 }
 
 /**

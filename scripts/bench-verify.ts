@@ -8,6 +8,8 @@
 // coldProcess: in this process, empty compile cache, compiler not loaded
 // cold:        empty compile cache, the version's workers loaded and warmed (a running node)
 // warm:        compile cache holds both builds (on disk: as a restarted node would find it)
+// v1Cached:    cold, but the cache holds what compiling V1 alone left (a V1-only input, built
+//              first, untimed): the next candidate of a protocol whose V1 was seen before
 // ozValidate:  @openzeppelin/upgrades-core alone on the same compiled outputs: validate(), the
 //              validation errors of V2 and the storage-layout comparison V1 -> V2. It trusts the
 //              build info it is given and does none of the other checks.
@@ -68,7 +70,7 @@ const { signedCandidateToJson } = await load<typeof import("../src/codec/candida
 const { Outcome } = await load<typeof import("../src/codec/types.ts")>("src/codec/types.ts");
 const { ANVIL_DEV_KEYS } = await load<typeof import("../src/devnet/accounts.ts")>("src/devnet/accounts.ts");
 const { startAnvil } = await load<typeof import("../src/verify/shadow/anvil.ts")>("src/verify/shadow/anvil.ts");
-const { prepareUpgrade, readUpgradeCase } = await load<typeof import("../src/devnet/upgradeFixture.ts")>("src/devnet/upgradeFixture.ts");
+const { DEFAULT_FIXTURE_SETTINGS, fixtureInput, prepareUpgrade, readUpgradeCase } = await load<typeof import("../src/devnet/upgradeFixture.ts")>("src/devnet/upgradeFixture.ts");
 const { BuildCompiler } = await load<typeof import("../src/verify/reproducibleBuild/index.ts")>("src/verify/reproducibleBuild/index.ts");
 const { withVerificationOutputs } = await load<typeof import("../src/verify/compiler/index.ts")>("src/verify/compiler/index.ts");
 const { reasonsFromBitmap } = await load<typeof import("../src/verify/reasons.ts")>("src/verify/reasons.ts");
@@ -156,9 +158,21 @@ try {
     cold.push(await run(compiler));
   }
   await flush();
+  const v1Cached: Awaited<ReturnType<typeof run>>[] = [];
+  const upgrade = readUpgradeCase(CASE);
+  const v1Only = { ...referenceBuild(prepared.bundle), input: fixtureInput(CASE, [upgrade.reference.split(":")[0]!], upgrade.settings ?? DEFAULT_FIXTURE_SETTINGS, join(CASE, "..")) };
+  const v1Compiler = newCompiler("v1-cached");
+  await v1Compiler.compilers.warm(prepared.bundle.implementation.compiler);
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    await (v1Compiler.compilers as { flush?: () => Promise<void> }).flush?.();
+    rmSync(join(scratch, "v1-cached"), { recursive: true, force: true });
+    await v1Compiler.build(v1Only);
+    await (v1Compiler.compilers as { flush?: () => Promise<void> }).flush?.();
+    v1Cached.push(await run(v1Compiler));
+  }
   const warm: Awaited<ReturnType<typeof run>>[] = [];
   for (let i = 0; i < WARM_SAMPLES; i++) warm.push(await run(compiler));
-  const digests = new Set([coldProcess, ...cold, ...warm].map((r) => r.findingsDigest));
+  const digests = new Set([coldProcess, ...cold, ...v1Cached, ...warm].map((r) => r.findingsDigest));
   if (digests.size !== 1) throw new Error(`the findings digest differs between runs: ${[...digests].join(", ")}`);
 
   // upgrades-core alone, on the outputs the pipeline compiled (from the cache: not timed).
@@ -194,11 +208,13 @@ try {
     root: ROOT,
     coldMs: round(median(cold.map((r) => r.wallMs))),
     warmMs: round(median(warm.map((r) => r.wallMs))),
+    v1CachedMs: round(median(v1Cached.map((r) => r.wallMs))),
     cliMs: cli.length > 0 ? round(median(cli.map((r) => r.wallMs))) : null,
     coldProcessMs: round(coldProcess.wallMs),
     ozValidateMs: round(median(ozTimes)),
     cold: figures(cold),
     warm: figures(warm),
+    v1Cached: figures(v1Cached),
     cli: cli.length > 0 ? figures(cli) : null,
     coldProcess: figures([coldProcess]),
     findingsDigest: [...digests][0],
@@ -227,6 +243,7 @@ try {
   console.log(`\n| run (medians) | wall, ms | CPU of this process, ms | CPU of ended children, ms | every run, wall ms |\n|---|---|---|---|---|`);
   console.log(row("**cold** (compiler loaded, empty cache)", summary.cold));
   console.log(row("**warm** (builds in the disk cache)", summary.warm));
+  console.log(row("cold but V1 seen before (the cache holds a V1-only compile)", summary.v1Cached));
   console.log(row("cold, compiler not yet loaded (in process)", summary.coldProcess));
   console.log(row("**`sentinel check`**, fresh process, empty cache (measured from outside; CPU is the child's)", summary.cli));
   console.log(`| @openzeppelin/upgrades-core validation alone (no compile, trusted build info) | ${summary.ozValidateMs} | | | |`);

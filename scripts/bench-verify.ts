@@ -22,9 +22,9 @@
 // Old against new in one sitting: the script measures the checkout named by --root (default its
 // own), so one bench script can time two revisions:
 //   git worktree add /tmp/sentinel-old <rev> && ln -s "$PWD/node_modules" /tmp/sentinel-old/node_modules
-//   npm run build:contracts
-//   node scripts/bench-verify.ts --root /tmp/sentinel-old --label old
-//   node scripts/bench-verify.ts --label new
+//   (cd /tmp/sentinel-old && npm run build:contracts)
+//   npm run bench:verify -- --root /tmp/sentinel-old --label old
+//   npm run bench:verify -- --label new
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

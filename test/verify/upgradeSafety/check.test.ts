@@ -14,18 +14,9 @@ import { VerificationContext } from "../../../src/verify/context.ts";
 import { storageLayoutCheck, upgradeSafetyCheck } from "../../../src/verify/upgradeSafety/index.ts";
 import { testCompiler } from "../../helpers/compiler.ts";
 import { CORPUS_DIR } from "../../helpers/corpus.ts";
+import { FIXED_CANDIDATE } from "../../helpers/fixedCandidate.ts";
 
-const candidate: Candidate = {
-  chainId: 31337n,
-  target: getAddress("0x1000000000000000000000000000000000000001"),
-  implementation: getAddress("0x2000000000000000000000000000000000000002"),
-  sourceHash: keccak256(stringToHex("source")),
-  policyHash: keccak256(stringToHex("policy")),
-  blockNumber: 7n,
-  nonce: 1n,
-  createdAt: 1_700_000_000n,
-  expiresAt: 1_700_086_400n,
-};
+const candidate: Candidate = FIXED_CANDIDATE;
 
 describe("upgrade-safety and storage-layout checks in a context", () => {
   const compiler = testCompiler();

@@ -13,6 +13,7 @@ import {
   type SignedCandidate,
 } from "../codec/candidate.ts";
 import { GossipActionError, type GossipAction } from "../network/errors.ts";
+import { parseUntrustedJson } from "../util/json.ts";
 
 export type AdmissionCode =
   | "TOO_LARGE"
@@ -123,9 +124,9 @@ export class Admission {
     // [REJECT] not UTF-8 JSON.
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    } catch {
-      throw new AdmissionError("MALFORMED", "candidate is not UTF-8 JSON");
+      json = parseUntrustedJson(bytes);
+    } catch (error) {
+      throw new AdmissionError("MALFORMED", `candidate is not UTF-8 JSON: ${(error as Error).message}`);
     }
     return this.admit(json);
   }

@@ -4,14 +4,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PeerId } from "@libp2p/interface";
 import type { Address, Hex } from "viem";
 import type { AttestationStore } from "../attestations/attestationStore.ts";
+import type { ChainHealthStatus } from "../chains/chainHealth.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import type { CandidateStore } from "../candidates/candidateStore.ts";
 import type { CandidateTimelines } from "../candidates/timelines.ts";
 import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
+import type { EvidenceStore } from "../consensus/evidenceStore.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
-import { renderMetrics } from "../metrics/prometheus.ts";
-import { nodeMetrics, type NodeMetricSources } from "../metrics/nodeMetrics.ts";
 import type { ApiBackend } from "./server.ts";
 import { toJson, type Json } from "../util/json.ts";
 
@@ -23,15 +23,21 @@ export interface NodeApiModules {
   signingRecord: SigningRecord;
   timelines: CandidateTimelines;
   events: EventStream;
+  evidence: Pick<EvidenceStore, "list">;
   /** Signers seen per verdict digest of a candidate. */
   verdictsSeen(candidateId: Hex): Json;
   /** The served chains, with each one's relayer's live job status (if it relays). */
-  chains: readonly { chainId: number; liveRelay?(candidateId: Hex): RelayJobStatus | undefined; reachable(): Promise<boolean> }[];
+  chains: readonly { chainId: number; liveRelay?(candidateId: Hex): RelayJobStatus | undefined; reachable(): Promise<boolean>; health?(): ChainHealthStatus }[];
   network: { peerId(): string; peers(): PeerId[]; scoreOf(peer: PeerId): number; counters(): Record<string, number> };
-  identity: { validatorIndex: number | null; setIndex: number };
+  identity: { name: string; validatorIndex: number | null; setIndex: number };
+  /** The active validator set: its threshold and members' public keys (compressed, hex). */
+  validatorSet: { threshold: number; publicKeys: readonly string[] };
+  /** The candidates of the newest events, newest first, and the newest event's id (for the status page). */
+  recentCandidates(limit: number): Promise<{ candidates: Hex[]; lastEventId: number }>;
   /** Peers are expected (the node has bootstrap peers): none connected makes it unready. */
   expectsPeers: boolean;
-  metricSources(): NodeMetricSources;
+  /** The Prometheus text exposition of the node's metrics (src/metrics/nodeMetrics.ts). */
+  metrics(): Promise<string>;
   healthExtra(): Record<string, Json>;
 }
 
@@ -79,6 +85,10 @@ export class NodeApi implements ApiBackend {
     return this.#m.attestations.byTarget(chainId, target as Address);
   }
 
+  evidence(candidateId: Hex | undefined): Promise<Json[]> {
+    return this.#m.evidence.list(candidateId);
+  }
+
   health(): Json {
     return {
       status: "ok",
@@ -91,8 +101,37 @@ export class NodeApi implements ApiBackend {
     };
   }
 
-  metrics(): string {
-    return renderMetrics(nodeMetrics(this.#m.metricSources()));
+  metrics(): Promise<string> {
+    return this.#m.metrics();
+  }
+
+  /**
+   * The network at a glance, as this node sees it (GET /v1/status, and the status page at /):
+   * peers, the validator set and this node's place in it, chain health, and the recent
+   * candidates with their verdict progress and each chain's relay state.
+   */
+  async status(): Promise<Json> {
+    const { threshold, publicKeys } = this.#m.validatorSet;
+    const candidates: Json[] = [];
+    const recent = await this.#m.recentCandidates(STATUS_CANDIDATES);
+    for (const id of recent.candidates) {
+      const status = (await this.candidateStatus(id)) as CandidateStatusView | undefined;
+      if (status) candidates.push(candidateSummary(status, threshold));
+    }
+    return {
+      node: { name: this.#m.identity.name, peerId: this.#m.network.peerId() },
+      validatorSet: {
+        index: this.#m.identity.setIndex,
+        size: publicKeys.length,
+        threshold,
+        self: this.#m.identity.validatorIndex,
+        validators: publicKeys.map((publicKey, index) => ({ index, publicKey })),
+      },
+      peers: (this.peers() as { peers: Json[] }).peers,
+      chains: this.#m.chains.map((chain) => (chain.health?.() ?? { chainId: chain.chainId, reachable: null, since: null, reason: null }) as unknown as Json),
+      candidates,
+      lastEventId: recent.lastEventId,
+    };
   }
 
   peers(): Json {
@@ -134,4 +173,48 @@ export class NodeApi implements ApiBackend {
     }
     return out;
   }
+}
+
+/** Candidates the status shows at most. */
+const STATUS_CANDIDATES = 20;
+
+interface CandidateStatusView {
+  candidateId: Hex;
+  candidate: { candidate?: { chainId?: unknown; target?: string } } | null;
+  admittedAt: string | null;
+  verification: { outcome?: number } | null;
+  abstention: Json;
+  verdictsSeen: { signers: number[]; outcome: number }[];
+  attestation: { outcome: number; signers: number[] } | null;
+  relay: Record<string, { status?: string; state?: string; final?: boolean; pending?: boolean } | null>;
+}
+
+/** One candidate's line on the status page: what it is, its verdict progress, and where each chain's record stands. */
+function candidateSummary(s: CandidateStatusView, threshold: number): Json {
+  const signatures = Math.max(0, ...(Array.isArray(s.verdictsSeen) ? s.verdictsSeen : []).map((seen) => seen.signers.length));
+  const relay: Record<string, string> = {};
+  for (const [chainId, entry] of Object.entries(s.relay)) {
+    relay[chainId] = entry === null ? "none" : entry.pending ? (entry.state ?? "pending") : entry.status === "submitted" || entry.status === "already-recorded" ? "recorded" : (entry.status ?? "unknown");
+  }
+  const chains = Object.values(relay);
+  const stage = s.attestation
+    ? chains.length > 0 && chains.every((state) => state === "recorded")
+      ? "recorded"
+      : "attested"
+    : s.abstention
+      ? "abstaining"
+      : s.verification
+        ? "collecting"
+        : "verifying";
+  return {
+    candidateId: s.candidateId,
+    chainId: s.candidate?.candidate?.chainId === undefined ? null : String(s.candidate.candidate.chainId),
+    target: s.candidate?.candidate?.target ?? null,
+    admittedAt: s.admittedAt,
+    stage,
+    outcome: s.attestation?.outcome ?? s.verification?.outcome ?? null,
+    signatures: s.attestation ? Math.max(signatures, s.attestation.signers.length) : signatures,
+    threshold,
+    relay,
+  };
 }

@@ -62,6 +62,13 @@ export const candidateIdParams = {
   properties: { id: { type: "string", pattern: HEX32, description: "the candidate id (its EIP-712 digest)" } },
 } as const;
 
+/** One of the two signatures of an equivocation proof. */
+const signedVerdictRef = {
+  type: "object",
+  required: ["digest", "signature"],
+  properties: { digest: { type: "string", pattern: HEX32 }, signature: { type: "string" }, verdict: { type: "object" } },
+} as const;
+
 export const attestationsQuery = {
   type: "object",
   required: ["chainId", "target"],
@@ -179,6 +186,36 @@ export const routeSchemas = {
       503: error("TOO_MANY_STREAMS"),
     },
   },
+  evidence: {
+    summary: "Equivocation evidence: validators that signed two different verdicts for one candidate",
+    description:
+      "Each proof holds both signatures and digests (and the verdicts where this node still held them); each signature verifies against the validator's key in set `setIndex`, so the proof does not rest on this node's word. At most 100 per answer.",
+    querystring: { type: "object", properties: { candidateId: { type: "string", pattern: HEX32, description: "only this candidate's" } } },
+    response: {
+      200: {
+        description: "the proofs",
+        type: "object",
+        required: ["evidence"],
+        properties: {
+          evidence: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["candidateId", "setIndex", "validatorIndex", "first", "second"],
+              properties: {
+                candidateId: { type: "string", pattern: HEX32 },
+                setIndex: { type: "integer" },
+                validatorIndex: { type: "integer" },
+                first: signedVerdictRef,
+                second: signedVerdictRef,
+              },
+            },
+          },
+        },
+      },
+      400: error("BAD_QUERY"),
+    },
+  },
   peers: {
     summary: "Connected peers with this node's gossipsub score of each",
     response: {
@@ -189,6 +226,68 @@ export const routeSchemas = {
         properties: { peers: { type: "array", items: { type: "object", required: ["peerId", "score"], properties: { peerId: { type: "string" }, score: { type: "number" } } } } },
       },
     },
+  },
+  status: {
+    summary: "The network at a glance, as this node sees it (the status page's data)",
+    description: "Peers, the validator set and this node's index in it (null: not a member), each chain's health as the node's own reads find it, and the candidates of the newest events with their verdict progress (signatures this node has seen for the leading verdict / the threshold) and each chain's relay state.",
+    response: {
+      200: {
+        description: "the status",
+        type: "object",
+        required: ["node", "validatorSet", "peers", "chains", "candidates", "lastEventId"],
+        properties: {
+          node: { type: "object", required: ["name", "peerId"], properties: { name: { type: "string" }, peerId: { type: "string" } } },
+          validatorSet: {
+            type: "object",
+            required: ["index", "size", "threshold", "self", "validators"],
+            properties: {
+              index: { type: "integer" },
+              size: { type: "integer" },
+              threshold: { type: "integer" },
+              self: { type: ["integer", "null"], description: "this node's validator index" },
+              validators: { type: "array", items: { type: "object", required: ["index", "publicKey"], properties: { index: { type: "integer" }, publicKey: { type: "string", description: "compressed BLS public key, hex" } } } },
+            },
+          },
+          peers: { type: "array", items: { type: "object", required: ["peerId", "score"], properties: { peerId: { type: "string" }, score: { type: "number" } } } },
+          chains: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["chainId", "reachable", "since", "reason"],
+              properties: {
+                chainId: { type: "integer" },
+                reachable: { type: ["boolean", "null"], description: "null before the first read" },
+                since: { type: ["integer", "null"], description: "when it last changed (ms since the epoch)" },
+                reason: { type: ["string", "null"], description: "why the last read failed, while unreachable (never the RPC URL)" },
+              },
+            },
+          },
+          candidates: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["candidateId", "chainId", "target", "stage", "outcome", "signatures", "threshold", "relay"],
+              properties: {
+                candidateId: { type: "string", pattern: HEX32 },
+                chainId: { type: ["string", "null"] },
+                target: { type: ["string", "null"] },
+                admittedAt: { type: ["string", "null"] },
+                stage: { enum: ["verifying", "abstaining", "collecting", "attested", "recorded"] },
+                outcome: { type: ["integer", "null"], description: "1 approve, 2 reject, 3 revoke: the attestation's, else this node's verdict" },
+                signatures: { type: "integer", description: "signatures this node has seen for the leading verdict (all of them once attested)" },
+                threshold: { type: "integer" },
+                relay: { type: "object", additionalProperties: { type: "string" }, description: "per chain id: recorded, a pending state (waiting, sending, confirming, …), failed, or none" },
+              },
+            },
+          },
+          lastEventId: { type: "integer", description: "the newest event's id: follow /v1/events from here (lastEventId) to hear of every change after this status" },
+        },
+      },
+    },
+  },
+  statusPage: {
+    summary: "The status page: the network at a glance, live (HTML; reads /v1/status and /v1/events)",
+    response: { 200: { description: "the page", content: { "text/html": { schema: { type: "string" } } } } },
   },
   health: {
     summary: "Liveness and counters",

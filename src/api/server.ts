@@ -13,8 +13,9 @@ import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
 import { EventStreamError } from "./eventStream.ts";
 import { SentinelError } from "../errors.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
-import { bigintAsString, type Json } from "../util/json.ts";
+import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
+import { STATUS_PAGE_HTML } from "./statusPage.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
@@ -27,10 +28,14 @@ export interface ApiBackend {
   attestation(candidateId: Hex): Promise<Json | undefined>;
   attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]>;
   health(): Json;
+  /** Equivocation proofs, for one candidate when given. */
+  evidence(candidateId: Hex | undefined): Promise<Json[]>;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
-  /** Prometheus text exposition of the node's counters. */
-  metrics(): string;
+  /** The network at a glance (peers, validator set, chains, recent candidates), for the status page. */
+  status(): Promise<Json>;
+  /** Prometheus text exposition of the node's metrics. */
+  metrics(): Promise<string> | string;
   readiness(): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
@@ -90,6 +95,8 @@ export interface ApiServer {
 
 /** The routes, by path, and the methods each answers; anything else on a known path is a 405. */
 const KNOWN_PATHS: readonly { pattern: RegExp; allow: string }[] = [
+  { pattern: /^\/$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/status$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/candidates$/, allow: "POST" },
   { pattern: /^\/v1\/candidates\/[^/]+$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/attestations\/[^/]+$/, allow: "GET, HEAD" },
@@ -213,6 +220,10 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     const { chainId, target } = request.query as { chainId: string; target: string };
     return { attestations: await backend.attestationsByTarget(BigInt(chainId), target as Hex) };
   });
+  app.get("/v1/evidence", { schema: routeSchemas.evidence }, async (request) => {
+    const { candidateId } = request.query as { candidateId?: string };
+    return { evidence: await backend.evidence(candidateId as Hex | undefined) };
+  });
   app.get("/v1/events", { schema: routeSchemas.events, exposeHeadRoute: false }, async (request, reply) => {
     reply.hijack();
     try {
@@ -224,12 +235,22 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     }
   });
   app.get("/v1/peers", { schema: routeSchemas.peers }, async () => backend.peers());
+  app.get("/v1/status", { schema: routeSchemas.status }, async () => backend.status());
+  // The page only reads this API (same origin) and loads nothing else: the policy says so.
+  app.get("/", { schema: routeSchemas.statusPage }, async (request, reply) => {
+    // ignoreTrailingSlash would route "//" and "///" here; only "/" is the page.
+    if (request.url.split("?")[0] !== "/") throw new HttpError(404, "NOT_FOUND", "no such route (see /openapi.json)");
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:")
+      .send(STATUS_PAGE_HTML);
+  });
   app.get("/health", { schema: routeSchemas.health }, async () => backend.health());
   app.get("/ready", { schema: routeSchemas.ready }, async (_request, reply) => {
     const readiness = await backend.readiness();
     return reply.code(readiness.ready ? 200 : 503).send(readiness);
   });
-  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(backend.metrics()));
+  app.get("/metrics", { schema: routeSchemas.metrics }, async (_request, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(await backend.metrics()));
   app.get("/openapi.json", { schema: routeSchemas.openapi }, async () => app.swagger());
 
   // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.
@@ -311,6 +332,7 @@ function validationError(error: FastifyError, request: FastifyRequest): { status
       }
       if (field === "chainId") return { status: 400, code: "BAD_QUERY", message: "chainId must be a positive integer" };
       if (field === "target") return { status: 400, code: "BAD_QUERY", message: "target must be a 20-byte hex address" };
+      if (field === "candidateId") return { status: 400, code: "BAD_QUERY", message: "candidateId must be 0x followed by 64 hex digits" };
       return { status: 400, code: "BAD_QUERY", message: `${field || "query"}: ${first.message ?? "invalid"}` };
     case "headers":
       return { status: 400, code: "BAD_EVENT_ID", message: "Last-Event-ID must be a non-negative integer, as the stream sent it" };
@@ -339,17 +361,10 @@ function readJsonBody(stream: IncomingMessage, limit: number, timeoutMs: number,
       stream.off("error", onError);
       stream.off("aborted", onAborted);
       if (error) return reject(error);
-      let text: string;
       try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, total));
-      } catch {
-        return reject(new HttpError(400, "BAD_JSON", "body is not UTF-8"));
-      }
-      if (text.trim() === "") return reject(new HttpError(400, "BAD_JSON", "body is empty"));
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, "BAD_JSON", "body is not valid JSON"));
+        resolve(parseUntrustedJson(Buffer.concat(chunks, total)));
+      } catch (parseError) {
+        reject(new HttpError(400, "BAD_JSON", `body is ${(parseError as Error).message}`));
       }
     };
     const onData = (chunk: Buffer) => {

@@ -55,6 +55,8 @@ export interface EnrollmentIndexModules {
   reader: RegistryReader;
   logger: Logger;
   now?(): number;
+  /** Told how each poll ended (the chain's health): undefined when it succeeded, else its error. */
+  onPoll?(error: unknown): void;
 }
 
 interface Entry {
@@ -74,6 +76,7 @@ export class EnrollmentIndex {
   readonly #reader: RegistryReader;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #onPoll: ((error: unknown) => void) | undefined;
   readonly #entries = new Map<Address, Entry>();
   /** Watched address → the targets whose entries it can invalidate. */
   readonly #watchers = new Map<Address, Set<Address>>();
@@ -91,6 +94,7 @@ export class EnrollmentIndex {
     this.#reader = modules.reader;
     this.#log = modules.logger;
     this.#now = modules.now ?? Date.now;
+    this.#onPoll = modules.onPoll;
   }
 
   /** Polls until stop(); the first poll indexes the backfill window. */
@@ -154,9 +158,11 @@ export class EnrollmentIndex {
       await this.reindex([...stale], head);
       if (this.#covered === undefined || head > this.#covered) this.#covered = head;
       this.#lastPollAtMs = this.#now();
+      this.#onPoll?.(undefined);
     } catch (error) {
       // Not current any more: lookups miss until a poll succeeds, and admission reads the chain.
       this.#log.debug({ err: error }, "enrollment index poll failed");
+      this.#onPoll?.(error);
     } finally {
       this.#polling = false;
     }

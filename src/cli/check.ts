@@ -82,6 +82,10 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
       throw new UsageError(`the candidate file ${positionals[0]} must hold a JSON object: { "candidate": { … }, "bundle": { … } }`);
     }
     const bundle = readBundle(values.bundle ? readJson(callerPath(values.bundle), "bundle file") : (body as Record<string, unknown>)["bundle"]);
+    compiler = new BuildCompiler({ cacheDir: values["cache-dir"] ? callerPath(values["cache-dir"]) : join(homedir(), ".cache", "sentinel", "compile-cache") });
+    // A fresh process (a CI job) has no compiler loaded: its workers load while the candidate and
+    // the chain are read. A version that is not installed is reported by the checks, as always.
+    compiler.compilers.preload(bundle.implementation.compiler).catch(() => undefined);
     const { candidate, signature } = await readCandidate(body as Record<string, unknown>, values.rpc);
     await checkChainId(values.rpc, candidate.chainId);
     if (signature && networkId && !proposer) proposer = recoverProposer(networkId as Hex, { candidate, signature });
@@ -96,7 +100,6 @@ export async function runCheckCommand(argv: string[], io: CommandIo): Promise<nu
       throw new UsageError(`the enrollment check cannot run without ${missing}; pass --skip-enrollment to run every other check without it`);
     }
 
-    compiler = new BuildCompiler({ cacheDir: values["cache-dir"] ? callerPath(values["cache-dir"]) : join(homedir(), ".cache", "sentinel", "compile-cache") });
     const result = await verifyStandalone({
       candidate,
       bundle,

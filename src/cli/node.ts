@@ -1,11 +1,11 @@
 // `sentinel node start --config <file>`: load and check the config (a bad one stops here with
 // every field and its fix), start the node, stop it cleanly on SIGINT / SIGTERM.
 import { parseArgs } from "node:util";
-import { pino } from "pino";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { DataDirLockedError } from "../db/database.ts";
 import { KeystoreError } from "../crypto/keystore.ts";
+import { createLogger } from "../log/logger.ts";
 import { RelayerKeyError } from "../crypto/secp256k1.ts";
 import { SentinelNode } from "../node/node.ts";
 import type { CommandIo } from "./keys.ts";
@@ -36,7 +36,8 @@ export async function runNodeCommand(argv: string[], io: CommandIo): Promise<num
     io.stderr(`${(error as Error).message}\n`);
     return 2;
   }
-  const logger = pino({ level: config.logLevel, base: { node: config.name } });
+  // JSON lines, or pretty on a terminal (SENTINEL_LOG_FORMAT=json|pretty decides instead).
+  const logger = createLogger({ name: config.name, level: config.logLevel });
   let node: SentinelNode;
   try {
     node = await SentinelNode.start(config, { logger });

@@ -5,6 +5,7 @@ import { isHex, type Hex } from "viem";
 import { canonicalJson, contentHash } from "./canonicalJson.ts";
 import { parsePolicy, type Policy } from "./policy.ts";
 import { SentinelError } from "../errors.ts";
+import { parseUntrustedJson } from "../util/json.ts";
 
 export const BUNDLE_SCHEMA = "sentinel.bundle/1";
 
@@ -87,7 +88,7 @@ export function decodeBundle(bytes: Uint8Array): SourceBundle {
   if (bytes.byteLength > MAX_BUNDLE_BYTES) throw new BundleFormatError("bundle", `${bytes.byteLength} bytes, above ${MAX_BUNDLE_BYTES}`);
   let root: unknown;
   try {
-    root = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    root = parseUntrustedJson(bytes);
   } catch (error) {
     throw new BundleFormatError("bundle", `not UTF-8 JSON: ${(error as Error).message}`);
   }

@@ -3,6 +3,7 @@
 // signer identity. The digest is always recomputed from the fields, never taken from the wire.
 import { getAddress, isHex, size, type Address, type Hex } from "viem";
 import { SentinelError } from "../errors.ts";
+import { parseUntrustedJson } from "../util/json.ts";
 import { Outcome, type Verdict } from "./types.ts";
 
 export interface VerdictMessage {
@@ -53,9 +54,9 @@ export function decodeVerdictMessage(bytes: Uint8Array): VerdictMessage {
   if (bytes.length > MAX_VERDICT_MESSAGE_BYTES) throw new VerdictMessageError("TOO_LARGE", `message is ${bytes.length} bytes`);
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as Record<string, unknown>;
-  } catch {
-    throw new VerdictMessageError("MALFORMED", "not UTF-8 JSON");
+    json = parseUntrustedJson(bytes) as Record<string, unknown>;
+  } catch (error) {
+    throw new VerdictMessageError("MALFORMED", `not UTF-8 JSON: ${(error as Error).message}`);
   }
   const v = json["verdict"] as Record<string, unknown> | undefined;
   if (typeof json !== "object" || json === null || typeof v !== "object" || v === null) {

@@ -40,7 +40,13 @@ export type RelayerConfig =
 
 export interface ChainConfig {
   readonly chainId: number;
-  readonly rpcUrl: string;
+  /**
+   * The chain's JSON-RPC endpoints (config: `rpcUrl` for one, `rpcUrls` for several). With
+   * several, every read goes through a quorum of them (chains/rpcQuorum.ts).
+   */
+  readonly rpcUrls: readonly string[];
+  /** How many endpoints must give the same answer; default a majority. */
+  readonly rpcQuorum: number;
   /** The SentinelRegistry on this chain, checksummed. */
   readonly registry: Address;
   /** Blocks to wait after an event or a relay transaction before treating it as final. */
@@ -91,3 +97,7 @@ export const MAX_CONFIRMATIONS = 1000;
 /** Bounds the work of dialling at start and the size of the file's arrays. */
 export const MAX_MULTIADDRS = 64;
 export const MAX_CHAINS = 64;
+/** Endpoints per chain: each is asked every read. */
+export const MAX_RPC_URLS = 8;
+/** The default quorum of `n` endpoints: a majority. */
+export const majority = (n: number): number => Math.floor(n / 2) + 1;

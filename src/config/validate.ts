@@ -8,7 +8,8 @@ import { basename, isAbsolute, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { ConfigError, type ConfigIssue } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
+import { at, got, Issues, isObject, optional, readArray, readBoolean, readObject, readString, required, truncate, type Reader, type UncheckedObject } from "./readers.ts";
 import {
   DEFAULT_API_HOST,
   DEFAULT_API_PORT,
@@ -19,6 +20,8 @@ import {
   DEFAULT_RELAYER_ENABLED,
   LOG_LEVELS,
   MAX_CHAINS,
+  MAX_RPC_URLS,
+  majority,
   MAX_CONFIRMATIONS,
   MAX_MULTIADDRS,
   type ApiConfig,
@@ -56,19 +59,6 @@ export function parseConfig(input: unknown, baseDir: string): NodeConfig {
   }
   return config;
 }
-
-class Issues {
-  readonly list: ConfigIssue[] = [];
-  add(path: string, message: string): undefined {
-    this.list.push({ path, message });
-    return undefined;
-  }
-}
-
-/** A config object as parsed, before its fields are read and checked. */
-type UncheckedObject = Record<string, unknown>;
-/** Reads one value at `path`: its typed form, or undefined after recording an issue. */
-type Reader<T> = (value: unknown, path: string, issues: Issues) => T | undefined;
 
 function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig | undefined {
   const root = readObject(input, "", issues, ROOT_FIELDS);
@@ -138,7 +128,7 @@ const P2P_FIELDS = ["listen", "bootstrap"] as const;
 const API_FIELDS = ["host", "port"] as const;
 const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv"] as const;
 const RELAYER_FIELDS = ["enabled", "privateKeyFile"] as const;
-const CHAIN_FIELDS = ["chainId", "rpcUrl", "registry", "confirmations"] as const;
+const CHAIN_FIELDS = ["chainId", "rpcUrl", "rpcUrls", "rpcQuorum", "registry", "confirmations"] as const;
 
 const readNetworkId: Reader<Hex> = (value, path, issues) => {
   const text = readString(value, path, issues);
@@ -297,12 +287,52 @@ function readChain(value: unknown, path: string, issues: Issues): ChainConfig | 
   const chain = readObject(value, path, issues, CHAIN_FIELDS);
   if (chain === undefined) return undefined;
   const chainId = required(chain, "chainId", path, issues, readChainId, `add "chainId": 31337 (the EIP-155 id the RPC endpoint reports)`);
-  const rpcUrl = required(chain, "rpcUrl", path, issues, readRpcUrl, `add "rpcUrl": "http://127.0.0.1:8545"`);
+  const endpoints = readEndpoints(chain, path, issues);
   const registry = required(chain, "registry", path, issues, readRegistry, `add "registry": "${EXAMPLE_ADDRESS}" (the SentinelRegistry deployed on this chain)`);
   const confirmations = optional(chain, "confirmations", path, issues, readConfirmations, DEFAULT_CONFIRMATIONS);
-  if (chainId === undefined || rpcUrl === undefined || registry === undefined || confirmations === undefined) return undefined;
-  return { chainId, rpcUrl, registry, confirmations };
+  if (chainId === undefined || endpoints === undefined || registry === undefined || confirmations === undefined) return undefined;
+  return { chainId, ...endpoints, registry, confirmations };
 }
+
+/** `rpcUrl` (one endpoint) or `rpcUrls` (several, read through a quorum), and `rpcQuorum`. */
+function readEndpoints(chain: UncheckedObject, path: string, issues: Issues): { rpcUrls: string[]; rpcQuorum: number } | undefined {
+  if (chain["rpcUrl"] !== undefined && chain["rpcUrls"] !== undefined) {
+    return issues.add(at(path, "rpcUrls"), `give either "rpcUrl" (one endpoint) or "rpcUrls" (several, read through a quorum), not both`);
+  }
+  const rpcUrls =
+    chain["rpcUrls"] !== undefined
+      ? readDistinctUrls(chain["rpcUrls"], at(path, "rpcUrls"), issues)
+      : required(chain, "rpcUrl", path, issues, (v, p, i) => {
+          const url = readRpcUrl(v, p, i);
+          return url === undefined ? undefined : [url];
+        }, `add "rpcUrl": "http://127.0.0.1:8545", or "rpcUrls": [...] with endpoints of several providers`);
+  if (rpcUrls === undefined) {
+    optional(chain, "rpcQuorum", path, issues, readPositiveInt, undefined); // its own issue, if any, is reported too
+    return undefined;
+  }
+  const rpcQuorum = optional(chain, "rpcQuorum", path, issues, (v, p, i) => {
+    const quorum = readPositiveInt(v, p, i);
+    if (quorum !== undefined && quorum > rpcUrls.length) {
+      return i.add(p, `must be at most the number of endpoints (${rpcUrls.length}); a majority, ${majority(rpcUrls.length)}, is the default`);
+    }
+    return quorum;
+  }, majority(rpcUrls.length));
+  return rpcQuorum === undefined ? undefined : { rpcUrls, rpcQuorum };
+}
+
+function readDistinctUrls(value: unknown, path: string, issues: Issues): string[] | undefined {
+  const urls = readArray(value, path, issues, readRpcUrl, { max: MAX_RPC_URLS });
+  if (urls === undefined) return undefined;
+  if (urls.length === 0) return issues.add(path, `must list at least one endpoint, e.g. ["http://127.0.0.1:8545"]`);
+  const first = urls.findIndex((url, index) => urls.indexOf(url) !== index);
+  if (first !== -1) return issues.add(`${path}[${first}]`, "lists the same endpoint twice; a quorum counts distinct endpoints (providers)");
+  return urls;
+}
+
+const readPositiveInt: Reader<number> = (value, path, issues) => {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) return issues.add(path, `must be a positive integer; ${got(value)}`);
+  return value;
+};
 
 const readChainId: Reader<number> = (value, path, issues) => {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
@@ -354,11 +384,6 @@ const readLogLevel: Reader<LogLevel> = (value, path, issues) => {
   return text as LogLevel;
 };
 
-const readBoolean: Reader<boolean> = (value, path, issues) => {
-  if (typeof value !== "boolean") return issues.add(path, `must be true or false (no quotes); ${got(value)}`);
-  return value;
-};
-
 /** A file or directory path, resolved against the config file's directory. */
 function readPath(baseDir: string): Reader<string> {
   return (value, path, issues) => {
@@ -371,95 +396,4 @@ function readPath(baseDir: string): Reader<string> {
     }
     return isAbsolute(text) ? resolve(text) : resolve(baseDir, text);
   };
-}
-
-function readString(value: unknown, path: string, issues: Issues, fix = "must be a string"): string | undefined {
-  if (typeof value !== "string") return issues.add(path, `${fix}; ${got(value)}`);
-  return value;
-}
-
-function readArray<T>(value: unknown, path: string, issues: Issues, item: Reader<T>, bounds: { max: number }): T[] | undefined {
-  if (!Array.isArray(value)) return issues.add(path, `must be an array [...]; ${got(value)}`);
-  if (value.length > bounds.max) return issues.add(path, `must have at most ${bounds.max} entries, has ${value.length}`);
-  const items: T[] = [];
-  let ok = true;
-  value.forEach((entry: unknown, index) => {
-    const parsed = item(entry, `${path}[${index}]`, issues);
-    if (parsed === undefined) ok = false;
-    else items.push(parsed);
-  });
-  return ok ? items : undefined;
-}
-
-/**
- * A JSON object whose keys must all be `known`: each unknown key is an issue, with a
- * suggestion. The object is still returned so its known fields get checked too.
- */
-function readObject(value: unknown, path: string, issues: Issues, known: readonly string[]): UncheckedObject | undefined {
-  if (!isObject(value)) return issues.add(path, `must be an object {...}; ${got(value)}`);
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const suggestion = closest(key, known);
-    const hint = suggestion === undefined ? `known fields: ${known.join(", ")}` : `did you mean "${suggestion}"?`;
-    issues.add(at(path, key), `unknown field; ${hint}`);
-  }
-  return value;
-}
-
-function required<T>(obj: UncheckedObject, key: string, path: string, issues: Issues, read: Reader<T>, fix: string): T | undefined {
-  const value = obj[key];
-  if (value === undefined) return issues.add(at(path, key), `is required; ${fix}`);
-  return read(value, at(path, key), issues);
-}
-
-/** Missing → the default; present (even null) → read and checked. */
-function optional<T, D>(obj: UncheckedObject, key: string, path: string, issues: Issues, read: Reader<T>, fallback: D): T | D | undefined {
-  const value = obj[key];
-  if (value === undefined) return fallback;
-  return read(value, at(path, key), issues);
-}
-
-function isObject(value: unknown): value is UncheckedObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function at(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
-}
-
-function got(value: unknown, options: { hideValue?: boolean } = {}): string {
-  if (value === null) return "got null";
-  if (Array.isArray(value)) return "got an array";
-  if (typeof value === "object") return "got an object";
-  if (options.hideValue) return `got a ${typeof value}`;
-  if (typeof value === "string") return `got "${truncate(value)}"`;
-  return `got ${typeof value} ${String(value)}`;
-}
-
-function truncate(text: string, max = 60): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
-
-/** The known key nearest to a typo (case-insensitive, edit distance ≤ 2). */
-function closest(key: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

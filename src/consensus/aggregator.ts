@@ -20,11 +20,17 @@ import {
 } from "./validation/verdict.ts";
 import { aggregate, signerBitmap, type ValidatorSetView } from "./validatorSet.ts";
 
+/**
+ * One validator's two signatures over two different verdicts for one candidate: each verifies
+ * against the validator's key in set `setIndex`, so anyone holding the set can check the proof.
+ * `verdict` is what was signed, when this node still holds it (the first may have been dropped).
+ */
 export interface Evidence {
   candidateId: Hex;
+  setIndex: number;
   validatorIndex: number;
-  first: { digest: Hex; signature: Hex };
-  second: { digest: Hex; signature: Hex };
+  first: { digest: Hex; signature: Hex; verdict?: Verdict };
+  second: { digest: Hex; signature: Hex; verdict: Verdict };
 }
 
 export type IngestResult = GossipVerdict;
@@ -120,15 +126,22 @@ export class VerdictAggregator {
   }
 
   /** Counts a validated signature towards its digest, or keeps it as evidence. */
-  private add({ message, digest, signature, previous }: ValidatedVerdict): void {
+  private add({ message, digest, signature }: ValidatedVerdict): void {
     const { candidateId } = message.verdict;
+    // Read again now, not trusted from validation: two verdicts of one validator validated
+    // concurrently both saw nothing counted before their signature checks, and the second to
+    // land must become evidence, not a second vote.
+    const previous = this.byCandidate.get(candidateId)?.get(message.validatorIndex);
+    if (previous?.digest === digest) return; // the same verdict, validated twice concurrently
     if (previous) {
       // A validator signed two different verdicts for one candidate: keep the proof, count neither again.
+      const firstVerdict = this.byDigest.get(previous.digest)?.verdict;
       this.modules.onEvidence({
         candidateId,
+        setIndex: this.set.index,
         validatorIndex: message.validatorIndex,
-        first: previous,
-        second: { digest, signature: message.signature },
+        first: { ...previous, ...(firstVerdict && { verdict: firstVerdict }) },
+        second: { digest, signature: message.signature, verdict: message.verdict },
       });
       return;
     }

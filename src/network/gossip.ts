@@ -4,7 +4,10 @@
 //
 // Rules, cheapest first:
 //   [REJECT] the message is larger than maxMessageBytes (checked before any handler runs)
-//   [IGNORE] more than maxPendingValidations messages are already being validated
+//   [REJECT] its sender has spent its budget of refused or useless messages (peerLedger.ts;
+//            checked before any handler runs)
+//   [IGNORE] more than maxPendingValidations messages are already being validated, or the
+//            sender already has its share of them in flight
 //   [IGNORE] the handler throws an error without a gossip action, returns something other
 //            than a verdict, or takes longer than validationTimeoutMs (a local failure is no
 //            evidence against the sender)
@@ -13,6 +16,7 @@ import { createHash } from "node:crypto";
 import type { PeerId } from "@libp2p/interface";
 import type { Logger } from "pino";
 import { GossipActionError, type GossipAction } from "./errors.ts";
+import type { PeerLedger } from "./peerLedger.ts";
 import type { GossipKind } from "./topics.ts";
 
 export type GossipVerdict = "accept" | GossipAction;
@@ -44,6 +48,10 @@ export interface GossipCounters {
   timeouts: number;
   /** Messages ignored because maxPendingValidations were in flight (counted in ignored). */
   droppedOverload: number;
+  /** Rejected unvalidated: the sender had spent its budget (counted in rejected). */
+  refusedPeer: number;
+  /** Ignored unvalidated: the sender had its share in flight (counted in ignored). */
+  droppedPeerBusy: number;
 }
 
 export interface GossipValidatorOptions {
@@ -55,6 +63,8 @@ export interface GossipValidatorOptions {
 export interface GossipValidatorModules {
   handlers: GossipHandlers;
   logger: Logger;
+  /** Per-peer budgets; without one, peers are not limited individually. */
+  ledger?: PeerLedger;
   /** Hands the result to gossipsub (reportMessageValidationResult); called once per message. */
   report(msgId: string, propagationSource: PeerId, verdict: GossipVerdict, kind: GossipKind): void;
 }
@@ -72,6 +82,14 @@ export class GossipValidator {
     handlerErrors: 0,
     timeouts: 0,
     droppedOverload: 0,
+    refusedPeer: 0,
+    droppedPeerBusy: 0,
+  };
+  /** Results per kind, for the metrics' topic label. */
+  private readonly byKind: Record<GossipKind, Record<GossipVerdict, number>> = {
+    candidate: { accept: 0, ignore: 0, reject: 0 },
+    verdict: { accept: 0, ignore: 0, reject: 0 },
+    attestation: { accept: 0, ignore: 0, reject: 0 },
   };
   private pending = 0;
 
@@ -84,6 +102,11 @@ export class GossipValidator {
     return { ...this.counts };
   }
 
+  /** Validation results per gossip kind and action, since start. */
+  countersByKind(): Record<GossipKind, Record<GossipVerdict, number>> {
+    return { candidate: { ...this.byKind.candidate }, verdict: { ...this.byKind.verdict }, attestation: { ...this.byKind.attestation } };
+  }
+
   /** Validations in flight (handlers that have not settled yet). */
   pendingValidations(): number {
     return this.pending;
@@ -94,15 +117,25 @@ export class GossipValidator {
    * Returns the verdict, or undefined when the message goes on to its handler.
    */
   precheck(kind: GossipKind, data: Uint8Array, from: PeerId): "reject" | undefined {
-    if (!this.oversized(kind, data, from)) return undefined;
-    this.counts.rejected += 1;
-    return "reject";
+    if (this.oversized(kind, data, from)) {
+      this.counts.rejected += 1;
+      this.byKind[kind].reject += 1;
+      return "reject";
+    }
+    if (this.modules.ledger?.refused(from.toString())) {
+      this.counts.rejected += 1;
+      this.counts.refusedPeer += 1;
+      this.byKind[kind].reject += 1;
+      return "reject";
+    }
+    return undefined;
   }
 
   /** Runs the handler for one message and reports the result exactly once. Never throws. */
   async validate(kind: GossipKind, msgId: string, data: Uint8Array, from: PeerId): Promise<void> {
     const verdict = await this.decide(kind, data, from);
     this.counts[verdict === "accept" ? "accepted" : verdict === "reject" ? "rejected" : "ignored"] += 1;
+    this.byKind[kind][verdict] += 1;
     try {
       this.modules.report(msgId, from, verdict, kind);
     } catch (err) {
@@ -118,9 +151,17 @@ export class GossipValidator {
       this.modules.logger.debug({ kind, from: from.toString(), pending: this.pending }, "gossip message ignored: too many in flight");
       return "ignore";
     }
+    const peer = from.toString();
+    const ledger = this.modules.ledger;
+    if (ledger && !ledger.begin(peer)) {
+      this.counts.droppedPeerBusy += 1;
+      return "ignore";
+    }
     this.pending += 1;
-    const handled = this.callHandler(kind, data, from).finally(() => {
+    const handled = this.callHandler(kind, data, from).then((verdict) => {
       this.pending -= 1;
+      ledger?.end(peer, verdict);
+      return verdict;
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {

@@ -24,21 +24,27 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import { prometheusMetrics } from "@libp2p/prometheus-metrics";
 import { createLibp2p } from "libp2p";
+import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { Hex } from "viem";
 import { BUNDLE_MAX_INBOUND_STREAMS, bundleServer, requestBundle, type BundleStore } from "./bundles.ts";
 import { NetworkError } from "./errors.ts";
+import { ForeignNetworkWarnings } from "./foreignNetworks.ts";
 import { GossipValidator, gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
 import { resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from "./options.ts";
 import { BootstrapDialer } from "./peers.ts";
 import { SCORE_THRESHOLDS, checkScoreParams, checkScoreThresholds, scoreParamsFor } from "./scoring.ts";
-import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
+import { PeerLedger } from "./peerLedger.ts";
+import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, networkPrefix, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
 
 export interface NetworkModules {
   handlers: GossipHandlers;
   bundles: BundleStore;
   logger: Logger;
+  /** The node's own metrics registry: libp2p's metrics go there (none without it). */
+  metricsRegistry?: Registry;
 }
 
 /** The gossipsub methods used here beyond its exported interface (present on its class). */
@@ -114,6 +120,7 @@ export class SentinelNetwork {
       {
         handlers: parts.handlers,
         logger: log,
+        ledger: new PeerLedger(parts.options.peerBudget, { now: () => Date.now() }),
         report: (msgId, source, verdict, kind) => this.report(msgId, source, verdict, kind),
       },
     );
@@ -144,6 +151,11 @@ export class SentinelNetwork {
       // stream per peer opened and refused, on both sides). Gossip traffic and TCP already tell
       // a live peer; a minute still finds a dead connection that never closed.
       connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS },
+      // Into the node's registry, never prom-client's global one; the node registers the default
+      // process metrics itself. The package keeps its metric objects in a module-wide map, and
+      // clears that map and prom-client's global registry whenever a host is built: in a process
+      // running several nodes, one started while another starts may share some libp2p series.
+      ...(modules.metricsRegistry !== undefined && { metrics: prometheusMetrics({ registry: modules.metricsRegistry, collectDefaultMetrics: false }) }),
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
@@ -203,6 +215,8 @@ export class SentinelNetwork {
       const inboxPrecheck = network.precheckAs("verdict");
       for (const inbox of inboxes) pubsub.topicValidators.set(inbox, inboxPrecheck);
       pubsub.addEventListener("gossipsub:message", network.onMessage);
+      const foreign = new ForeignNetworkWarnings({ networkPrefix: networkPrefix(options.networkId) }, { logger: log });
+      libp2p.addEventListener("peer:identify", (event) => void foreign.identified(event.detail.peerId.toString(), event.detail.protocols));
       await libp2p.handle(
         network.bundleProtocol,
         bundleServer({ maxBundleBytes: options.maxBundleBytes }, { store: modules.bundles, logger: log }),
@@ -256,6 +270,11 @@ export class SentinelNetwork {
   /** Validation counters since start (accepted, rejected, dropped, ...). */
   counters(): Readonly<GossipCounters> {
     return this.validator.counters();
+  }
+
+  /** Validation results per gossip kind and action, since start. */
+  countersByKind(): Record<GossipKind, Record<GossipVerdict, number>> {
+    return this.validator.countersByKind();
   }
 
   /**

@@ -1,5 +1,6 @@
 // Options of the network layer: plain data, with defaults. The composition root builds them
 // from config; resolveNetworkOptions checks them once so the rest of the layer can trust them.
+import { PEER_LEDGER_DEFAULTS, type PeerLedgerOptions } from "./peerLedger.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { isNetworkId } from "../codec/types.ts";
 import type { PrivateKey } from "@libp2p/interface";
@@ -44,6 +45,8 @@ export interface NetworkOptions {
   inboxes?: number;
   /** The inbox this host reads (its validator index); none for an observer. */
   inbox?: number;
+  /** Per-peer budgets of gossip validation (peerLedger.ts; defaults PEER_LEDGER_DEFAULTS). */
+  peerBudget?: Partial<PeerLedgerOptions>;
 }
 
 /** Inboxes a network may have: one per validator, and a set has at most 218 (the registry's bound). */
@@ -64,6 +67,7 @@ export interface ResolvedNetworkOptions {
   noForward: ReadonlySet<GossipKind>;
   inboxes: number;
   inbox?: number;
+  peerBudget: PeerLedgerOptions;
 }
 
 export interface BootstrapPeer {
@@ -121,6 +125,7 @@ export function resolveNetworkOptions(options: NetworkOptions): ResolvedNetworkO
     redialIntervalMs: positiveInteger("redialIntervalMs", options.redialIntervalMs ?? defaultNetworkOptions.redialIntervalMs),
     noForward: new Set(options.noForward ?? []),
     inboxes: options.inboxes ?? 0,
+    peerBudget: { ...PEER_LEDGER_DEFAULTS, ...options.peerBudget },
   };
   if (!Number.isSafeInteger(resolved.inboxes) || resolved.inboxes < 0 || resolved.inboxes > MAX_INBOXES) {
     throw invalid("inboxes", `must be an integer in [0, ${MAX_INBOXES}]`, { value: options.inboxes });

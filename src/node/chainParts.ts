@@ -3,11 +3,14 @@
 // composition root: it builds, it decides nothing.
 import type { Logger } from "pino";
 import type { Hex, PublicClient } from "viem";
+import { ChainHealth } from "../chains/chainHealth.ts";
 import { connectChain } from "../chains/clients.ts";
 import { EnrollmentIndex } from "../chains/enrollmentIndex.ts";
+import { RpcQuorum } from "../chains/rpcQuorum.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS } from "../chains/relayer.ts";
 import type { ChainConfig } from "../config/schema.ts";
+import type { Clock } from "../util/clock.ts";
 
 /** The relayer's tuning for a node: a relayer of rank r waits r steps, time for the primary to land it. */
 const RELAYER_TUNING = {
@@ -20,19 +23,36 @@ const RELAYER_TUNING = {
 } as const;
 
 export interface ChainParts extends ChainConfig {
+  /** What every part of the node reads the chain through: the one endpoint, or the quorum's loopback URL. */
+  rpcUrl: string;
+  /** With several endpoints, the quorum they are read through; stopped with the node. */
+  quorum: RpcQuorum | undefined;
   client: PublicClient;
   reader: RegistryReader;
   enrollments: EnrollmentIndex;
   relayer: ChainRelayer | undefined;
+  health: ChainHealth;
 }
 
-export function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined, log: Logger): ChainParts {
+export async function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined, log: Logger, clock: Clock): Promise<ChainParts> {
+  const quorum =
+    chain.rpcUrls.length > 1
+      ? new RpcQuorum({ chainId: chain.chainId, urls: chain.rpcUrls, quorum: chain.rpcQuorum }, { logger: log.child({ module: "rpc-quorum", chainId: chain.chainId }) })
+      : undefined;
+  const rpcUrl = quorum ? await quorum.start() : chain.rpcUrls[0]!;
   // Without a relayer key the clients still read; a throwaway key is never used to send.
-  const clients = connectChain(chain.chainId, chain.rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
+  const clients = connectChain(chain.chainId, rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
   const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });
+  const health = new ChainHealth({ chainId: chain.chainId }, { logger: log.child({ module: "chains" }), clock });
+  // The index polls every chain every second: its polls are the chain's health.
   const enrollments = new EnrollmentIndex(
     { confirmations: chain.confirmations },
-    { client: clients.client, reader, logger: log.child({ module: "enrollments", chainId: chain.chainId }) },
+    {
+      client: clients.client,
+      reader,
+      logger: log.child({ module: "enrollments", chainId: chain.chainId }),
+      onPoll: (error) => (error === undefined ? health.up() : health.down(error)),
+    },
   );
   const relayer = relayerKey
     ? new ChainRelayer(
@@ -40,5 +60,5 @@ export function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined,
         { client: clients.client, wallet: clients.wallet, logger: log.child({ module: "relayer", chainId: chain.chainId }) },
       )
     : undefined;
-  return { ...chain, client: clients.client, reader, enrollments, relayer };
+  return { ...chain, rpcUrl, quorum, client: clients.client, reader, enrollments, relayer, health };
 }

@@ -6,7 +6,10 @@ import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import type { VerificationScheduler } from "../candidates/scheduler.ts";
 import type { CandidateVerification } from "../candidates/verification.ts";
 import type { Admission } from "../admission/admission.ts";
+import type { EventStream } from "../api/eventStream.ts";
 import type { VerdictAggregator } from "../consensus/aggregator.ts";
+import type { EvidenceStore } from "../consensus/evidenceStore.ts";
+import type { EventLog } from "../events/eventLog.ts";
 import type { BatchVerifier } from "../consensus/batchVerifier.ts";
 import type { NodeMetricSources } from "../metrics/nodeMetrics.ts";
 import type { SentinelNetwork } from "../network/index.ts";
@@ -23,6 +26,9 @@ export interface MetricParts {
   admission: Admission;
   attestations: AttestationStore;
   follower: AttestationFollower;
+  events: EventLog;
+  eventStream: EventStream;
+  evidence: EvidenceStore;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -31,6 +37,7 @@ export function metricSources(p: MetricParts): NodeMetricSources {
   return {
     peers: p.network.peers().length,
     gossip: { ...p.network.counters() },
+    gossipByKind: p.network.countersByKind(),
     aggregator: p.aggregator.stats,
     bls: p.verifier.stats,
     relayers: p.chains.flatMap(({ chainId, relayer }) => (relayer ? [{ chainId, stats: relayer.stats() }] : [])),
@@ -42,5 +49,16 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     enrollmentTargets: p.chains.map(({ chainId, enrollments }) => ({ chainId, size: enrollments.size })),
     attestations: p.attestations.stats,
     follower: p.follower.stats,
+    queueDrops: {
+      verification: p.scheduler?.stats.dropped ?? 0,
+      gossip_validation: p.network.counters().droppedOverload,
+      event_log: p.events.stats.dropped,
+      event_stream: p.eventStream.stats.cutOff,
+      aggregator: p.aggregator.stats.dropped,
+      gossip_peer_busy: p.network.counters().droppedPeerBusy,
+    },
+    gossipPeerRefused: p.network.counters().refusedPeer,
+    rpcQuorums: p.chains.flatMap(({ chainId, quorum }) => (quorum ? [{ chainId, disagreements: Object.fromEntries(quorum.disagreements), endpointFailures: [...quorum.endpointFailures] }] : [])),
+    equivocations: p.evidence.stats.recorded,
   };
 }

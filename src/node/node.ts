@@ -38,12 +38,14 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
 import { EventLog } from "../events/eventLog.ts";
+import { NodeMetrics } from "../metrics/nodeMetrics.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { Closer } from "../util/closer.ts";
-import { buildChainParts } from "./chainParts.ts";
+import { buildChainParts, type ChainParts } from "./chainParts.ts";
+import { EvidenceStore } from "../consensus/evidenceStore.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
@@ -60,6 +62,18 @@ const RELAY_DRAIN_MS = 5_000;
 export interface NodeModules {
   logger: Logger;
   clock?: Clock;
+}
+
+/** Events read back for the status page's recent candidates: a few per candidate, so a few hundred. */
+const RECENT_EVENTS = 500;
+
+/** The candidates of the newest events, newest first, each once; and the newest event's id. */
+async function recentCandidates(events: EventLog, limit: number): Promise<{ candidates: Hex[]; lastEventId: number }> {
+  const lastEventId = events.lastId;
+  const newest = await events.read(Math.max(0, lastEventId - RECENT_EVENTS), RECENT_EVENTS);
+  const ids = new Set<Hex>();
+  for (let i = newest.length - 1; i >= 0 && ids.size < limit; i--) ids.add(newest[i]!.candidateId as Hex);
+  return { candidates: [...ids], lastEventId };
 }
 
 /** What a node is made of, once started: kept for the few accessors callers use. */
@@ -110,15 +124,26 @@ export class SentinelNode {
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
 
-    const chains = config.chains.map((chain) => buildChainParts(chain, relayerKey, log));
-    // Every chain's registry holds the same set; the first configured chain is read.
-    const set = await chains[0]!.reader.currentValidatorSet();
+    const closer = new Closer(log);
+    const chains: ChainParts[] = [];
+    let set: Awaited<ReturnType<ChainParts["reader"]["currentValidatorSet"]>>;
+    let db: Database;
+    try {
+      for (const chain of config.chains) {
+        const parts = await buildChainParts(chain, relayerKey, log, clock);
+        chains.push(parts);
+        if (parts.quorum) closer.add(`rpc quorum ${chain.chainId}`, () => parts.quorum!.stop());
+      }
+      // Every chain's registry holds the same set; the first configured chain is read.
+      set = await chains[0]!.reader.currentValidatorSet();
+      db = await Database.open(config.dataDir);
+    } catch (error) {
+      await closer.closeAll();
+      throw error;
+    }
     const ownKey = Buffer.from(publicKeyRaw(secretKey.toPublicKey()));
     const found = set.keys.findIndex((key: PublicKey) => ownKey.equals(Buffer.from(publicKeyRaw(key))));
     const validatorIndex = found >= 0 ? found : undefined;
-
-    const db = await Database.open(config.dataDir);
-    const closer = new Closer(log);
     closer.add("database", () => db.close());
     try {
       // Holding the data directory, this process is the only one whose forks are recorded there.
@@ -136,11 +161,20 @@ export class SentinelNode {
       const events = new EventLog({}, { db, clock, logger: log });
       await events.open();
       closer.add("event log", () => events.flush());
+      // Its sources are read at scrape time, once every part exists (the API serves only then).
+      let sources: (() => ReturnType<typeof metricSources>) | undefined;
+      const metrics = new NodeMetrics({ defaultMetrics: true }, { sources: () => sources!() });
+      const unsubscribeMetrics = events.subscribe((event) => metrics.onEvent(event));
+      closer.add("metrics", () => void unsubscribeMetrics());
       const verifier = new BatchVerifier();
       closer.add("bls verifier", () => verifier.flush());
       const signingRecord = new SigningRecord(db);
       const timelines = new CandidateTimelines();
-      const mark = (id: Hex, stage: Parameters<CandidateTimelines["mark"]>[1], at = clock.now()) => timelines.mark(id, stage, at);
+      const mark = (id: Hex, stage: Parameters<CandidateTimelines["mark"]>[1], at = clock.now()) => {
+        const first = timelines.get(id)[stage] === undefined;
+        timelines.mark(id, stage, at);
+        if (first) metrics.observeStage(stage, timelines.get(id));
+      };
       const candidates = new CandidateStore({}, { db });
       const enrollmentCache = new EnrollmentCache({}, { indexes: new Map(chains.map((chain) => [chain.chainId, chain.enrollments])), clock });
       const admission = new Admission(
@@ -198,17 +232,14 @@ export class SentinelNode {
           logger: log,
         },
       );
-      const evidence = db.sublevel<Json>("evidence");
+      const evidence = new EvidenceStore({}, { db, events, logger: log });
       const aggregator = new VerdictAggregator(
         { networkId: config.networkId, set },
         {
           verifier,
           // The store never rejects: it logs and counts its own failures.
           onAttestation: (attestation, digest) => void attestations.accept(attestation, digest, "aggregated"),
-          onEvidence: (proof) => {
-            log.warn({ candidate: proof.candidateId, validatorIndex: proof.validatorIndex }, "conflicting verdicts from one validator");
-            evidence.put(`${proof.candidateId}:${proof.validatorIndex}`, proof as unknown as Json).catch((error: unknown) => log.error({ err: error }, "could not store evidence"));
-          },
+          onEvidence: (proof) => void evidence.record(proof),
         },
       );
 
@@ -238,7 +269,13 @@ export class SentinelNode {
             networkId: config.networkId,
             store: candidates,
             bundles: new BundleSource({}, { store: candidates, network: { peers: () => net().peers(), fetchBundle: (peer, hash) => net().fetchBundle(peer, hash) } }),
-            pipeline,
+            pipeline: {
+              verify: async (job) => {
+                const result = await pipeline.verify(job);
+                metrics.observeChecks(result.timings);
+                return result;
+              },
+            },
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
             signer,
             mark,
@@ -258,7 +295,10 @@ export class SentinelNode {
       const intake = new Intake(
         {},
         {
-          admission,
+          admission: {
+            admit: (json, claim) => metrics.timeAdmission("api", () => admission.admit(json, claim)),
+            admitBytes: (bytes) => metrics.timeAdmission("gossip", () => admission.admitBytes(bytes)),
+          },
           store: candidates,
           publish: async (bytes) => void (await net().publish("candidate", bytes)),
           onAdmitted: (admitted, source, receivedAt) => {
@@ -291,10 +331,13 @@ export class SentinelNode {
           handlers: gossipHandlers({ networkId: config.networkId, set }, { intake, aggregator, attestations }),
           bundles: { get: (hash) => candidates.bundleBytes(hash) },
           logger: log,
+          metricsRegistry: metrics.registry,
         },
       );
       const started = network;
       closer.add("network", () => started.stop());
+      const eventStream = new EventStream({}, { log: events });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence });
 
       const api = await startApiServer(
         config.api,
@@ -307,18 +350,26 @@ export class SentinelNode {
             relay,
             signingRecord,
             timelines,
-            events: new EventStream({}, { log: events }),
+            events: eventStream,
+            evidence,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
-            chains: chains.map(({ chainId, client, relayer }) => ({
+            chains: chains.map(({ chainId, client, relayer, health }) => ({
               chainId,
               liveRelay: (id: Hex) => relayer?.status(id).at(-1),
-              reachable: () => client.getBlockNumber().then(() => true, () => false),
+              reachable: () =>
+                client.getBlockNumber().then(
+                  () => (health.up(), true),
+                  (error: unknown) => (health.down(error), false),
+                ),
+              health: () => health.status,
             })),
             network: { peerId: () => started.peerId.toString(), peers: () => started.peers(), scoreOf: (peer) => started.scoreOf(peer), counters: () => ({ ...started.counters() }) },
-            identity: { validatorIndex: validatorIndex ?? null, setIndex: set.index },
+            identity: { name: config.name, validatorIndex: validatorIndex ?? null, setIndex: set.index },
+            validatorSet: { threshold: set.threshold, publicKeys: set.keys.map((key: PublicKey) => `0x${Buffer.from(key.toBytes(true)).toString("hex")}`) },
+            recentCandidates: (limit) => recentCandidates(events, limit),
             expectsPeers: config.p2p.bootstrap.length > 0,
             healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
-            metricSources: () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower }),
+            metrics: () => metrics.render(),
           },
         ),
       );

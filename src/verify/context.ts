@@ -37,6 +37,11 @@ export interface VerificationInputs {
   registry?: Address;
   loadBundle(): Promise<SourceBundle>;
   compile(spec: BuildSpec): Promise<CompiledBuild>;
+  /**
+   * The storage layouts and ASTs of a build, ready before its code (BuildCompiler.syntax): what
+   * upgrades-core's namespaced compilation starts from. Without it, the whole build's output.
+   */
+  compileSyntax?(spec: BuildSpec): Promise<SolcOutput>;
   /** A compilation exactly as given (upgrades-core's namespaced-layout compilation). */
   compileExactly(version: string, input: SolcInput): Promise<SolcOutput>;
   /** Absent in a dry run without a registry: the origin check is skipped, not failed. */
@@ -114,6 +119,15 @@ export class VerificationContext {
   /** Owner: reproducible-build. */
   implementationBuild(): Promise<CompiledBuild> {
     return this.shared("implementationBuild", async () => this.inputs.compile((await this.bundle()).implementation));
+  }
+
+  /** The implementation build's storage layouts and ASTs, possibly before its code. Owner: reproducible-build. */
+  implementationSyntax(): Promise<SolcOutput> {
+    return this.shared("implementationSyntax", async () => {
+      const { compileSyntax } = this.inputs;
+      if (compileSyntax === undefined) return (await this.implementationBuild()).output;
+      return compileSyntax((await this.bundle()).implementation);
+    });
   }
 
   /** Owner: reproducible-build. */

@@ -127,5 +127,8 @@ function failureFinding(check: CheckName, error: unknown): Finding {
 }
 
 export function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  const line = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  // viem's first line is generic ("RPC Request failed."); what the endpoint said is in `details`.
+  const details = (error as { details?: unknown } | undefined)?.details;
+  return typeof details === "string" && details !== "" && !line.includes(details) ? `${line.replace(/\.$/, "")}: ${details.split("\n")[0]}` : line;
 }

@@ -43,6 +43,7 @@ export async function verifyStandalone(options: StandaloneVerification): Promise
     ...(registry ? { registry } : {}),
     loadBundle: async () => options.bundle,
     compile: (spec) => options.compiler.build(spec),
+    compileSyntax: (spec) => options.compiler.syntax(spec),
     compileExactly: (version, input) => options.compiler.compile(version, input),
     startFork: (forkOptions) => forks.start(forkOptions),
     ...(proposer && registry ? { enrollment: () => readEnrollment(client, registry, options.candidate, proposer) } : {}),

@@ -76,6 +76,8 @@ describe("the OpenAPI document", () => {
     await call("GET", "/health", "/health");
     await call("GET", "/v1/peers", "/v1/peers");
     await call("GET", "/metrics", "/metrics");
+    await call("GET", "/v1/status", "/v1/status");
+    await call("GET", "/", "/");
     await call("GET", "/openapi.json", "/openapi.json");
     await call("GET", "/ready", "/ready");
 
@@ -124,6 +126,19 @@ describe("the OpenAPI document", () => {
     await call("GET", "/v1/attestations", "/v1/attestations?chainId=0&target=x");
     await call("GET", "/v1/attestations", "/v1/attestations");
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`); // now with its attestation
+    await node.evidence.record({
+      candidateId: id,
+      setIndex: 0,
+      validatorIndex: 2,
+      first: { digest: `0x${"11".repeat(32)}`, signature: `0x${"aa".repeat(96)}` },
+      second: { digest: `0x${"22".repeat(32)}`, signature: `0x${"bb".repeat(96)}`, verdict: { candidateId: id, outcome: 1 } as never },
+    });
+    const evidence = await call("GET", "/v1/evidence", `/v1/evidence?candidateId=${id}`);
+    assert.equal((evidence.body as { evidence: unknown[] }).evidence.length, 1);
+    await call("GET", "/v1/evidence", "/v1/evidence?candidateId=0x12");
+    await node.events.flush();
+    const status = await call("GET", "/v1/status", "/v1/status"); // now with candidates
+    assert.ok((status.body as { candidates: unknown[] }).candidates.length > 0);
 
     // The event stream: its first event's data against the text/event-stream schema.
     await node.events.flush();

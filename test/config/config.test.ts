@@ -65,7 +65,7 @@ describe("config: valid files", () => {
       api: { host: "127.0.0.1", port: DEFAULT_API_PORT },
       validator: { keystore: "/srv/sentinel/keys/validator.json" },
       relayer: { enabled: true, privateKeyFile: "/srv/sentinel/keys/relayer.key" },
-      chains: [{ chainId: 31337, rpcUrl: "http://127.0.0.1:8545", registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", confirmations: 0 }],
+      chains: [{ chainId: 31337, rpcUrls: ["http://127.0.0.1:8545"], rpcQuorum: 1, registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", confirmations: 0 }],
       logLevel: "info",
       verification: { compileCacheDir: "/srv/sentinel/data/compile-cache" },
     });
@@ -178,6 +178,31 @@ describe("config: each invalid field is reported at its path", () => {
     assert.match(message, /http:\/\/ or https:\/\//);
     assert.ok(!message.includes("SECRETKEY"));
     onlyIssue((c) => (c["chains"][0].rpcUrl = "not a url"), "chains[0].rpcUrl");
+  });
+
+  it("several endpoints read through a quorum: a majority by default, distinct, at most the endpoints there are", () => {
+    const urls = ["http://127.0.0.1:8545", "https://rpc.example.org/v3/KEY", "https://other.example.net"];
+    const parsed = (change: (c: Record<string, any>) => void) => {
+      const config = minimal() as Record<string, any>;
+      change(config);
+      return parseConfig(config, "/srv/sentinel").chains[0]!;
+    };
+    const three = parsed((c) => {
+      delete c["chains"][0].rpcUrl;
+      c["chains"][0].rpcUrls = urls;
+    });
+    assert.deepEqual([three.rpcUrls, three.rpcQuorum], [urls, 2]);
+    assert.equal(parsed((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = urls.slice(0, 2)))).rpcQuorum, 2, "two endpoints: both must agree");
+    assert.equal(parsed((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = urls), (c["chains"][0].rpcQuorum = 3))).rpcQuorum, 3);
+    assert.match(onlyIssue((c) => (c["chains"][0].rpcUrls = urls), "chains[0].rpcUrls"), /either "rpcUrl" \(one endpoint\) or "rpcUrls"/);
+    assert.match(onlyIssue((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = [urls[0], urls[0]])), "chains[0].rpcUrls[1]"), /same endpoint twice/);
+    assert.match(onlyIssue((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = [])), "chains[0].rpcUrls"), /at least one endpoint/);
+    assert.match(onlyIssue((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = urls), (c["chains"][0].rpcQuorum = 4)), "chains[0].rpcQuorum"), /at most the number of endpoints \(3\); a majority, 2, is the default/);
+    onlyIssue((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = urls), (c["chains"][0].rpcQuorum = 0)), "chains[0].rpcQuorum");
+    onlyIssue((c) => (c["chains"][0].rpcQuorum = 2), "chains[0].rpcQuorum");
+    const secret = onlyIssue((c) => (delete c["chains"][0].rpcUrl, (c["chains"][0].rpcUrls = [urls[0], "wss://x.example/SECRETKEY"])), "chains[0].rpcUrls[1]");
+    assert.ok(!secret.includes("SECRETKEY"), "an endpoint is never echoed");
+    assert.match(onlyIssue((c) => delete c["chains"][0].rpcUrl, "chains[0].rpcUrl"), /is required; add "rpcUrl".*or "rpcUrls"/);
   });
 
   it("unknown field, with a suggestion for a typo", () => {

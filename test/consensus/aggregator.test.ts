@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { fastAggregateVerify } from "@chainsafe/blst";
+import { fastAggregateVerify, Signature, verify } from "@chainsafe/blst";
 import { bytesToHex, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
 import type { Attestation } from "../../src/codec/attestation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
@@ -143,9 +143,35 @@ describe("verdict aggregator", () => {
     assert.equal(await aggregator.ingest(message(approve, 0)), "accept");
     assert.equal(await aggregator.ingest(message(reject, 0)), "accept");
     assert.equal(evidence.length, 1);
-    assert.equal(evidence[0]!.validatorIndex, 0);
+    const proof = evidence[0]!;
+    assert.deepEqual([proof.setIndex, proof.validatorIndex], [0, 0]);
+    assert.deepEqual([proof.first.verdict, proof.second.verdict], [approve, reject], "both verdicts travel with the proof");
+    // Anyone holding the set checks it: two different digests of one candidate, both signed by validator 0.
+    for (const side of [proof.first, proof.second]) {
+      assert.equal(side.digest, verdictDigest(NETWORK, side.verdict!));
+      const sig = Signature.fromBytes(hexToBytes(side.signature));
+      assert.ok(verify(hexToBytes(side.digest), committee.publicKeys[0]!, sig));
+    }
+    assert.notEqual(proof.first.digest, proof.second.digest);
     for (const i of [1, 2]) await aggregator.ingest(message(reject, i));
     assert.equal(attestations.length, 0, "validator 0's second verdict must not count toward the reject");
+  });
+
+  it("two conflicting verdicts of one validator checked concurrently: one vote, one proof, never two votes", async () => {
+    const { aggregator, evidence, attestations } = setup();
+    const approve = verdict();
+    const reject: Verdict = { ...approve, outcome: Outcome.Reject };
+    // Both pass validation before either is counted (the signature checks overlap).
+    assert.deepEqual(await Promise.all([aggregator.ingest(message(approve, 0)), aggregator.ingest(message(reject, 0))]), ["accept", "accept"]);
+    assert.equal(evidence.length, 1, "the second to land is evidence");
+    const counted = aggregator.signersOf(approve.candidateId).flatMap((group) => group.signers);
+    assert.deepEqual(counted, [0], "validator 0 counted once, in one group");
+    // The same verdict twice at once counts once.
+    const other = verdict();
+    await Promise.all([aggregator.ingest(message(other, 1)), aggregator.ingest(message(other, 1))]);
+    assert.deepEqual(aggregator.signersOf(other.candidateId).flatMap((group) => group.signers), [1]);
+    for (const i of [1, 2]) await aggregator.ingest(message(reject, i));
+    assert.equal(attestations.length, 0, "two honest rejects and validator 0's conflicting one are not three");
   });
 
   it("ingestGossip: the verdict topic's handler accepts, or throws a VerdictError with its action; undecodable bytes are not counted", async () => {

@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Hex } from "viem";
 import { Outcome } from "../../src/codec/types.ts";
 import { codehashOf, signCandidate, startDevnet, submitCandidate, waitForDecision, type Devnet } from "../../src/devnet/devnet.ts";
+import { candidateStatus } from "../helpers/candidateStatus.ts";
 import { waitFor as waitUntil } from "../helpers/wait.ts";
 
 const TIMEOUT_MS = 90_000;
@@ -56,16 +56,7 @@ async function pinnedReadsProxy(upstream: string) {
   return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-interface Status {
-  signedDigest: Hex | null;
-  abstention: { findings: { check: string; code: string }[] } | null;
-  attestation: { digest: Hex } | null;
-}
-
-async function status(devnet: Devnet, node: number, id: Hex): Promise<Status | undefined> {
-  const response = await fetch(`${devnet.nodes[node]!.apiUrl}/v1/candidates/${id}`);
-  return response.ok ? ((await response.json()) as Status) : undefined;
-}
+const status = candidateStatus;
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> => waitUntil(what, probe, TIMEOUT_MS);
 

@@ -24,7 +24,7 @@ export interface FuzzResult {
   what: string;
 }
 
-const ROUTES = ["/v1/candidates", "/v1/candidates/0x" + "ab".repeat(32), "/v1/attestations/0x" + "cd".repeat(32), "/v1/attestations", "/v1/peers", "/health", "/ready", "/metrics", "/openapi.json", "/v1/events"];
+const ROUTES = ["/v1/candidates", "/v1/candidates/0x" + "ab".repeat(32), "/v1/attestations/0x" + "cd".repeat(32), "/v1/attestations", "/v1/peers", "/health", "/ready", "/metrics", "/openapi.json", "/v1/events", "/v1/status", "/"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "FOO", "get", "G ET", "", "POST".repeat(100)];
 const CONTENT_TYPES = ["application/json", "application/jsonfoo", "text/plain", "application/json; charset=utf-16", "application/json;;", "", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "*/*", "application/json\u0000", "APPLICATION/JSON", "application/json; charset=utf-8; x=y"];
 

@@ -2,6 +2,7 @@
 // Admission and CandidateStore, the event log and stream, on a level database in a temp dir.
 // Enrollment is a stub (the `enrolled` addresses, on chain 31337); attestations, relay and the
 // signing record are small in-memory stand-ins (no chains are needed for the API's own rules).
+import { EvidenceStore } from "../../src/consensus/evidenceStore.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +76,8 @@ export interface ApiNode {
   /** Candidates in the store. */
   storedCount(): Promise<number>;
   events: EventLog;
+  /** The node's evidence store, for the success path of /v1/evidence. */
+  evidence: EvidenceStore;
   /** An attestation the stand-in store holds (for the success path of the attestation routes). */
   addAttestation(record: AttestationRecord): void;
   proposer: PrivateKeyAccount;
@@ -114,6 +117,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     logger,
   });
   const attestations = new Map<string, AttestationRecord>();
+  const evidence = new EvidenceStore({}, { db, events, logger });
   const modules: NodeApiModules = {
     submit: (body) => intake.submit(body),
     candidates: store,
@@ -126,35 +130,29 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     signingRecord: { signedDigest: async () => undefined } as unknown as NodeApiModules["signingRecord"],
     timelines: new CandidateTimelines(),
     events: new EventStream({}, { log: events }),
+    evidence,
     verdictsSeen: () => ({}),
     chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
     network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },
-    identity: { validatorIndex: 0, setIndex: 0 },
+    identity: { name: "api-test", validatorIndex: 0, setIndex: 0 },
+    validatorSet: { threshold: 1, publicKeys: [`0x${"a0".repeat(48)}`] },
+    recentCandidates: async (limit) => ({
+      candidates: [...new Set((await events.read(0, 1_000)).reverse().map((event) => event.candidateId as Hex))].slice(0, limit),
+      lastEventId: events.lastId,
+    }),
     expectsPeers: false,
-    metricSources: () => {
-      throw new Error("not used: metrics() is answered below");
-    },
+    // NodeApi's metrics need every part's counters; the API's test needs only some text.
+    metrics: async () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
     healthExtra: () => ({}),
   };
-  const api = new NodeApi({}, modules);
-  // NodeApi's metrics need every part's counters; the API's test needs only some text.
-  const backend: ApiBackend = {
-    submitCandidate: (body) => api.submitCandidate(body),
-    streamEvents: (request, response) => api.streamEvents(request, response),
-    candidateStatus: (id) => api.candidateStatus(id),
-    attestation: (id) => api.attestation(id),
-    attestationsByTarget: (chainId, target) => api.attestationsByTarget(chainId, target),
-    health: () => api.health(),
-    peers: () => api.peers(),
-    metrics: () => "# TYPE sentinel_test counter\nsentinel_test 1\n",
-    readiness: () => api.readiness(),
-  };
+  const backend: ApiBackend = new NodeApi({}, modules);
   const server = await startApiServer({ host: "127.0.0.1", port: 0, ...options.server }, backend);
   return {
     url: server.url,
     server,
     store,
     events,
+    evidence,
     proposer,
     setEnrollment: (next) => {
       mode = next;

@@ -13,19 +13,10 @@ import { applyPolicy, EMPTY_CODEHASH, findingsDigest, runPipeline, type Check, t
 import { DEFAULT_POLICY, MANDATORY_CHECKS, parsePolicy, PolicyError, type CheckName, type Policy } from "../../src/codec/policy.ts";
 import { reasonBitmap, ReasonCode, reasonsFromBitmap } from "../../src/verify/reasons.ts";
 import { implementationCodeCheck, MAX_PINNED_BLOCK_AGE_SECONDS } from "../../src/verify/inputs/index.ts";
+import { FIXED_CANDIDATE } from "../helpers/fixedCandidate.ts";
 
 const CODE: Hex = "0x6080604052348015600e575f5ffd5b50";
-const candidate: Candidate = {
-  chainId: 31337n,
-  target: getAddress("0x1000000000000000000000000000000000000001"),
-  implementation: getAddress("0x2000000000000000000000000000000000000002"),
-  sourceHash: keccak256(stringToHex("source")),
-  policyHash: keccak256(stringToHex("policy")),
-  blockNumber: 7n,
-  nonce: 1n,
-  createdAt: 1_700_000_000n,
-  expiresAt: 1_700_086_400n,
-};
+const candidate: Candidate = FIXED_CANDIDATE;
 
 function bundleWith(policy: Partial<Policy> = {}): SourceBundle {
   return parseBundle({

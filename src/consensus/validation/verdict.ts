@@ -85,7 +85,9 @@ export interface ValidatedVerdict {
   signature: Signature;
   /**
    * What the validator signed first for this candidate, read before the signature was checked,
-   * when it is another verdict: then this one is evidence of equivocation, not a vote.
+   * when it is another verdict: then this one is evidence of equivocation, not a vote. Another
+   * message of the validator may be counted while this one's signature is checked: the
+   * aggregator reads it again when it counts.
    */
   previous: CountedSignature | undefined;
 }

@@ -1,5 +1,6 @@
 // SolcCompilers: compiles a bundle's standard-JSON input with exactly the solc version it names.
-// It owns one runner (worker) per installed release, keeps at most maxWorkers of them alive,
+// It owns a small pool of runners (workers) per installed release, started as requests need them,
+// sends each compile to the least loaded one, keeps at most maxWorkers of them alive,
 // and answers from the cache when it can: the memory LRU, then the disk, then a request already
 // in flight for the same key; only then does a worker compile. An output whose messages include
 // an error fails the call with COMPILATION_FAILED, from the cache as from solc.
@@ -43,10 +44,8 @@ export interface CompileOptions {
 export interface WarmResult {
   /** Wall time of warm(), load included. */
   ms: number;
-  /** Wall time of the worker's last load (start to soljson loaded). */
-  loadMs: number | undefined;
-  /** solc's wall and CPU time for each warm-up compile. */
-  rounds: { ms: number; cpuMs: number }[];
+  /** Each worker of the version: its last load's wall time and solc's wall and CPU time per warm-up compile. */
+  workers: { loadMs: number | undefined; rounds: { ms: number; cpuMs: number }[] }[];
 }
 
 export interface InstalledCompilerStatus extends InstalledCompiler {
@@ -69,8 +68,8 @@ interface Produced {
 export class SolcCompilers {
   readonly #options: ResolvedCompilersOptions;
   readonly #now: () => number;
-  /** By release ("0.8.28"). */
-  readonly #runners = new Map<string, CompilerRunner>();
+  /** By release ("0.8.28"): workersPerVersion runners each, started when a request needs them. */
+  readonly #pools = new Map<string, CompilerRunner[]>();
   readonly #memory: MemoryCache;
   readonly #disk: DiskCache;
   readonly #inflight = new Map<Hex, Promise<Produced>>();
@@ -87,22 +86,24 @@ export class SolcCompilers {
       { stats: this.#stats, logger: modules.logger, track: (promise) => this.#track(promise) },
     );
     for (const compiler of options.compilers ?? findInstalledCompilers()) {
-      if (this.#runners.has(compiler.release)) continue;
-      this.#runners.set(
-        compiler.release,
+      if (this.#pools.has(compiler.release)) continue;
+      const runner = () =>
         new CompilerRunner(
           compiler,
           { loadTimeoutMs: this.#options.loadTimeoutMs, maxQueued: this.#options.maxQueued },
           { stats: this.#stats, now: this.#now, installed: () => this.#installedNames() },
-        ),
-      );
+        );
+      this.#pools.set(compiler.release, Array.from({ length: this.#options.workersPerVersion }, runner));
     }
   }
 
   /** The installed compilers, oldest release first. */
   installed(): InstalledCompilerStatus[] {
-    return [...this.#runners.values()]
-      .map((p) => ({ ...p.compiler, version: p.version, loadMs: p.loadMs, loadCpuMs: p.loadCpuMs, running: p.alive }))
+    return [...this.#pools.values()]
+      .map((pool) => {
+        const loaded = pool.find((p) => p.version !== undefined);
+        return { ...pool[0]!.compiler, version: loaded?.version, loadMs: loaded?.loadMs, loadCpuMs: loaded?.loadCpuMs, running: pool.some((p) => p.alive) };
+      })
       .sort((a, b) => compareReleases(a.release, b.release));
   }
 
@@ -118,7 +119,7 @@ export class SolcCompilers {
    */
   async compile(version: string, input: SolcInput, options: CompileOptions = {}): Promise<CompileResult> {
     const started = this.#now();
-    const runner = this.#runnerFor(version);
+    const pool = this.#poolFor(version);
     const text = canonicalJson(input);
     const key = keyOf(version, text);
 
@@ -136,7 +137,7 @@ export class SolcCompilers {
       ({ output } = await inflight);
       from = "shared";
     } else {
-      const produced: Promise<Produced> = this.#produce(runner, version, key, text, options.timeoutMs ?? this.#options.timeoutMs).finally(() => {
+      const produced: Promise<Produced> = this.#produce(pool, version, key, text, options.timeoutMs ?? this.#options.timeoutMs).finally(() => {
         if (this.#inflight.get(key) === produced) this.#inflight.delete(key);
       });
       this.#inflight.set(key, produced);
@@ -156,44 +157,94 @@ export class SolcCompilers {
    */
   async fullVersion(release: string): Promise<string> {
     if (this.#closed) throw new CompilerClosedError(release);
-    const runner = this.#runners.get(release);
-    if (!runner) throw notInstalled(release, release, this.#installedNames());
+    const pool = this.#pools.get(release);
+    if (!pool) throw notInstalled(release, release, this.#installedNames());
+    const runner = pool.find((p) => p.version !== undefined) ?? pool.find((p) => p.alive) ?? pool[0]!;
     this.#makeRoomFor(runner);
     return runner.load();
   }
 
   /**
-   * Loads `version` (if its worker is not running) and compiles a small contract with it
-   * (maxRounds times, default WARM_MAX_ROUNDS, stopping once a round is not much faster), so that
-   * the next real compile neither waits for soljson nor runs cold. Bypasses the cache. Meant
-   * for node start-up, for the versions a node expects to need.
+   * Loads every worker of `version`'s pool (those not running) and compiles a small contract with
+   * each (maxRounds times, default WARM_MAX_ROUNDS, stopping once a round is not much faster), so
+   * that the next real compiles neither wait for soljson nor run cold. Bypasses the cache. Meant
+   * for start-up, for the versions a node or a `sentinel check` expects to need.
    */
   async warm(version: string, options: CompileOptions & { maxRounds?: number } = {}): Promise<WarmResult> {
     const started = this.#now();
-    const runner = this.#runnerFor(version);
+    const pool = this.#poolFor(version);
     const text = canonicalJson(WARM_INPUT);
-    const rounds: WarmResult["rounds"] = [];
-    for (let previous = Infinity; rounds.length < (options.maxRounds ?? WARM_MAX_ROUNDS); ) {
-      this.#makeRoomFor(runner);
-      const { output: json, ms, cpuMs } = await runner.run(version, text, options.timeoutMs ?? this.#options.timeoutMs);
-      const errors = parseOutput(json).errors.filter((e) => e.severity === "error");
-      if (errors.length > 0) throw new CompilationFailedError(version, errors);
-      rounds.push({ ms, cpuMs });
-      // CPU time, not wall time: on a busy machine wall time says more about the neighbours.
-      if (cpuMs > previous * WARM_SETTLED) break;
-      previous = cpuMs;
-    }
-    return { ms: this.#now() - started, loadMs: runner.loadMs, rounds };
+    const warmOne = async (runner: CompilerRunner): Promise<WarmResult["workers"][number]> => {
+      const rounds: WarmResult["workers"][number]["rounds"] = [];
+      for (let previous = Infinity; rounds.length < (options.maxRounds ?? WARM_MAX_ROUNDS); ) {
+        this.#makeRoomFor(runner);
+        const { output: json, ms, cpuMs } = await runner.run(version, text, options.timeoutMs ?? this.#options.timeoutMs);
+        const errors = parseOutput(json).errors.filter((e) => e.severity === "error");
+        if (errors.length > 0) throw new CompilationFailedError(version, errors);
+        rounds.push({ ms, cpuMs });
+        // CPU time, not wall time: on a busy machine wall time says more about the neighbours.
+        if (cpuMs > previous * WARM_SETTLED) break;
+        previous = cpuMs;
+      }
+      return { loadMs: runner.loadMs, rounds };
+    };
+    const workers = await Promise.all(pool.map(warmOne));
+    return { ms: this.#now() - started, workers };
+  }
+
+  /**
+   * An entry stored under a caller's own key (BuildCompiler's per-file code cache), from disk
+   * only: a build looks up every source file, and dozens of small entries would push whole
+   * compiles out of the small memory LRU.
+   */
+  async lookup(key: Hex, version: string): Promise<SolcOutput | undefined> {
+    return (await this.#disk.get(key, version))?.output;
+  }
+
+  /** Counts what BuildCompiler's per-file code cache did, with the compilers' other counts. */
+  countFileCode(hits: number, refused: number): void {
+    this.#stats.fileCodeHits += hits;
+    this.#stats.fileCodeRefused += refused;
+  }
+
+  /** Stores a solc-shaped output under a caller's own key, on disk (see lookup). */
+  store(key: Hex, version: string, output: Pick<SolcOutput, "contracts">): void {
+    this.#track(this.#disk.put(key, version, JSON.stringify({ contracts: output.contracts, sources: {}, errors: [] })));
+  }
+
+  /**
+   * Starts loading every worker of `version`'s pool, without compiling anything, and resolves once
+   * they are loaded. For a process that knows which version it will need before it has its input
+   * ready (`sentinel check`, between reading the bundle and reading the chain): the ~0.6 s of
+   * soljson load each then overlaps that work instead of preceding the first compile.
+   */
+  async preload(version: string): Promise<void> {
+    const pool = this.#poolFor(version);
+    await Promise.all(
+      pool.map((runner) => {
+        this.#makeRoomFor(runner);
+        return runner.load({ running: true });
+      }),
+    );
+  }
+
+  /** Waits for the cache writes in progress: what is compiled is then on disk for another process. */
+  async flush(): Promise<void> {
+    while (this.#pendingIo.size > 0) await Promise.allSettled([...this.#pendingIo]);
   }
 
   /** Terminates every worker and fails what is queued; waits for cache writes in progress. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#runners.values()].map((p) => p.terminate(new CompilerClosedError(p.version ?? p.compiler.release))));
+    await Promise.all(this.#runners().map((p) => p.terminate(new CompilerClosedError(p.version ?? p.compiler.release))));
     while (this.#pendingIo.size > 0) await Promise.allSettled([...this.#pendingIo]);
   }
 
-  #runnerFor(version: string): CompilerRunner {
+  #runners(): CompilerRunner[] {
+    return [...this.#pools.values()].flat();
+  }
+
+  #poolFor(version: string): CompilerRunner[] {
     if (this.#closed) throw new CompilerClosedError(version);
     const installed = this.#installedNames();
     const release = releaseOf(version);
@@ -204,17 +255,26 @@ export class SolcCompilers {
         installed,
       );
     }
-    const runner = this.#runners.get(release);
-    if (!runner) throw notInstalled(version, release, installed);
-    if (runner.version !== undefined && runner.version !== version) throw commitMismatch(version, runner, installed);
-    return runner;
+    const pool = this.#pools.get(release);
+    if (!pool) throw notInstalled(version, release, installed);
+    const loaded = pool.find((p) => p.version !== undefined);
+    if (loaded && loaded.version !== version) throw commitMismatch(version, loaded, installed);
+    return pool;
+  }
+
+  /**
+   * The worker with the fewest requests; of equals, a running one (no load to wait for). A busy
+   * pool thus starts its next worker rather than queue behind a long compile.
+   */
+  #pick(pool: readonly CompilerRunner[]): CompilerRunner {
+    return [...pool].sort((a, b) => a.pending - b.pending || Number(b.alive) - Number(a.alive) || a.lastUsed - b.lastUsed)[0]!;
   }
 
   #installedNames(): string[] {
     return this.installed().map((c) => c.version ?? `${c.release} (${c.packageName}, commit known once loaded)`);
   }
 
-  async #produce(runner: CompilerRunner, version: string, key: Hex, text: string, timeoutMs: number): Promise<Produced> {
+  async #produce(pool: readonly CompilerRunner[], version: string, key: Hex, text: string, timeoutMs: number): Promise<Produced> {
     const fromDisk = await this.#disk.get(key, version);
     if (fromDisk) {
       this.#stats.diskHits++;
@@ -222,6 +282,7 @@ export class SolcCompilers {
       return { output: fromDisk.output, from: "disk" };
     }
     if (this.#closed) throw new CompilerClosedError(version);
+    const runner = this.#pick(pool);
     this.#makeRoomFor(runner);
     const { output: json, ms, cpuMs } = await runner.run(version, text, timeoutMs);
     this.#stats.compiles++;
@@ -235,7 +296,7 @@ export class SolcCompilers {
   #makeRoomFor(runner: CompilerRunner): void {
     runner.lastUsed = this.#now();
     if (runner.alive) return;
-    const alive = [...this.#runners.values()].filter((p) => p.alive);
+    const alive = this.#runners().filter((p) => p.alive);
     const idle = alive.filter((p) => p.idle).sort((a, b) => a.lastUsed - b.lastUsed);
     // When every live worker is busy the bound is exceeded rather than a request refused.
     for (let excess = alive.length + 1 - this.#options.maxWorkers; excess > 0; excess--) {

@@ -7,13 +7,15 @@
 //   package.json until its worker has loaded it, then by what `solc.version()` reports: a
 //   request naming the right release with the wrong commit fails once the compiler is loaded
 //   (installed.ts).
-// - Each version runs in its own long-lived worker thread (loading soljson is the slow part, and
-//   a warm worker compiles about twice as fast as a cold one). Requests to one version queue
-//   (runner.ts, worker.ts).
+// - Each version runs in long-lived worker threads of its own, two by default (loading soljson is
+//   the slow part, and a warm worker compiles about twice as fast as a cold one). A request goes
+//   to the version's least loaded worker and queues there (compilers.ts, runner.ts, worker.ts).
 // - Outputs are cached by sha256(version + "\n" + canonical JSON of the input): in memory (a
 //   small LRU) and on disk (one file per key, written atomically). solc is deterministic, so an
 //   output with errors is cached too and fails the same way on every request
 //   (cacheKey.ts, memoryCache.ts, diskCache.ts).
+// - BuildCompiler (reproducibleBuild/) also stores each source file's compiled contracts under a
+//   key of its own (fileKeys.ts, lookup/store here), on disk only.
 // - Outputs are returned deep-frozen: one object is shared by every caller that asks for it
 //   (parseOutput.ts).
 export { compileCacheKey } from "./cacheKey.ts";
@@ -47,9 +49,11 @@ export {
   DEFAULT_MAX_WORKERS,
   DEFAULT_MEMORY_BYTES,
   DEFAULT_MEMORY_ENTRIES,
+  DEFAULT_WORKERS_PER_VERSION,
   type SolcCompilersOptions,
 } from "./options.ts";
-export { VERIFICATION_CONTRACT_OUTPUTS, withVerificationOutputs } from "./outputs.ts";
+export { fileCodeKeys } from "./fileKeys.ts";
+export { mergeBuildOutputs, VERIFICATION_CONTRACT_OUTPUTS, withCodeOutputs, withCodeOutputsFor, withSyntaxOutputs, withVerificationOutputs } from "./outputs.ts";
 export {
   collectSources,
   DEFAULT_MAX_SOURCE_BYTES,

@@ -14,6 +14,12 @@ export interface SolcCompilersOptions {
   loadTimeoutMs?: number;
   /** Live workers; beyond it the least recently used idle one is terminated. */
   maxWorkers?: number;
+  /**
+   * Workers one version may run at once. A build is two compiles (code, and AST with storage
+   * layouts) and upgrades-core's namespaced compile starts from the AST while the code is still
+   * compiling: with one worker they would queue behind each other.
+   */
+  workersPerVersion?: number;
   /** Requests one version may have waiting; beyond it compile() fails with COMPILER_BUSY. */
   maxQueued?: number;
   /** In-memory LRU bounds: entries and total size of their JSON. */
@@ -29,9 +35,12 @@ export const DEFAULT_COMPILE_TIMEOUT_MS = 120_000;
 export const DEFAULT_LOAD_TIMEOUT_MS = 60_000;
 /**
  * A worker takes ~120 MB once loaded and keeps what its wasm heap grew to (~250 MB after an
- * OpenZeppelin token); a node rarely needs more than a few versions at once.
+ * OpenZeppelin token); a node rarely needs more than a few versions at once: two versions at
+ * their full width.
  */
-export const DEFAULT_MAX_WORKERS = 3;
+export const DEFAULT_MAX_WORKERS = 4;
+/** The two halves of a build in parallel; more would only contend for a small machine's cores. */
+export const DEFAULT_WORKERS_PER_VERSION = 2;
 export const DEFAULT_MAX_QUEUED = 32;
 export const DEFAULT_MEMORY_ENTRIES = 8;
 /** Outputs with ASTs are ~1 MB of JSON for a token, more for big projects; parsed, several times that. */
@@ -47,6 +56,7 @@ export function withDefaults(options: SolcCompilersOptions): ResolvedCompilersOp
     timeoutMs: options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS,
     loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
     maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS,
+    workersPerVersion: Math.max(1, options.workersPerVersion ?? DEFAULT_WORKERS_PER_VERSION),
     maxQueued: options.maxQueued ?? DEFAULT_MAX_QUEUED,
     memoryEntries: options.memoryEntries ?? DEFAULT_MEMORY_ENTRIES,
     memoryBytes: options.memoryBytes ?? DEFAULT_MEMORY_BYTES,

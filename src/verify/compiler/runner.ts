@@ -1,7 +1,7 @@
 // One compiler's worker thread: starts it, waits for it to load soljson, runs its queue one
-// request at a time, and restarts it after a timeout or a crash. Each version gets its own
-// long-lived worker because loading soljson is the slow part (a warm worker compiles about
-// twice as fast as a cold one) and a compile blocks its thread; requests to one version queue.
+// request at a time, and restarts it after a timeout or a crash. Workers are long-lived because
+// loading soljson is the slow part (a warm worker compiles about twice as fast as a cold one) and
+// a compile blocks its thread; each version has a small pool of them (compilers.ts).
 import { Worker } from "node:worker_threads";
 import {
   commitMismatch,
@@ -71,6 +71,11 @@ export class CompilerRunner {
     return this.#running === undefined && this.#queue.length === 0 && this.#loadWaiters.length === 0;
   }
 
+  /** Requests running or queued: a version's pool sends the next one to the least loaded worker. */
+  get pending(): number {
+    return this.#queue.length + (this.#running === undefined ? 0 : 1);
+  }
+
   /** solc's output JSON for `input` and solc's time, compiled by this package if it is `expected`. */
   run(expected: string, input: string, timeoutMs: number): Promise<SolcRun> {
     if (this.#queue.length >= this.#options.maxQueued) {
@@ -83,9 +88,10 @@ export class CompilerRunner {
     });
   }
 
-  /** The full version, loading the compiler if it never was. */
-  load(): Promise<string> {
-    if (this.version !== undefined) return Promise.resolve(this.version);
+  /** The full version, loading the compiler if it never was (or, with `running`, if it is not loaded now). */
+  load(options: { running?: boolean } = {}): Promise<string> {
+    const loaded = this.version !== undefined && (!options.running || (this.#worker !== undefined && this.#ready));
+    if (loaded) return Promise.resolve(this.version!);
     return new Promise((resolve, reject) => {
       this.#loadWaiters.push({ resolve, reject });
       (this.#worker ?? this.#start()).ref();

@@ -13,6 +13,10 @@ export interface CompilerStats {
   cacheWriteFailures: number;
   workerStarts: number;
   workerEvictions: number;
+  /** Source files whose contracts' code came from the per-file code cache (BuildCompiler). */
+  fileCodeHits: number;
+  /** Per-file entries found but not used: a contract's metadata differed from this input's. */
+  fileCodeRefused: number;
 }
 
 export function emptyStats(): CompilerStats {
@@ -28,5 +32,7 @@ export function emptyStats(): CompilerStats {
     cacheWriteFailures: 0,
     workerStarts: 0,
     workerEvictions: 0,
+    fileCodeHits: 0,
+    fileCodeRefused: 0,
   };
 }

@@ -15,7 +15,7 @@ import type { SolcInput } from "../../codec/bundle.ts";
 import type { Finding } from "../pipeline.ts";
 import type { CheckName } from "../../codec/policy.ts";
 import type { ReasonCode } from "../reasons.ts";
-import type { Compile, ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
+import type { Compile, ProxyKind, SolcOutput, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
 import {
   getContractVersion,
   getErrors,
@@ -114,11 +114,9 @@ async function validateBuild(build: UpgradeBuild, output: OzSolcOutput, compile:
   try {
     let namespacedOutput: OzSolcOutput | undefined;
     let layoutProblem: string | undefined;
-    if (hasNamespaceAnnotation(build.input) && isNamespaceSupported(solcVersion)) {
-      const namespaced = await compileNamespaced(build, output, solcVersion, compile);
-      if (typeof namespaced === "string") layoutProblem = namespaced;
-      else namespacedOutput = namespaced;
-    }
+    const namespaced = await (build.namespaced ?? namespacedCompilation(build, output, compile));
+    if (typeof namespaced === "string") layoutProblem = namespaced;
+    else if (namespaced !== undefined) namespacedOutput = namespaced as OzSolcOutput;
     const runData = validate(output, sourceDecoder(input, output), solcVersion, input, namespacedOutput);
     return layoutProblem === undefined ? { runData } : { runData, layoutProblem };
   } catch (error) {
@@ -139,13 +137,29 @@ function refusesSource(error: unknown): error is Error {
 }
 
 /**
+ * The namespaced compilation of a build, if it needs one (a source declares an ERC-7201 namespace
+ * and the compiler supports them): see compileNamespaced. `syntax` needs the ASTs only, so the
+ * pipeline starts this as soon as they exist (UpgradeBuild.namespaced), before the code is compiled.
+ * Throws what upgrades-core throws on sources it refuses; validation reports that as a problem.
+ */
+export async function namespacedCompilation(
+  build: Pick<UpgradeBuild, "version" | "input">,
+  syntax: SolcOutput,
+  compile: Compile,
+): Promise<OzSolcOutput | string | undefined> {
+  const solcVersion = shortVersion(build.version);
+  if (!hasNamespaceAnnotation(build.input) || !isNamespaceSupported(solcVersion)) return undefined;
+  return compileNamespaced(build, syntax as unknown as OzSolcOutput, solcVersion, compile);
+}
+
+/**
  * The second compilation upgrades-core needs for ERC-7201 namespaces: the sources rewritten so
  * that every namespaced struct is a state variable (`makeNamespacedInput`, NatSpec sanitised as
  * the Hardhat plugin does), compiled for storage layout and AST only. Returns the output, or why
  * it failed to compile (as the Hardhat plugin, an error: namespaced layouts cannot be checked).
  */
 async function compileNamespaced(
-  build: UpgradeBuild,
+  build: Pick<UpgradeBuild, "version" | "input">,
   output: OzSolcOutput,
   solcVersion: string,
   compile: Compile,

@@ -4,8 +4,8 @@ import { withVerificationOutputs } from "../compiler/index.ts";
 import type { CompiledBuild, VerificationContext } from "../context.ts";
 import { proxyInitializable, type ProxyInitializable } from "../initializers/index.ts";
 import type { Check, Finding } from "../pipeline.ts";
-import { checkUpgradeSafety } from "./analysis.ts";
-import type { ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
+import { checkUpgradeSafety, namespacedCompilation } from "./analysis.ts";
+import type { Compile, ProxyKind, UpgradeBuild, UpgradeSafetyFindings } from "./types.ts";
 
 /** UUPS when the target's own owner() is its authority; transparent when it has an ERC-1967 admin. */
 export async function proxyKind(context: VerificationContext): Promise<ProxyKind> {
@@ -15,19 +15,42 @@ export async function proxyKind(context: VerificationContext): Promise<ProxyKind
 
 function analysis(context: VerificationContext): Promise<UpgradeSafetyFindings> {
   return context.shared("upgradeSafety", async () => {
+    const compile: Compile = (version, input) => context.inputs.compileExactly(version, input);
+    // Started from the ASTs, which are compiled apart from the code and ready first, so the
+    // namespaced compilation runs while the code is still compiling. Awaited only through the
+    // analysis below; if the build fails the analysis is skipped and this outcome is ignored.
+    const namespaced = context.bundle().then(async (bundle) => {
+      const syntax = await context.implementationSyntax();
+      return namespacedCompilation({ version: bundle.implementation.compiler, input: withVerificationOutputs(bundle.implementation.input) }, syntax, compile);
+    });
+    namespaced.catch(() => undefined);
     const [implementation, reference, kind] = await Promise.all([
       context.need("implementation build", () => context.implementationBuild()),
       context.need("reference build", () => context.referenceBuild()),
       proxyKind(context),
     ]);
-    return checkUpgradeSafety({ implementation: upgradeBuild(implementation), reference: upgradeBuild(reference), kind }, (version, input) =>
-      context.inputs.compileExactly(version, input),
-    );
+    const implementationBuild = { ...upgradeBuild(implementation), namespaced };
+    // A bundle without its own reference input names a contract of the implementation's build.
+    // checkUpgradeSafety validates such a build once only if both are the same objects; two
+    // calls of withVerificationOutputs would make two inputs, and the namespaced compilation,
+    // upgrades-core's validation and the NatSpec clean-up would all run twice.
+    const referenceBuild = sameCompilation(reference, implementation)
+      ? { ...implementationBuild, contract: reference.spec.contract }
+      : upgradeBuild(reference);
+    return checkUpgradeSafety({ implementation: implementationBuild, reference: referenceBuild, kind }, compile);
   });
 }
 
 function upgradeBuild(build: CompiledBuild): UpgradeBuild {
   return { version: build.spec.compiler, contract: build.spec.contract, input: withVerificationOutputs(build.spec.input), output: build.output as UpgradeBuild["output"] };
+}
+
+/**
+ * Same compiler and the very same input object (the bundle's reference has no input of its own):
+ * solc is deterministic, so the outputs are equal even when the cache handed out two copies.
+ */
+function sameCompilation(a: CompiledBuild, b: CompiledBuild): boolean {
+  return a.spec.compiler === b.spec.compiler && a.spec.input === b.spec.input;
 }
 
 export const upgradeSafetyCheck: Check = {

@@ -20,6 +20,12 @@ export interface UpgradeBuild {
   contract: string;
   input: SolcInput;
   output: SolcOutput;
+  /**
+   * Its namespaced compilation, already started (namespacedCompilation, from the ASTs before the
+   * code was compiled): a compile error as a string, undefined when none is needed. Without it,
+   * the analysis runs it from `output`.
+   */
+  namespaced?: Promise<SolcOutput | string | undefined>;
 }
 
 export type ProxyKind = "uups" | "transparent";

@@ -96,6 +96,7 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
       registry: job.chain.registry,
       loadBundle: () => loaded,
       compile: (spec) => compiler.build(spec),
+      compileSyntax: (spec) => compiler.syntax(spec),
       compileExactly: (version, input) => compiler.compile(version, input),
       startFork: (options) => forks.start(options),
       enrollment: () =>

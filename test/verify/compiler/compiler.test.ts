@@ -185,8 +185,11 @@ describe("SolcCompilers", () => {
 
   it("warms a compiler", async () => {
     const warmed = await compilers.warm(V30);
-    assert.equal(warmed.rounds.length, 1);
-    assert.equal(typeof warmed.loadMs, "number");
+    assert.equal(warmed.workers.length, 2, "every worker of the version's pool");
+    for (const worker of warmed.workers) {
+      assert.equal(worker.rounds.length, 1);
+      assert.equal(typeof worker.loadMs, "number");
+    }
     await rejectsWith(compilers.warm("0.8.30+commit.00000000"), "COMPILER_UNAVAILABLE", /different build/);
   });
 
@@ -222,6 +225,36 @@ describe("SolcCompilers", () => {
     await closing.close();
     await rejectsWith(pending, "COMPILER_CLOSED");
     await rejectsWith(closing.compile(V28, input(COUNTER)), "COMPILER_CLOSED");
+  });
+
+  it("compiles two inputs of one version at once, on two workers", async () => {
+    const two = new SolcCompilers({ cacheDir: join(dir, "two") });
+    try {
+      const results = await Promise.all([COUNTER, "contract Other { function f() external pure returns (uint256) { return 1; } }"].map((body) => two.compile(V28, input(body))));
+      assert.deepEqual(results.map((r) => r.from), ["compiled", "compiled"]);
+      // The second request started the second worker instead of queueing behind the first.
+      assert.equal(two.stats().workerStarts, 2);
+      const after = await two.compile(V28, input(COUNTER, { optimizer: { enabled: false } }));
+      assert.equal(after.from, "compiled");
+      assert.equal(two.stats().workerStarts, 2, "an idle loaded worker is reused");
+    } finally {
+      await two.close();
+    }
+  });
+
+  it("preloads every worker of a version without compiling", async () => {
+    const preloading = new SolcCompilers({ cacheDir: join(dir, "preload") });
+    try {
+      await preloading.preload(V28);
+      assert.equal(preloading.stats().workerStarts, 2);
+      assert.equal(preloading.stats().compiles, 0);
+      assert.equal(preloading.installed().find((c) => c.release === "0.8.28")?.version, V28);
+      await preloading.preload(V28);
+      assert.equal(preloading.stats().workerStarts, 2, "loaded workers are not started again");
+      await rejectsWith(preloading.preload("0.8.99+commit.00000000"), "COMPILER_UNAVAILABLE");
+    } finally {
+      await preloading.close();
+    }
   });
 
   it("keeps at most maxWorkers workers, evicting an idle one", async () => {

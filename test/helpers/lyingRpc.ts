@@ -1,0 +1,68 @@
+// A JSON-RPC endpoint of our own in front of a real chain that lies as told: other code or storage
+// for an address, another hash for every block (a fork the honest chain never saw), or silence.
+// What a poisoned or hijacked provider does, for the tests of the node's quorum reads.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
+
+export interface Lies {
+  /** eth_getCode of these addresses answers this code. */
+  code?: Map<string, Hex>;
+  /** eth_getStorageAt of any slot of these addresses answers this word. */
+  storage?: Map<string, Hex>;
+  /** Every block (by number or hash) answers another hash: a forked chain. */
+  forkBlocks?: boolean;
+  /** Accepts the connection and never answers. */
+  silent?: boolean;
+}
+
+export interface LyingRpc {
+  url: string;
+  lies: Lies;
+  /** Calls it answered, by method. */
+  calls: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startLyingRpc(upstream: string, lies: Lies = {}): Promise<LyingRpc> {
+  const calls = new Map<string, number>();
+  const state = { lies };
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (state.lies.silent) return; // held open; the caller's timeout ends it
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id: unknown; method: string; params?: unknown[] };
+    calls.set(body.method, (calls.get(body.method) ?? 0) + 1);
+    const upstreamResponse = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answer = (await upstreamResponse.json()) as { result?: unknown };
+    const address = String(body.params?.[0] ?? "").toLowerCase();
+    const l = state.lies;
+    if (body.method === "eth_getCode" && l.code?.has(address)) answer.result = l.code.get(address);
+    if (body.method === "eth_getStorageAt" && l.storage?.has(address)) answer.result = l.storage.get(address);
+    if (l.forkBlocks && (body.method === "eth_getBlockByNumber" || body.method === "eth_getBlockByHash") && answer.result) {
+      const block = answer.result as { hash: Hex; stateRoot: Hex };
+      block.hash = keccak256(stringToHex(`fork:${block.hash}`));
+      block.stateRoot = keccak256(stringToHex(`fork:${block.stateRoot}`));
+    }
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get lies() {
+      return state.lies;
+    },
+    set lies(value: Lies) {
+      state.lies = value;
+    },
+    calls,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Lowercased, as the lying endpoint matches addresses. */
+export const lower = (address: Address): string => address.toLowerCase();

@@ -193,9 +193,15 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const nodes: DevnetNode[] = [];
   // The devnet owns its chains: stop() ends them, and a process that exits without it kills them.
   const chainProcesses = new AnvilProcesses();
-  const killChains = () => chainProcesses.killAll();
+  // A manifest outliving its network would hand tools a dead network's addresses.
+  const manifestPath = join(dir, "manifest.json");
+  const killChains = () => {
+    rmSync(manifestPath, { force: true });
+    chainProcesses.killAll();
+  };
   process.once("exit", killChains);
   const stop = async () => {
+    rmSync(manifestPath, { force: true });
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(anvils.map((anvil) => anvil.stop()));
     process.off("exit", killChains);
@@ -259,7 +265,6 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     await waitForPeers(nodes, Math.min(options.nodes - 1, 6));
     log(`${options.nodes} nodes ready (separate processes), threshold ${committee.threshold} of ${committee.size}`);
 
-    const manifestPath = join(dir, "manifest.json");
     writeFileSync(
       manifestPath,
       JSON.stringify(

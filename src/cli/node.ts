@@ -13,6 +13,7 @@ import { callerPath } from "./common.ts";
 
 export const NODE_USAGE = `Usage:
   sentinel node start --config <file>
+  sentinel node signing-record export|import …   (\`sentinel node signing-record --help\`)
 
 Runs a node: checks the whole config (every bad field with its fix), starts every part, and stops\ncleanly on SIGINT or SIGTERM. See docs/node.md and config/README.md.
 
@@ -20,6 +21,7 @@ Exit codes: 0 stopped cleanly, 1 the config or a key is wrong (the reason is pri
 `;
 
 export async function runNodeCommand(argv: string[], io: CommandIo): Promise<number> {
+  if (argv[0] === "signing-record") return (await import("./signingRecord.ts")).runSigningRecordCommand(argv.slice(1), io);
   let config;
   try {
     const { positionals, values } = parseArgs({ args: argv, options: { config: { type: "string" } }, allowPositionals: true });

@@ -11,6 +11,13 @@ interface SignedEntry {
   signedAt: string;
 }
 
+/** One line of the record, as the interchange (`signingInterchange.ts`) carries it. */
+export interface SignedVerdictEntry {
+  candidateId: Hex;
+  digest: Hex;
+  signedAt: string;
+}
+
 export interface ConflictingVerdictMeta {
   candidateId: Hex;
   signedDigest: Hex;
@@ -53,6 +60,43 @@ export class SigningRecord {
 
   async signedDigest(candidateId: Hex): Promise<Hex | undefined> {
     return (await this.signed.get(candidateId))?.digest;
+  }
+
+  async entries(): Promise<SignedVerdictEntry[]> {
+    const entries: SignedVerdictEntry[] = [];
+    for await (const [candidateId, entry] of this.signed.entries()) entries.push({ candidateId: candidateId as Hex, digest: entry.digest, signedAt: entry.signedAt });
+    return entries;
+  }
+
+  /**
+   * Adds another machine's entries for this key, in one fsync'd batch, or none of them: an
+   * entry whose digest differs from the one recorded here is a ConflictingVerdictError naming
+   * the first such candidate, and nothing is written (the caller lists them all first).
+   */
+  async merge(entries: SignedVerdictEntry[]): Promise<{ added: number; known: number }> {
+    const added: SignedVerdictEntry[] = [];
+    for (const entry of entries) {
+      const existing = await this.signed.get(entry.candidateId);
+      if (existing && existing.digest !== entry.digest) throw new ConflictingVerdictError(entry.candidateId, existing.digest, entry.digest);
+      if (!existing) added.push(entry);
+    }
+    if (added.length > 0) {
+      await this.db.batch(
+        added.map((e) => ({ sublevel: "signed" as const, key: e.candidateId, value: { digest: e.digest, signedAt: e.signedAt } })),
+        { sync: true },
+      );
+    }
+    return { added: added.length, known: entries.length - added.length };
+  }
+
+  /** The entries of `entries` whose digest differs from the one recorded here. */
+  async conflicts(entries: SignedVerdictEntry[]): Promise<{ candidateId: Hex; localDigest: Hex; importedDigest: Hex }[]> {
+    const found = [];
+    for (const entry of entries) {
+      const existing = await this.signed.get(entry.candidateId);
+      if (existing && existing.digest !== entry.digest) found.push({ candidateId: entry.candidateId, localDigest: existing.digest, importedDigest: entry.digest });
+    }
+    return found;
   }
 
   /**

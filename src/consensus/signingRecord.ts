@@ -47,6 +47,11 @@ export class ConflictingVerdictError extends SentinelError<"CONFLICTING_VERDICT"
   }
 }
 
+/** Not a 0x candidate id, so rotations share the sublevel (and its fsync'd batch) without colliding. */
+function rotationKey(setIndex: number): Hex {
+  return `rotation:${setIndex.toString().padStart(10, "0")}` as Hex;
+}
+
 export class SigningRecord {
   private readonly db: Database;
   private readonly signed: Sublevel<SignedEntry>;
@@ -64,7 +69,9 @@ export class SigningRecord {
 
   async entries(): Promise<SignedVerdictEntry[]> {
     const entries: SignedVerdictEntry[] = [];
-    for await (const [candidateId, entry] of this.signed.entries()) entries.push({ candidateId: candidateId as Hex, digest: entry.digest, signedAt: entry.signedAt });
+    for await (const [candidateId, entry] of this.signed.entries()) {
+      if (candidateId.startsWith("0x")) entries.push({ candidateId: candidateId as Hex, digest: entry.digest, signedAt: entry.signedAt });
+    }
     return entries;
   }
 
@@ -97,6 +104,19 @@ export class SigningRecord {
       if (existing && existing.digest !== entry.digest) found.push({ candidateId: entry.candidateId, localDigest: existing.digest, importedDigest: entry.digest });
     }
     return found;
+  }
+
+  /**
+   * The same guard for validator-set rotations: one rotation digest per new set index, ever.
+   * Two rotations signed for one index could both reach the threshold, and the chains that
+   * received each would then disagree on the set.
+   */
+  signRotationOnce<T>(setIndex: number, digest: Hex, now: Date, sign: () => T): Promise<T> {
+    return this.signOnce(rotationKey(setIndex), digest, now, sign);
+  }
+
+  async signedRotation(setIndex: number): Promise<Hex | undefined> {
+    return (await this.signed.get(rotationKey(setIndex)))?.digest;
   }
 
   /**

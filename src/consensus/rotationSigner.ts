@@ -1,0 +1,128 @@
+// A current validator's vote on the next set. The node signs a rotation only when it is the very
+// next set of every configured chain's registry, changes one member (so each rotation is one
+// reviewable decision), keeps the registry's threshold bounds, carries a valid proof of
+// possession for every key (the registry admits none without, and would otherwise stay pending),
+// and was proposed by a current member. The signing record makes the vote final: one rotation
+// digest per set index, across restarts.
+import { PublicKey, verify } from "@chainsafe/blst";
+import { hexToBytes, type Hex } from "viem";
+import { rotationDigests, type RotationRequest } from "../codec/rotation.ts";
+import { proofOfPossessionDigest } from "../codec/types.ts";
+import { publicKeyRaw, signatureFromEip2537, signatureToEip2537, type SecretKey } from "../crypto/bls.ts";
+import { SentinelError } from "../errors.ts";
+import type { Clock } from "../util/clock.ts";
+import { ConflictingVerdictError, type SigningRecord } from "./signingRecord.ts";
+import { minimumThreshold, type ValidatorSetView } from "./validatorSet.ts";
+
+export type RotationErrorCode =
+  | "WRONG_SET_INDEX"
+  | "SETS_DIFFER"
+  | "UNSORTED_KEYS"
+  | "INVALID_KEY"
+  | "NOT_ONE_CHANGE"
+  | "BAD_THRESHOLD"
+  | "BAD_PROOF_OF_POSSESSION"
+  | "BAD_PROPOSER"
+  | "NOT_A_VALIDATOR"
+  | "CONFLICTING_ROTATION";
+
+export class RotationError extends SentinelError<RotationErrorCode> {
+  override name = "RotationError";
+}
+
+export interface RotationSignerOptions {
+  networkId: Hex;
+}
+
+export interface RotationSignerModules {
+  secretKey: SecretKey;
+  record: SigningRecord;
+  /** The current set of each configured chain's registry, read now. */
+  currentSets(): Promise<ValidatorSetView[]>;
+  clock: Clock;
+}
+
+export interface RotationVote {
+  setIndex: number;
+  /** This node's index in the current set: the bit its signature sets in the signer bitmap. */
+  validatorIndex: number;
+  digest: Hex;
+  /** EIP-2537 256-byte signature over the registry's rotation digest. */
+  signature: Hex;
+}
+
+export class RotationSigner {
+  readonly #options: RotationSignerOptions;
+  readonly #m: RotationSignerModules;
+
+  constructor(options: RotationSignerOptions, modules: RotationSignerModules) {
+    this.#options = options;
+    this.#m = modules;
+  }
+
+  async vote(request: RotationRequest): Promise<RotationVote> {
+    const fail = (code: RotationErrorCode, message: string) => new RotationError(code, message);
+    const sets = await this.#m.currentSets();
+    const current = sets[0]!;
+    const same = (a: ValidatorSetView, b: ValidatorSetView) =>
+      a.index === b.index && a.threshold === b.threshold && a.keys.length === b.keys.length && a.keys.every((k, i) => Buffer.from(publicKeyRaw(k)).equals(Buffer.from(publicKeyRaw(b.keys[i]!))));
+    if (!sets.every((set) => same(set, current))) throw fail("SETS_DIFFER", "the registries of this node's chains do not hold the same current set; finish the previous rotation everywhere first");
+    if (request.setIndex !== current.index + 1) throw fail("WRONG_SET_INDEX", `the next set is ${current.index + 1}, not ${request.setIndex}`);
+
+    const raw = request.keys.map((key) => Buffer.from(hexToBytes(key)));
+    for (let i = 1; i < raw.length; i++) {
+      if (Buffer.compare(raw[i - 1]!, raw[i]!) >= 0) throw fail("UNSORTED_KEYS", `keys must be strictly ascending (the registry's order); key ${i} is not`);
+    }
+    const keys = raw.map((bytes, i) => {
+      try {
+        const key = PublicKey.fromBytes(bytes, true);
+        key.keyValidate();
+        return key;
+      } catch {
+        throw fail("INVALID_KEY", `key ${i} is not a valid BLS public key`);
+      }
+    });
+    const currentRaw = new Set(current.keys.map((k) => Buffer.from(publicKeyRaw(k)).toString("hex")));
+    const nextRaw = new Set(raw.map((b) => b.toString("hex")));
+    const added = [...nextRaw].filter((k) => !currentRaw.has(k)).length;
+    const removed = [...currentRaw].filter((k) => !nextRaw.has(k)).length;
+    if (added + removed !== 1) throw fail("NOT_ONE_CHANGE", `a rotation adds or removes exactly one validator; this one adds ${added} and removes ${removed}`);
+    const minimum = minimumThreshold(keys.length);
+    if (request.threshold < minimum || request.threshold > keys.length) {
+      throw fail("BAD_THRESHOLD", `threshold ${request.threshold} is outside ${minimum}..${keys.length} for ${keys.length} keys`);
+    }
+    for (const [i, key] of keys.entries()) {
+      const digest = proofOfPossessionDigest(this.#options.networkId, request.keys[i]!);
+      if (!verifies(digest, key, request.proofsOfPossession[i]!)) throw fail("BAD_PROOF_OF_POSSESSION", `the proof of possession of key ${i} does not verify`);
+    }
+
+    const digests = rotationDigests(this.#options.networkId, request);
+    const proposerKey = current.keys[request.proposer.validatorIndex];
+    if (!proposerKey || !verifies(digests.proposal, proposerKey, request.proposer.signature)) {
+      throw fail("BAD_PROPOSER", "the proposal is not signed by the current set's validator it names");
+    }
+    const own = Buffer.from(publicKeyRaw(this.#m.secretKey.toPublicKey()));
+    const validatorIndex = current.keys.findIndex((k) => own.equals(Buffer.from(publicKeyRaw(k))));
+    if (validatorIndex < 0) throw fail("NOT_A_VALIDATOR", `this node is not in the current set ${current.index}`);
+
+    try {
+      const signature = await this.#m.record.signRotationOnce(request.setIndex, digests.rotation, new Date(this.#m.clock.now()), () =>
+        signatureToEip2537(this.#m.secretKey.sign(hexToBytes(digests.rotation))),
+      );
+      return { setIndex: request.setIndex, validatorIndex, digest: digests.rotation, signature };
+    } catch (error) {
+      if (error instanceof ConflictingVerdictError) {
+        throw fail("CONFLICTING_ROTATION", `this node already signed another rotation (${error.signedDigest}) for set ${request.setIndex}`);
+      }
+      throw error;
+    }
+  }
+}
+
+function verifies(digest: Hex, key: PublicKey, signature: Hex): boolean {
+  try {
+    return verify(hexToBytes(digest), key, signatureFromEip2537(signature), false, true);
+  } catch {
+    return false;
+  }
+}

@@ -15,7 +15,7 @@ export const NODE_USAGE = `Usage:
   sentinel node start --config <file>
   sentinel node signing-record export|import …   (\`sentinel node signing-record --help\`)
 
-Runs a node: checks the whole config (every bad field with its fix), starts every part, and stops\ncleanly on SIGINT or SIGTERM. See docs/node.md and config/README.md.
+Runs a node: checks the whole config (every bad field with its fix), starts every part, and stops\ncleanly on SIGINT or SIGTERM. When a validator-set rotation activates on chain, it restarts itself\nwith the new set. See docs/node.md and config/README.md.
 
 Exit codes: 0 stopped cleanly, 1 the config or a key is wrong (the reason is printed), 2 usage.
 `;
@@ -39,22 +39,42 @@ export async function runNodeCommand(argv: string[], io: CommandIo): Promise<num
     return 2;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.name } });
-  let node: SentinelNode;
-  try {
-    node = await SentinelNode.start(config, { logger });
-  } catch (error) {
-    if (error instanceof DataDirLockedError || error instanceof KeystoreError || error instanceof RelayerKeyError) {
-      io.stderr(`cannot start: ${error.message}\n`);
+  let signalled = false;
+  let wake: () => void = () => {};
+  const onSignal = () => {
+    signalled = true;
+    wake();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  // A rotation activated on chain: the node restarts with the new set (its index, the inboxes,
+  // the threshold are read at start). Pending candidates and relays resume from the database.
+  for (;;) {
+    let rotated = false;
+    const stopped = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    let node: SentinelNode;
+    try {
+      node = await SentinelNode.start(config, {
+        logger,
+        onValidatorSetChanged: () => {
+          rotated = true;
+          wake();
+        },
+      });
+    } catch (error) {
+      if (error instanceof DataDirLockedError || error instanceof KeystoreError || error instanceof RelayerKeyError) {
+        io.stderr(`cannot start: ${error.message}\n`);
+        return 1;
+      }
+      logger.fatal({ err: error }, "cannot start");
       return 1;
     }
-    logger.fatal({ err: error }, "cannot start");
-    return 1;
+    if (signalled) wake();
+    await stopped;
+    await node.stop();
+    if (signalled || !rotated) return 0;
+    logger.info("restarting with the new validator set");
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  await node.stop();
-  return 0;
 }

@@ -20,7 +20,10 @@ export interface RotationRequest {
   /** Raw 96-byte keys (x ‖ y), strictly ascending: the order signer bitmaps use. */
   keys: Hex[];
   threshold: number;
-  /** EIP-2537 256-byte proofs of possession, proofsOfPossession[i] for keys[i]. */
+  /**
+   * EIP-2537 256-byte proofs of possession of the keys the current set does not hold, in the
+   * keys' order (none for a removal). The current members' keys were admitted with theirs.
+   */
   proofsOfPossession: Hex[];
   /** A current-set member's EIP-2537 signature over rotationProposalDigest. */
   proposer: { validatorIndex: number; signature: Hex };
@@ -58,8 +61,8 @@ export function parseRotationRequest(body: unknown): RotationRequest {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) throw bad(field, `must be an integer in 0..${max}`);
     return value;
   };
-  const hexList = (value: unknown, field: string, bytes: number) => {
-    if (!Array.isArray(value) || value.length === 0 || value.length > 218) throw bad(field, "must be a list of 1..218 entries");
+  const hexList = (value: unknown, field: string, bytes: number, min = 1) => {
+    if (!Array.isArray(value) || value.length < min || value.length > 218) throw bad(field, `must be a list of ${min}..218 entries`);
     return value.map((item, i) => {
       if (typeof item !== "string" || !isHex(item) || size(item) !== bytes) throw bad(`${field}[${i}]`, `must be ${bytes} bytes of hex`);
       return item.toLowerCase() as Hex;
@@ -68,8 +71,7 @@ export function parseRotationRequest(body: unknown): RotationRequest {
   const setIndex = integer(b["setIndex"], "setIndex", 2 ** 32 - 1);
   const threshold = integer(b["threshold"], "threshold", 2 ** 16 - 1);
   const keys = hexList(b["keys"], "keys", 96);
-  const proofsOfPossession = hexList(b["proofsOfPossession"], "proofsOfPossession", 256);
-  if (proofsOfPossession.length !== keys.length) throw bad("proofsOfPossession", "must have one proof per key");
+  const proofsOfPossession = hexList(b["proofsOfPossession"], "proofsOfPossession", 256, 0);
   const proposer = b["proposer"];
   if (typeof proposer !== "object" || proposer === null) throw bad("proposer", "must be { validatorIndex, signature }");
   const p = proposer as Record<string, unknown>;

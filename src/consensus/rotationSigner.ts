@@ -1,7 +1,7 @@
 // A current validator's vote on the next set. The node signs a rotation only when it is the very
 // next set of every configured chain's registry, changes one member (so each rotation is one
 // reviewable decision), keeps the registry's threshold bounds, carries a valid proof of
-// possession for every key (the registry admits none without, and would otherwise stay pending),
+// possession for the key it adds (the registry admits none without, and would stay pending),
 // and was proposed by a current member. The signing record makes the vote final: one rotation
 // digest per set index, across restarts.
 import { PublicKey, verify } from "@chainsafe/blst";
@@ -12,7 +12,7 @@ import { publicKeyRaw, signatureFromEip2537, signatureToEip2537, type SecretKey 
 import { SentinelError } from "../errors.ts";
 import type { Clock } from "../util/clock.ts";
 import { ConflictingVerdictError, type SigningRecord } from "./signingRecord.ts";
-import { minimumThreshold, type ValidatorSetView } from "./validatorSet.ts";
+import { minimumThreshold, signProofOfPossession, type ValidatorSetView } from "./validatorSet.ts";
 
 export type RotationErrorCode =
   | "WRONG_SET_INDEX"
@@ -49,6 +49,8 @@ export interface RotationVote {
   digest: Hex;
   /** EIP-2537 256-byte signature over the registry's rotation digest. */
   signature: Hex;
+  /** This validator's own proof of possession, which the registry needs again to admit the next set. */
+  proofOfPossession: Hex;
 }
 
 export class RotationSigner {
@@ -91,9 +93,13 @@ export class RotationSigner {
     if (request.threshold < minimum || request.threshold > keys.length) {
       throw fail("BAD_THRESHOLD", `threshold ${request.threshold} is outside ${minimum}..${keys.length} for ${keys.length} keys`);
     }
-    for (const [i, key] of keys.entries()) {
+    const joining = keys.flatMap((key, i) => (currentRaw.has(raw[i]!.toString("hex")) ? [] : [{ key, i }]));
+    if (request.proofsOfPossession.length !== joining.length) {
+      throw fail("BAD_PROOF_OF_POSSESSION", `expected ${joining.length} proof(s) of possession, one per key the current set does not hold; got ${request.proofsOfPossession.length}`);
+    }
+    for (const [j, { key, i }] of joining.entries()) {
       const digest = proofOfPossessionDigest(this.#options.networkId, request.keys[i]!);
-      if (!verifies(digest, key, request.proofsOfPossession[i]!)) throw fail("BAD_PROOF_OF_POSSESSION", `the proof of possession of key ${i} does not verify`);
+      if (!verifies(digest, key, request.proofsOfPossession[j]!)) throw fail("BAD_PROOF_OF_POSSESSION", `the proof of possession of key ${i} does not verify`);
     }
 
     const digests = rotationDigests(this.#options.networkId, request);
@@ -109,7 +115,8 @@ export class RotationSigner {
       const signature = await this.#m.record.signRotationOnce(request.setIndex, digests.rotation, new Date(this.#m.clock.now()), () =>
         signatureToEip2537(this.#m.secretKey.sign(hexToBytes(digests.rotation))),
       );
-      return { setIndex: request.setIndex, validatorIndex, digest: digests.rotation, signature };
+      const proofOfPossession = signatureToEip2537(signProofOfPossession(this.#m.secretKey, this.#options.networkId));
+      return { setIndex: request.setIndex, validatorIndex, digest: digests.rotation, signature, proofOfPossession };
     } catch (error) {
       if (error instanceof ConflictingVerdictError) {
         throw fail("CONFLICTING_ROTATION", `this node already signed another rotation (${error.signedDigest}) for set ${request.setIndex}`);

@@ -105,14 +105,14 @@ describe("the OpenAPI document", () => {
     // A rotation vote: signed, malformed, refused, signed another already, not a member, chain down.
     const vote = (body: unknown) => call("POST", "/v1/rotations", "/v1/rotations", { headers: json, body: JSON.stringify(body) });
     const members = node.committee.secretKeys;
-    const grow = rotationRequest(NETWORK_ID, [...members, generateSecretKey()], members[1]!, 1);
+    const grow = rotationRequest(NETWORK_ID, [...members, generateSecretKey()], members[1]!, 1, { current: members });
     assert.equal((await vote(grow)).status, 200);
     assert.equal((await vote({ ...grow, keys: "nope" })).status, 400);
     assert.equal((await vote({ ...grow, setIndex: 5 })).status, 400);
-    assert.equal((await vote(rotationRequest(NETWORK_ID, members.slice(1), members[1]!, 1))).status, 409);
+    assert.equal((await vote(rotationRequest(NETWORK_ID, members.slice(1), members[1]!, 1, { current: members }))).status, 409);
     const others = [...members.slice(1), generateSecretKey()].sort((a, b) => Buffer.compare(a.toPublicKey().toBytes(false), b.toPublicKey().toBytes(false)));
     node.setRotationSet({ index: 0, keys: others.map((sk) => sk.toPublicKey()), threshold: 3 });
-    assert.equal((await vote(rotationRequest(NETWORK_ID, [...others, generateSecretKey()], others[0]!, 0))).status, 403);
+    assert.equal((await vote(rotationRequest(NETWORK_ID, [...others, generateSecretKey()], others[0]!, 0, { current: others }))).status, 403);
     node.setRotationSet({ index: 0, keys: node.committee.publicKeys, threshold: 3 });
     node.setEnrollment("down");
     assert.equal((await vote(grow)).status, 503);

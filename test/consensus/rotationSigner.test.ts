@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { verify } from "@chainsafe/blst";
-import { bytesToHex, hexToBytes, keccak256, stringToHex } from "viem";
+import { hexToBytes, keccak256, stringToHex } from "viem";
 import { rotationDigests, type RotationRequest } from "../../src/codec/rotation.ts";
+import { rotationRequest } from "../helpers/rotation.ts";
 import { RotationError, RotationSigner, type RotationErrorCode } from "../../src/consensus/rotationSigner.ts";
 import { SigningRecord } from "../../src/consensus/signingRecord.ts";
 import { signProofOfPossession, sortPublicKeys, type ValidatorSetView } from "../../src/consensus/validatorSet.ts";
@@ -26,18 +27,14 @@ describe("rotation signer", () => {
   const current: ValidatorSetView = { index: 0, keys: committee.publicKeys, threshold: 3 };
   const joiner = generateSecretKey();
 
-  /** A request for `members` (secret keys), proposed by current member `proposer`. */
-  function request(members: SecretKey[], overrides: Partial<RotationRequest> = {}, proposer = 1, proposerIndex = proposer): RotationRequest {
-    const sorted = [...members].sort((a, b) => Buffer.compare(publicKeyRaw(a.toPublicKey()), publicKeyRaw(b.toPublicKey())));
-    const base = {
-      setIndex: 1,
-      keys: sorted.map((sk) => bytesToHex(publicKeyRaw(sk.toPublicKey()))),
-      threshold: Math.floor((2 * sorted.length) / 3) + 1,
-      proofsOfPossession: sorted.map((sk) => signatureToEip2537(signProofOfPossession(sk, NETWORK_ID))),
-      ...overrides,
-    };
-    const { proposal } = rotationDigests(NETWORK_ID, base);
-    return { ...base, proposer: { validatorIndex: proposerIndex, signature: signatureToEip2537(committee.secretKeys[proposer]!.sign(hexToBytes(proposal))) }, ...overrides };
+  /** A request for `members` (secret keys), proposed by current member `proposer` at index `proposerIndex`. */
+  function request(members: SecretKey[], overrides: Partial<RotationRequest> = {}, proposer = 1, proposerIndex = proposer, current = committee.secretKeys): RotationRequest {
+    const base = rotationRequest(NETWORK_ID, members, committee.secretKeys[proposer]!, proposerIndex, { current, setIndex: overrides.setIndex ?? 1 });
+    if (overrides.threshold === undefined && overrides.setIndex === undefined) return { ...base, ...overrides };
+    // Changed fields: the proposer signs what is sent.
+    const changed = { ...base, ...overrides };
+    const { proposal } = rotationDigests(NETWORK_ID, changed);
+    return { ...changed, proposer: { validatorIndex: proposerIndex, signature: signatureToEip2537(committee.secretKeys[proposer]!.sign(hexToBytes(proposal))) } };
   }
 
   async function signer(member = 0, sets: ValidatorSetView[] = [current]) {
@@ -84,10 +81,9 @@ describe("rotation signer", () => {
     const unsorted = request(grow);
     await refused(s.vote({ ...unsorted, keys: [...unsorted.keys].reverse() }), "UNSORTED_KEYS");
     const stolen = request(grow);
-    // A key whose owner never proved possession: another key's proof in its place.
-    const joinerAt = stolen.keys.indexOf(bytesToHex(publicKeyRaw(joiner.toPublicKey())));
-    stolen.proofsOfPossession[joinerAt] = stolen.proofsOfPossession[(joinerAt + 1) % stolen.keys.length]!;
-    await refused(s.vote(stolen), "BAD_PROOF_OF_POSSESSION");
+    // A key whose owner never proved possession: a current member's proof in its place, or none.
+    await refused(s.vote({ ...stolen, proofsOfPossession: [signatureToEip2537(signProofOfPossession(committee.secretKeys[0]!, NETWORK_ID))] }), "BAD_PROOF_OF_POSSESSION");
+    await refused(s.vote({ ...stolen, proofsOfPossession: [] }), "BAD_PROOF_OF_POSSESSION");
     const forged = request(grow);
     await refused(s.vote({ ...forged, proposer: { ...forged.proposer, validatorIndex: 3 } }), "BAD_PROPOSER");
     await refused(s.vote({ ...forged, proposer: { ...forged.proposer, validatorIndex: 9 } }), "BAD_PROPOSER");
@@ -100,7 +96,7 @@ describe("rotation signer", () => {
     const notMember = await signer(0, [{ ...current, keys: otherKeys }]);
     // Proposed by committee member 3, at its index in that set (request() signs with member 3's key).
     const at = otherKeys.findIndex((key) => Buffer.from(publicKeyRaw(key)).equals(Buffer.from(publicKeyRaw(committee.publicKeys[3]!))));
-    await refused(notMember.signer.vote(request([...committee.secretKeys.slice(1), outsider, joiner], {}, 3, at)), "NOT_A_VALIDATOR");
+    await refused(notMember.signer.vote(request([...committee.secretKeys.slice(1), outsider, joiner], {}, 3, at, [...committee.secretKeys.slice(1), outsider])), "NOT_A_VALIDATOR");
     await notMember.close();
   });
 });

@@ -37,7 +37,7 @@ Options:
 ${EXIT_CODES_HELP}
 `;
 
-interface ValidatorEntry {
+export interface ValidatorEntry {
   key: PublicKey;
   proof: Signature;
 }
@@ -104,7 +104,8 @@ export async function runRegistryCommand(argv: string[], io: CommandIo): Promise
   });
 }
 
-function readValidators(path: string, networkId: Hex): ValidatorEntry[] {
+/** A `keys show` list (or one entry), each proof of possession checked for `networkId`. */
+export function readValidators(path: string, networkId: Hex): ValidatorEntry[] {
   const document = readJsonFile(path, "validators file");
   const list = Array.isArray(document) ? document : (document as { validators?: unknown } | null)?.validators;
   if (!Array.isArray(list) || list.length === 0) throw new UsageError(`${path} must hold a non-empty JSON array of { publicKey, proofOfPossession } (what \`sentinel keys show\` prints)`);

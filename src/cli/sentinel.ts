@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
     usage: async () => (await import("./verifyAttestation.ts")).VERIFY_ATTESTATION_USAGE,
   },
   upgrade: { run: async () => (await import("./upgrade.ts")).runUpgradeCommand, usage: async () => (await import("./upgrade.ts")).UPGRADE_USAGE },
+  validator: { run: async () => (await import("./validator.ts")).runValidatorCommand, usage: async () => (await import("./validator.ts")).VALIDATOR_USAGE },
   devnet: { run: async () => (await import("./devnet.ts")).runDevnetCommand, usage: async () => (await import("./devnet.ts")).DEVNET_USAGE },
 };
 
@@ -58,6 +59,7 @@ An operator:
   sentinel keys generate|show|list|import …  a validator's BLS key and its proof of possession
   sentinel node start --config <file>        run a node
   sentinel node signing-record export|import --config <file> …   move a validator without double-signing
+  sentinel validator propose --config <file> (--add <key.json> | --remove <index>) --nodes <urls> --key-file <f>   rotate the set
   sentinel devnet [--nodes <n>] [--exit]     a local network: 2 chains, n nodes, demo upgrades, a "try it" section
 
 Paths are relative to the directory you run the command from (also through \`npm run sentinel --\`).

@@ -31,7 +31,7 @@ import { LocalCommittee } from "./committee.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/sentinel.ts");
-const PASSWORD = "devnet-password";
+export const PASSWORD = "devnet-password";
 /**
  * Compiled outputs are shared by every devnet and its nodes on this machine: the nodes recompile
  * what the devnet compiled to deploy, and solc-js takes seconds per contract.
@@ -393,7 +393,7 @@ async function deployChain(
   return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer, builds) };
 }
 
-async function fund(chain: DevnetChain, address: Address): Promise<void> {
+export async function fund(chain: DevnetChain, address: Address): Promise<void> {
   await chain.client.request({ method: "anvil_setBalance" as never, params: [address, "0x56bc75e2d63100000"] as never });
 }
 

@@ -21,11 +21,11 @@ Moves a validator to another machine without ever signing two verdicts for one c
 the old node, export its record, copy the keystore and the record, import the record on the new
 machine (into a stopped node), start it, and never start the old one again.
 
-export  writes every (candidate, digest) this node's key signed, with the network id and the key
-        (never overwrites a file)
+export  writes every (candidate, digest) this node's key signed and every rotation it voted for
+        (set index, digest), with the network id and the key (never overwrites a file)
 import  merges a record into this node's: entries for another network or only for other keys are
-        refused, and a record that names a different digest for a candidate this node already
-        signed is refused whole (each conflict on stderr, nothing written)
+        refused, and a record that names a different digest for a candidate (or set index) this
+        node already signed is refused whole (each conflict on stderr, nothing written)
 
 The node must be stopped: its database is locked while it runs (exit 1).
 ${EXIT_CODES_HELP}
@@ -68,22 +68,25 @@ export async function runSigningRecordCommand(argv: string[], io: CommandIo): Pr
     try {
       const record = new SigningRecord(db);
       if (out !== undefined) {
-        const entries = await record.entries();
+        const entries = { verdicts: await record.entries(), rotations: await record.rotationEntries() };
         writeFileAtomicSync(out, `${JSON.stringify(toInterchange(config.networkId, pubkey, entries), null, 2)}\n`, { mode: 0o600, replace: false });
-        io.stdout(`${JSON.stringify({ exported: entries.length, pubkey, file: out })}\n`);
+        io.stdout(`${JSON.stringify({ exported: entries.verdicts.length, rotations: entries.rotations.length, pubkey, file: out })}\n`);
         return EXIT.OK;
       }
-      const entries = entriesForKey(document, config.networkId, pubkey);
-      const conflicts = await record.conflicts(entries);
+      const { verdicts, rotations } = entriesForKey(document, config.networkId, pubkey);
+      const conflicts = await record.conflicts(verdicts, rotations);
       if (conflicts.length > 0) {
-        for (const c of conflicts) io.stderr(`conflict: candidate ${c.candidateId}: this node signed ${c.localDigest}, the record ${c.importedDigest}\n`);
+        for (const c of conflicts) {
+          const what = c.candidateId.startsWith("rotation:") ? `rotation to set ${Number(c.candidateId.slice(9))}` : `candidate ${c.candidateId}`;
+          io.stderr(`conflict: ${what}: this node signed ${c.localDigest}, the record ${c.importedDigest}\n`);
+        }
         throw new SigningInterchangeError(
           "CONFLICT",
           `refused: ${conflicts.length} candidate(s) signed with a different digest here; this key has signed both, nothing imported`,
           { conflicts },
         );
       }
-      const { added, known } = await record.merge(entries);
+      const { added, known } = await record.merge(verdicts, rotations);
       io.stdout(`${JSON.stringify({ imported: added, alreadyRecorded: known, pubkey, file })}\n`);
       return EXIT.OK;
     } finally {

@@ -18,6 +18,13 @@ export interface SignedVerdictEntry {
   signedAt: string;
 }
 
+/** A rotation this key voted for: one digest per new set index. */
+export interface SignedRotationEntry {
+  setIndex: number;
+  digest: Hex;
+  signedAt: string;
+}
+
 export interface ConflictingVerdictMeta {
   candidateId: Hex;
   signedDigest: Hex;
@@ -48,8 +55,17 @@ export class ConflictingVerdictError extends SentinelError<"CONFLICTING_VERDICT"
 }
 
 /** Not a 0x candidate id, so rotations share the sublevel (and its fsync'd batch) without colliding. */
+const ROTATION_PREFIX = "rotation:";
+
 function rotationKey(setIndex: number): Hex {
-  return `rotation:${setIndex.toString().padStart(10, "0")}` as Hex;
+  return `${ROTATION_PREFIX}${setIndex.toString().padStart(10, "0")}` as Hex;
+}
+
+function keyed(entries: SignedVerdictEntry[], rotations: SignedRotationEntry[]): { key: Hex; digest: Hex; signedAt: string }[] {
+  return [
+    ...entries.map((e) => ({ key: e.candidateId, digest: e.digest, signedAt: e.signedAt })),
+    ...rotations.map((r) => ({ key: rotationKey(r.setIndex), digest: r.digest, signedAt: r.signedAt })),
+  ];
 }
 
 export class SigningRecord {
@@ -75,33 +91,42 @@ export class SigningRecord {
     return entries;
   }
 
+  async rotationEntries(): Promise<SignedRotationEntry[]> {
+    const entries: SignedRotationEntry[] = [];
+    for await (const [key, entry] of this.signed.entries({ gte: ROTATION_PREFIX, lt: `${ROTATION_PREFIX}~` })) {
+      entries.push({ setIndex: Number(key.slice(ROTATION_PREFIX.length)), digest: entry.digest, signedAt: entry.signedAt });
+    }
+    return entries;
+  }
+
   /**
    * Adds another machine's entries for this key, in one fsync'd batch, or none of them: an
    * entry whose digest differs from the one recorded here is a ConflictingVerdictError naming
-   * the first such candidate, and nothing is written (the caller lists them all first).
+   * the first such candidate or rotation, and nothing is written (the caller lists them all first).
    */
-  async merge(entries: SignedVerdictEntry[]): Promise<{ added: number; known: number }> {
-    const added: SignedVerdictEntry[] = [];
-    for (const entry of entries) {
-      const existing = await this.signed.get(entry.candidateId);
-      if (existing && existing.digest !== entry.digest) throw new ConflictingVerdictError(entry.candidateId, existing.digest, entry.digest);
+  async merge(entries: SignedVerdictEntry[], rotations: SignedRotationEntry[] = []): Promise<{ added: number; known: number }> {
+    const all = keyed(entries, rotations);
+    const added: typeof all = [];
+    for (const entry of all) {
+      const existing = await this.signed.get(entry.key);
+      if (existing && existing.digest !== entry.digest) throw new ConflictingVerdictError(entry.key, existing.digest, entry.digest);
       if (!existing) added.push(entry);
     }
     if (added.length > 0) {
       await this.db.batch(
-        added.map((e) => ({ sublevel: "signed" as const, key: e.candidateId, value: { digest: e.digest, signedAt: e.signedAt } })),
+        added.map((e) => ({ sublevel: "signed" as const, key: e.key, value: { digest: e.digest, signedAt: e.signedAt } })),
         { sync: true },
       );
     }
-    return { added: added.length, known: entries.length - added.length };
+    return { added: added.length, known: all.length - added.length };
   }
 
-  /** The entries of `entries` whose digest differs from the one recorded here. */
-  async conflicts(entries: SignedVerdictEntry[]): Promise<{ candidateId: Hex; localDigest: Hex; importedDigest: Hex }[]> {
+  /** The entries whose digest differs from the one recorded here (`candidateId` is `rotation:<index>` for a rotation). */
+  async conflicts(entries: SignedVerdictEntry[], rotations: SignedRotationEntry[] = []): Promise<{ candidateId: Hex; localDigest: Hex; importedDigest: Hex }[]> {
     const found = [];
-    for (const entry of entries) {
-      const existing = await this.signed.get(entry.candidateId);
-      if (existing && existing.digest !== entry.digest) found.push({ candidateId: entry.candidateId, localDigest: existing.digest, importedDigest: entry.digest });
+    for (const entry of keyed(entries, rotations)) {
+      const existing = await this.signed.get(entry.key);
+      if (existing && existing.digest !== entry.digest) found.push({ candidateId: entry.key, localDigest: existing.digest, importedDigest: entry.digest });
     }
     return found;
   }

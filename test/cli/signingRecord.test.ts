@@ -82,6 +82,7 @@ describe("sentinel node signing-record", () => {
     const again = await run(["import", "--config", fresh.config, "--file", out]);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(JSON.parse(again.stdout), { imported: 0, alreadyRecorded: 3, pubkey: document.data[0].pubkey, file: out });
+    assert.deepEqual(document.data[0].signed_rotations, []);
     assert.equal((await run(["export", "--config", old.config, "--out", out])).code, 2, "export never overwrites a file");
   });
 
@@ -137,7 +138,29 @@ describe("sentinel node signing-record", () => {
       assert.equal(code, 1, `${name}: ${stderr}`);
       assert.match(stderr, message, name);
     }
-    await withRecord(node.dataDir, async (record) => assert.deepEqual(await record.entries(), []));
+    await withRecord(node.dataDir, async (record) => assert.deepEqual([await record.entries(), await record.rotationEntries()], [[], []]));
+  });
+
+  it("rotation votes move too: a record voting for another rotation to a set index voted here is refused", async () => {
+    const old = await nodeDir("rotations-old");
+    await withRecord(old.dataDir, (record) => record.signRotationOnce(1, id("grow to 5"), new Date(), () => undefined));
+    const out = join(root, "rotations.json");
+    assert.equal((await run(["export", "--config", old.config, "--out", out])).code, 0);
+    const document = JSON.parse(readFileSync(out, "utf8"));
+    assert.deepEqual(document.data[0].signed_rotations.map((r: { set_index: number }) => r.set_index), [1]);
+
+    const fresh = await nodeDir("rotations-new");
+    assert.equal((await run(["import", "--config", fresh.config, "--file", out])).code, 0);
+    await withRecord(fresh.dataDir, async (record) => {
+      assert.equal(await record.signedRotation(1), id("grow to 5"));
+      await assert.rejects(record.signRotationOnce(1, id("another set 1"), new Date(), () => undefined), ConflictingVerdictError);
+    });
+
+    const voted = await nodeDir("rotations-voted");
+    await withRecord(voted.dataDir, (record) => record.signRotationOnce(1, id("another set 1"), new Date(), () => undefined));
+    const refused = await run(["import", "--config", voted.config, "--file", out]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /conflict: rotation to set 1: this node signed/);
   });
 
   it("refuses while a node holds the database, and usage errors exit 2", async () => {

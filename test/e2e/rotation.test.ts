@@ -73,7 +73,9 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
     await addProtocol(devnet);
     const chain = devnet.chains[0]!;
     const subject = { chainId: chain.chainId, target: chain.protocol.proxy, codehash: await codehashOf(chain, chain.protocol.benign) };
-    const id = await submitCandidate(node, await signCandidate(devnet, chain, chain.protocol.benign, ++nonce));
+    const body = await signCandidate(devnet, chain, chain.protocol.benign, ++nonce);
+    // The node may be restarting onto a new set at this moment: its API is back within a second.
+    const id = await waitFor(`node ${node.index} to take the candidate ${label}`, () => submitCandidate(node, body).catch(() => undefined), 15_000, 200);
     const recorded = waitForDecision(devnet, subject, Outcome.Approve, DECISION_TIMEOUT_MS).then((ok) => {
       assert.ok(ok, `verdict ${label} recorded on both chains`);
       return ok;
@@ -96,15 +98,19 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
 
     const nodes = devnet.nodes.map((node) => node.apiUrl).join(",");
     const proposer = devnet.nodes[1]!;
-    const during = await verdict(devnet.nodes[2]!, "during the growth");
-    const grow = await runCli(["validator", "propose", "--config", proposer.configPath, "--add", joining.keyFile, "--nodes", nodes, "--key-file", senderKeyFile, "--json"]);
+    // One verdict submitted as the votes are collected, one as the set activates and the nodes restart.
+    const growing = runCli(["validator", "propose", "--config", proposer.configPath, "--add", joining.keyFile, "--nodes", nodes, "--key-file", senderKeyFile, "--json"]);
+    const during = await verdict(devnet.nodes[2]!, "during the vote");
+    const grow = await growing;
     assert.equal(grow.code, 0, grow.stderr);
+    const switching = await verdict(devnet.nodes[3]!, "during the switch");
     const grown = JSON.parse(grow.stdout.trim().split("\n").at(-1)!) as { setIndex: number; keys: Hex[]; signers: number[]; chains: { result: string }[] };
     assert.equal(grown.setIndex, 1);
     assert.equal(grown.keys.length, 5);
     assert.ok(grown.signers.length >= 3);
     assert.deepEqual(grown.chains.map((c) => c.result), ["activated", "activated"]);
     await during.recorded;
+    await switching.recorded;
 
     // Every node restarts with set 1; the new one signs at its index there.
     const newIndex = grown.keys.indexOf(`0x${Buffer.from(publicKeyRaw(key.toPublicKey())).toString("hex")}`);

@@ -49,7 +49,7 @@ export async function runNodeCommand(argv: string[], io: CommandIo): Promise<num
   process.once("SIGTERM", onSignal);
   // A rotation activated on chain: the node restarts with the new set (its index, the inboxes,
   // the threshold are read at start). Pending candidates and relays resume from the database.
-  for (;;) {
+  for (let restart = false; ; restart = true) {
     let rotated = false;
     const stopped = new Promise<void>((resolve) => {
       wake = resolve;
@@ -67,6 +67,17 @@ export async function runNodeCommand(argv: string[], io: CommandIo): Promise<num
       if (error instanceof DataDirLockedError || error instanceof KeystoreError || error instanceof RelayerKeyError) {
         io.stderr(`cannot start: ${error.message}\n`);
         return 1;
+      }
+      if (restart && !signalled) {
+        // The chain that just rotated may not answer this second; the old node is already
+        // stopped, so keep trying rather than leave the operator with no node at all.
+        logger.error({ err: error }, "cannot restart with the new validator set yet; trying again in 5 s");
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 5_000);
+        });
+        if (signalled) return 0;
+        continue;
       }
       logger.fatal({ err: error }, "cannot start");
       return 1;

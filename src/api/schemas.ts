@@ -237,7 +237,7 @@ export const routeSchemas = {
         properties: { setIndex: { type: "integer" }, validatorIndex: { type: "integer" }, digest: { type: "string", pattern: HEX32 }, signature: { type: "string" } },
       },
       400: error("MALFORMED naming the field, or refused: WRONG_SET_INDEX, SETS_DIFFER, UNSORTED_KEYS, INVALID_KEY, NOT_ONE_CHANGE, BAD_THRESHOLD, BAD_PROOF_OF_POSSESSION, BAD_PROPOSER"),
-      403: error("NOT_A_VALIDATOR: this node is not in the current set"),
+      403: error("NOT_A_VALIDATOR: this node is not in the current set; NOT_APPROVED: its operator has not approved this change (validator.rotationApprovals)"),
       409: error("CONFLICTING_ROTATION: this node signed another rotation for this set index"),
       503: error("CHAIN_UNAVAILABLE: this node could not read a registry"),
     },

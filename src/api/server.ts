@@ -212,7 +212,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     } catch (error) {
       if (error instanceof RotationCodecError) throw new HttpError(400, "MALFORMED", error.message, { cause: error });
       if (error instanceof RotationError) {
-        const status = error.code === "NOT_A_VALIDATOR" ? 403 : error.code === "CONFLICTING_ROTATION" ? 409 : 400;
+        const status = error.code === "NOT_A_VALIDATOR" || error.code === "NOT_APPROVED" ? 403 : error.code === "CONFLICTING_ROTATION" ? 409 : 400;
         throw new HttpError(status, error.code, error.message, { cause: error });
       }
       throw new HttpError(503, "CHAIN_UNAVAILABLE", `could not read a registry: ${describeError(error)}`, { cause: error });

@@ -1,9 +1,10 @@
 // A current validator's vote on the next set. The node signs a rotation only when it is the very
 // next set of every configured chain's registry, changes one member (so each rotation is one
-// reviewable decision), keeps the registry's threshold bounds, carries a valid proof of
+// reviewable decision) that this node's operator approved, keeps the registry's threshold bounds, carries a valid proof of
 // possession for the key it adds (the registry admits none without, and would stay pending),
 // and was proposed by a current member. The signing record makes the vote final: one rotation
 // digest per set index, across restarts.
+import { existsSync, readFileSync } from "node:fs";
 import { PublicKey, verify } from "@chainsafe/blst";
 import { hexToBytes, type Hex } from "viem";
 import { rotationDigests, type RotationRequest } from "../codec/rotation.ts";
@@ -24,6 +25,7 @@ export type RotationErrorCode =
   | "BAD_PROOF_OF_POSSESSION"
   | "BAD_PROPOSER"
   | "NOT_A_VALIDATOR"
+  | "NOT_APPROVED"
   | "CONFLICTING_ROTATION";
 
 export class RotationError extends SentinelError<RotationErrorCode> {
@@ -39,7 +41,17 @@ export interface RotationSignerModules {
   record: SigningRecord;
   /** The current set of each configured chain's registry, read now. */
   currentSets(): Promise<ValidatorSetView[]>;
+  /**
+   * The changes this node's operator approved, read now (raw keys, lowercase hex): without an
+   * operator's say, one validator could grow the set with keys of its own, one by one.
+   */
+  approvals(): Promise<RotationApprovals>;
   clock: Clock;
+}
+
+export interface RotationApprovals {
+  add: ReadonlySet<Hex>;
+  remove: ReadonlySet<Hex>;
 }
 
 export interface RotationVote {
@@ -86,9 +98,11 @@ export class RotationSigner {
     });
     const currentRaw = new Set(current.keys.map((k) => Buffer.from(publicKeyRaw(k)).toString("hex")));
     const nextRaw = new Set(raw.map((b) => b.toString("hex")));
-    const added = [...nextRaw].filter((k) => !currentRaw.has(k)).length;
-    const removed = [...currentRaw].filter((k) => !nextRaw.has(k)).length;
-    if (added + removed !== 1) throw fail("NOT_ONE_CHANGE", `a rotation adds or removes exactly one validator; this one adds ${added} and removes ${removed}`);
+    const added = [...nextRaw].filter((k) => !currentRaw.has(k));
+    const removed = [...currentRaw].filter((k) => !nextRaw.has(k));
+    if (added.length + removed.length !== 1) {
+      throw fail("NOT_ONE_CHANGE", `a rotation adds or removes exactly one validator; this one adds ${added.length} and removes ${removed.length}`);
+    }
     const minimum = minimumThreshold(keys.length);
     if (request.threshold < minimum || request.threshold > keys.length) {
       throw fail("BAD_THRESHOLD", `threshold ${request.threshold} is outside ${minimum}..${keys.length} for ${keys.length} keys`);
@@ -106,6 +120,11 @@ export class RotationSigner {
     const proposerKey = current.keys[request.proposer.validatorIndex];
     if (!proposerKey || !verifies(digests.proposal, proposerKey, request.proposer.signature)) {
       throw fail("BAD_PROPOSER", "the proposal is not signed by the current set's validator it names");
+    }
+    const approvals = await this.#m.approvals();
+    const change = added.length === 1 ? { key: `0x${added[0]}` as Hex, list: approvals.add, verb: "adding" } : { key: `0x${removed[0]}` as Hex, list: approvals.remove, verb: "removing" };
+    if (!change.list.has(change.key)) {
+      throw fail("NOT_APPROVED", `this node's operator has not approved ${change.verb} key ${change.key} (validator.rotationApprovals)`);
     }
     const own = Buffer.from(publicKeyRaw(this.#m.secretKey.toPublicKey()));
     const validatorIndex = current.keys.findIndex((k) => own.equals(Buffer.from(publicKeyRaw(k))));
@@ -132,4 +151,22 @@ function verifies(digest: Hex, key: PublicKey, signature: Hex): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Reads an approvals file: `{add: [key…], remove: [key…]}`, raw 96-byte keys as `keys show`
+ * prints them ("publicKey"). No file approves nothing; a malformed one is an error, not "nothing".
+ */
+export function readRotationApprovals(file: string | undefined): RotationApprovals {
+  const none = { add: new Set<Hex>(), remove: new Set<Hex>() };
+  if (file === undefined || !existsSync(file)) return none;
+  const document = JSON.parse(readFileSync(file, "utf8")) as { add?: unknown; remove?: unknown };
+  const list = (value: unknown, field: string) => {
+    if (value === undefined) return new Set<Hex>();
+    if (!Array.isArray(value) || !value.every((k) => typeof k === "string" && /^0x[0-9a-fA-F]{192}$/.test(k))) {
+      throw new RotationError("NOT_APPROVED", `${file}: "${field}" must be a list of raw 96-byte public keys (0x + 192 hex digits)`);
+    }
+    return new Set(value.map((k: string) => k.toLowerCase() as Hex));
+  };
+  return { add: list(document.add, "add"), remove: list(document.remove, "remove") };
 }

@@ -240,7 +240,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
           bootstrap: peerIds.flatMap((_, j) => (j === i ? [] : [p2pAddress(j)])),
         },
         api: { host: "127.0.0.1", port: ports[2 * i + 1] },
-        validator: { keystore: "./keystore.json", passwordFile: "./password" },
+        validator: { keystore: "./keystore.json", passwordFile: "./password", rotationApprovals: "./rotation-approvals.json" },
         relayer: { enabled: true, privateKeyFile: "./relayer.key" },
         chains: chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
         logLevel: options.nodeLogLevel ?? "info",

@@ -37,7 +37,7 @@ export async function prepareJoiningNode(devnet: Devnet, secretKey: SecretKey, i
     dataDir: "./data",
     p2p: { listen: [`/ip4/127.0.0.1/tcp/${p2pPort}`], bootstrap: devnet.nodes.map((node) => node.p2pAddress) },
     api: { host: "127.0.0.1", port: apiPort },
-    validator: { keystore: "./keystore.json", passwordFile: "./password" },
+    validator: { keystore: "./keystore.json", passwordFile: "./password", rotationApprovals: "./rotation-approvals.json" },
     relayer: { enabled: true, privateKeyFile: "./relayer.key" },
     chains: devnet.chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
     logLevel: "info",

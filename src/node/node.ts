@@ -33,7 +33,7 @@ import { BatchVerifier } from "../consensus/batchVerifier.ts";
 import { CandidateDuties, DEFAULT_DUTIES } from "../consensus/duties.ts";
 import { DEFAULT_BROADCAST_AFTER_MS, Signer } from "../consensus/signer.ts";
 import { SigningRecord } from "../consensus/signingRecord.ts";
-import { RotationSigner } from "../consensus/rotationSigner.ts";
+import { readRotationApprovals, RotationSigner } from "../consensus/rotationSigner.ts";
 import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
@@ -145,7 +145,13 @@ export class SentinelNode {
       const signingRecord = new SigningRecord(db);
       const rotations = new RotationSigner(
         { networkId: config.networkId },
-        { secretKey, record: signingRecord, currentSets: () => Promise.all(chains.map((chain) => chain.reader.currentValidatorSet())), clock },
+        {
+          secretKey,
+          record: signingRecord,
+          currentSets: () => Promise.all(chains.map((chain) => chain.reader.currentValidatorSet())),
+          approvals: async () => readRotationApprovals(config.validator.rotationApprovals),
+          clock,
+        },
       );
       const setWatcher = new SetWatcher(
         { setIndex: set.index, intervalMs: DEFAULT_SET_WATCH_INTERVAL_MS },

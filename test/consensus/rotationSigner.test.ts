@@ -2,15 +2,15 @@
 // what it signs is exactly what proposeValidatorSet checks, and it never signs two rotations for
 // one set index, nor one it cannot justify.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { verify } from "@chainsafe/blst";
-import { hexToBytes, keccak256, stringToHex } from "viem";
+import { bytesToHex, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
 import { rotationDigests, type RotationRequest } from "../../src/codec/rotation.ts";
 import { rotationRequest } from "../helpers/rotation.ts";
-import { RotationError, RotationSigner, type RotationErrorCode } from "../../src/consensus/rotationSigner.ts";
+import { RotationError, RotationSigner, readRotationApprovals, type RotationApprovals, type RotationErrorCode } from "../../src/consensus/rotationSigner.ts";
 import { SigningRecord } from "../../src/consensus/signingRecord.ts";
 import { signProofOfPossession, sortPublicKeys, type ValidatorSetView } from "../../src/consensus/validatorSet.ts";
 import { generateSecretKey, publicKeyRaw, signatureFromEip2537, signatureToEip2537, type SecretKey } from "../../src/crypto/bls.ts";
@@ -37,13 +37,15 @@ describe("rotation signer", () => {
     return { ...changed, proposer: { validatorIndex: proposerIndex, signature: signatureToEip2537(committee.secretKeys[proposer]!.sign(hexToBytes(proposal))) } };
   }
 
-  async function signer(member = 0, sets: ValidatorSetView[] = [current]) {
+  const approveAll: RotationApprovals = { add: { has: () => true } as unknown as ReadonlySet<Hex>, remove: { has: () => true } as unknown as ReadonlySet<Hex> };
+
+  async function signer(member = 0, sets: ValidatorSetView[] = [current], approvals: RotationApprovals = approveAll) {
     const dir = mkdtempSync(join(tmpdir(), "sentinel-rotation-"));
     dirs.push(dir);
     const db = await Database.open(dir);
     const record = new SigningRecord(db);
     return {
-      signer: new RotationSigner({ networkId: NETWORK_ID }, { secretKey: committee.secretKeys[member]!, record, currentSets: async () => sets, clock: systemClock }),
+      signer: new RotationSigner({ networkId: NETWORK_ID }, { secretKey: committee.secretKeys[member]!, record, currentSets: async () => sets, approvals: async () => approvals, clock: systemClock }),
       close: () => db.close(),
     };
   }
@@ -68,6 +70,25 @@ describe("rotation signer", () => {
     await s.vote(request([...committee.secretKeys, joiner]));
     await refused(s.vote(request([...committee.secretKeys, generateSecretKey()])), "CONFLICTING_ROTATION");
     await refused(s.vote(request(committee.secretKeys.slice(1))), "CONFLICTING_ROTATION");
+    await close();
+  });
+
+  it("votes only for a change its operator approved: the key to add, or the key to remove", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sentinel-approvals-"));
+    dirs.push(dir);
+    const file = join(dir, "approvals.json");
+    const joinerRaw = bytesToHex(publicKeyRaw(joiner.toPublicKey()));
+    writeFileSync(file, JSON.stringify({ add: [joinerRaw.toUpperCase().replace("0X", "0x")] }));
+    const approved = readRotationApprovals(file);
+    assert.deepEqual([...approved.add], [joinerRaw]);
+    assert.equal(readRotationApprovals(join(dir, "absent.json")).add.size, 0, "no file approves nothing");
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ add: ["0x12"] }));
+    assert.throws(() => readRotationApprovals(join(dir, "bad.json")), RotationError);
+
+    const { signer: s, close } = await signer(0, [current], approved);
+    await refused(s.vote(request([...committee.secretKeys, generateSecretKey()])), "NOT_APPROVED");
+    await refused(s.vote(request(committee.secretKeys.slice(1))), "NOT_APPROVED");
+    assert.equal((await s.vote(request([...committee.secretKeys, joiner]))).validatorIndex, 0);
     await close();
   });
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Hex } from "viem";
@@ -101,6 +101,16 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
 
     const nodes = devnet.nodes.map((node) => node.apiUrl).join(",");
     const proposer = devnet.nodes[1]!;
+    const joinerKey = `0x${Buffer.from(publicKeyRaw(key.toPublicKey())).toString("hex")}`;
+    /** Each operator's say: the devnet's configs read <node dir>/rotation-approvals.json at every vote. */
+    const approve = (nodes: DevnetNode[], approvals: { add?: string[]; remove?: string[] }) =>
+      nodes.forEach((node) => writeFileSync(join(dirname(node.configPath), "rotation-approvals.json"), JSON.stringify(approvals)));
+
+    // No operator has approved the key yet: every node refuses, nothing is submitted.
+    const unapproved = await runCli(["validator", "propose", "--config", proposer.configPath, "--add", joining.keyFile, "--nodes", nodes, "--key-file", senderKeyFile]);
+    assert.equal(unapproved.code, 1, `exit ${unapproved.code}\n${unapproved.stdout}\n${unapproved.stderr}`);
+    assert.equal(unapproved.stderr.match(/refused \(403 NOT_APPROVED\)/g)?.length, 4, unapproved.stderr);
+    approve(devnet.nodes, { add: [joinerKey] });
     // One verdict submitted as the votes are collected, one as the set activates and the nodes restart.
     const growing = runCli(["validator", "propose", "--config", proposer.configPath, "--add", joining.keyFile, "--nodes", nodes, "--key-file", senderKeyFile, "--json"]);
     const during = await verdict(devnet.nodes[2]!, "during the vote");
@@ -116,7 +126,7 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
     await switching.recorded;
 
     // Every node restarts with set 1; the new one signs at its index there.
-    const newIndex = grown.keys.indexOf(`0x${Buffer.from(publicKeyRaw(key.toPublicKey())).toString("hex")}`);
+    const newIndex = grown.keys.indexOf(joinerKey as Hex);
     const all = [...devnet.nodes, joiner];
     await waitFor("every node on set 1", async () => (await Promise.all(all.map(health))).every((h) => h?.setIndex === 1), 60_000, 250);
     assert.equal((await health(joiner))?.validatorIndex, newIndex);
@@ -129,6 +139,7 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
     assert.equal(attestation.setIndex, 1, "attested by the 5-member set");
     await waitFor("the new node's signature", async () => ((await (await fetch(`${joiner!.apiUrl}/v1/candidates/${after5.id}`)).json()) as { signedDigest: Hex | null }).signedDigest, 20_000);
 
+    approve(all, { remove: [joinerKey] });
     const shrink = await runCli(["validator", "propose", "--config", proposer.configPath, "--remove", String(newIndex), "--nodes", [...all.map((n) => n.apiUrl)].join(","), "--key-file", senderKeyFile, "--json"]);
     assert.equal(shrink.code, 0, shrink.stderr);
     const shrunk = JSON.parse(shrink.stdout.trim().split("\n").at(-1)!) as { setIndex: number; keys: Hex[] };
@@ -146,10 +157,10 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
       const valid = await chain.client.readContract({ address: chain.registry, abi: SentinelRegistry.abi, functionName: "verifyAttestation", args: [set0Attestation.encoded] });
       assert.equal(valid, true, `set 0's attestation verifies on chain ${chain.chainId} within the grace period`);
     }
-    // Below the threshold nothing is submitted: one vote of the three set 2 needs.
+    // Below the threshold nothing is submitted: one node asked, and not even approved by its operator.
     const few = await runCli(["validator", "propose", "--config", proposer.configPath, "--remove", "0", "--nodes", devnet.nodes[0]!.apiUrl, "--key-file", senderKeyFile]);
     assert.equal(few.code, 1, few.stderr);
-    assert.match(few.stderr, /1 vote\(s\), set 2 needs 3: nothing submitted/);
+    assert.match(few.stderr, /\d vote\(s\), set 2 needs 3: nothing submitted/);
     assert.equal(await devnet.chains[0]!.client.readContract({ address: devnet.chains[0]!.registry, abi: SentinelRegistry.abi, functionName: "currentSetIndex" }), 2);
   });
 });

@@ -3,7 +3,7 @@
 // nodes' API, waits for the network's attestations to be recorded on both chains, and shows the
 // guard letting the benign upgrade through and refusing the malicious one. With --exit, prints
 // one JSON summary as its last line and exits 0 only if every outcome was right; without, keeps
-// the network running (manifest in .devnet/manifest.json) until Ctrl-C.
+// the network running (manifest in .devnet/manifest.json, removed when it stops) until Ctrl-C.
 import { parseArgs } from "node:util";
 import type { Address, Hex } from "viem";
 import { GuardedVaultV1 } from "../../artifacts/contracts.ts";
@@ -30,7 +30,8 @@ A local network: two anvil chains with a registry each, n node processes (defaul
 guarded vault. Submits a benign and a malicious upgrade per chain and shows the guard's answer.
 Then deploys a fresh vault and prints a "try it" section: the whole protocol journey as
 copy-paste commands (its values are in <dir>/manifest.json under tryIt, the vault's build-info
-in <dir>/build-info.json). Ctrl-C stops everything.
+in <dir>/build-info.json). Ctrl-C (SIGINT, also to npm start's own process) or SIGTERM stops
+everything and removes <dir>/manifest.json, so no tool reads a stopped network's addresses.
 
 Options:
   --nodes <n>   network size, 1 to 64 (default 4)

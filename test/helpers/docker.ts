@@ -32,12 +32,22 @@ export interface RunOptions {
 }
 
 /** Runs a command, bounded; returns its stdout, or throws with its output. */
+/**
+ * The environment with the sbin directories on PATH: dockerd looks up iptables, and debootstrap
+ * chroot, by PATH, and a CI job's PATH often lacks them (dockerd then exits: "Iptables not found").
+ */
+export function withSbin(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const path = (env["PATH"] ?? "").split(delimiter).filter(Boolean);
+  for (const dir of ["/usr/local/sbin", "/usr/sbin", "/sbin"]) if (!path.includes(dir)) path.push(dir);
+  return { ...env, PATH: path.join(delimiter) };
+}
+
 export function run(command: string, args: readonly string[], options: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { cwd: options.cwd, env: options.env ?? process.env, encoding: "utf8", timeout: options.timeoutMs, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 },
+      { cwd: options.cwd, env: withSbin(options.env), encoding: "utf8", timeout: options.timeoutMs, killSignal: "SIGKILL", maxBuffer: 256 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${command} ${args.join(" ")} failed (${error.killed ? `killed after ${options.timeoutMs} ms` : `exit ${error.code}`}):\n${stdout}\n${stderr}`, { cause: error }));
         else resolve(stdout);
@@ -85,7 +95,7 @@ export async function ensureEngine(logPath: string): Promise<Engine> {
   const dockerd = findExecutable("dockerd");
   if (!dockerd) throw new Error("no Docker engine answers and dockerd is not installed");
   const log = openSync(logPath, "a");
-  const child: ChildProcess = spawn(dockerd, [], { stdio: ["ignore", log, log] });
+  const child: ChildProcess = spawn(dockerd, [], { stdio: ["ignore", log, log], env: withSbin() });
   const pid = child.pid!;
   const stop = async () => {
     if (!isAlive(pid)) return;

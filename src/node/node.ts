@@ -50,6 +50,9 @@ import { gossipHandlers } from "./gossipHandlers.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
+import { monitoredApprovals, signRevocation } from "../monitoring/approvals.ts";
+import { rpcLiveChain } from "../monitoring/liveChain.ts";
+import { InvariantMonitor } from "../monitoring/monitor.ts";
 
 /**
  * Each check gets this long before it ends in a CHECK_TIMED_OUT finding: a cold compile of a
@@ -245,8 +248,9 @@ export class SentinelNode {
 
       let scheduler: VerificationScheduler | undefined;
       let verification: CandidateVerification | undefined;
+      let signer: Signer | undefined;
       if (validatorIndex !== undefined) {
-        const signer = new Signer(
+        signer = new Signer(
           { networkId: config.networkId, setIndex: set.index, validatorIndex, broadcastAfterMs: DEFAULT_BROADCAST_AFTER_MS },
           {
             record: signingRecord,
@@ -262,7 +266,7 @@ export class SentinelNode {
             logger: log,
           },
         );
-        closer.add("signer", () => signer.stop());
+        closer.add("signer", () => signer!.stop());
         verification = new CandidateVerification(
           {},
           {
@@ -277,7 +281,7 @@ export class SentinelNode {
               },
             },
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
-            signer,
+            signer: signer!,
             mark,
             onSigned: anticipateRelay,
             events,
@@ -291,6 +295,22 @@ export class SentinelNode {
         );
         closer.add("verification scheduler", () => scheduler!.stop());
       }
+
+      // Approved code, watched on every new block; a breach is signed as a revocation (validators only).
+      const monitorRpc = new AbortController();
+      const monitor = new InvariantMonitor(
+        {},
+        {
+          approvals: () => monitoredApprovals({ networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) }),
+          chains: new Map(chains.map(({ chainId, rpcUrl }) => [chainId, rpcLiveChain(rpcUrl, monitorRpc.signal)])),
+          onBreach: async (breach) => {
+            if (signer) await signRevocation({ networkId: config.networkId, attestations, signer, events }, breach);
+          },
+          events,
+          clock,
+          logger: log.child({ module: "monitor" }),
+        },
+      );
 
       const intake = new Intake(
         {},
@@ -368,7 +388,7 @@ export class SentinelNode {
             validatorSet: { threshold: set.threshold, publicKeys: set.keys.map((key: PublicKey) => `0x${Buffer.from(key.toBytes(true)).toString("hex")}`) },
             recentCandidates: (limit) => recentCandidates(events, limit),
             expectsPeers: config.p2p.bootstrap.length > 0,
-            healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
+            healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats, monitor: monitor.stats }),
             metrics: () => metrics.render(),
           },
         ),
@@ -384,6 +404,11 @@ export class SentinelNode {
       await resumeCandidates({ candidates, attestations, scheduler, clock });
       closer.add("attestation follower", () => follower.stop());
       follower.start();
+      closer.add("monitor", async () => {
+        monitorRpc.abort();
+        await monitor.stop();
+      });
+      monitor.start();
 
       log.info(
         { peerId: started.peerId.toString(), api: api.url, validatorIndex: validatorIndex ?? null, setIndex: set.index, threshold: set.threshold, size: set.keys.length },

@@ -302,7 +302,7 @@ export class SentinelNode {
         {},
         {
           approvals: () => monitoredApprovals({ networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) }),
-          chains: new Map(chains.map(({ chainId, rpcUrl }) => [chainId, rpcLiveChain(rpcUrl, monitorRpc.signal)])),
+          chains: new Map(chains.map(({ chainId, rpcUrl, confirmations }) => [chainId, rpcLiveChain(rpcUrl, confirmations, monitorRpc.signal)])),
           onBreach: async (breach) => {
             if (signer) await signRevocation({ networkId: config.networkId, attestations, signer, events }, breach);
           },

@@ -11,6 +11,7 @@ import type { CandidateStore } from "../candidates/candidateStore.ts";
 import { decodeAttestation } from "../codec/attestation.ts";
 import { parseSignedCandidate } from "../codec/candidate.ts";
 import { revocationId, revocationVerdict } from "../codec/revocation.ts";
+import type { Invariant } from "../codec/policy.ts";
 import { Outcome, type Verdict } from "../codec/types.ts";
 import type { SignOutcome } from "../consensus/signer.ts";
 import type { EventSink } from "../events/eventLog.ts";
@@ -27,25 +28,50 @@ export interface ApprovalSourceModules {
   nowSeconds(): bigint;
 }
 
-/** The approvals to watch now: held, unexpired, with their policy known, and not yet revoked. */
-export async function monitoredApprovals(m: ApprovalSourceModules): Promise<MonitoredApproval[]> {
-  const out: MonitoredApproval[] = [];
-  for (const record of await m.attestations.withOutcome(Outcome.Approve, MAX_MONITORED_APPROVALS * 4)) {
-    if (out.length >= MAX_MONITORED_APPROVALS) break;
-    const approvalId = record.candidateId as Hex;
-    const approval = decodeAttestation(record.encoded as Hex).verdict;
-    if (approval.expiresAt <= m.nowSeconds()) continue;
-    const candidate = await m.candidates.get(approvalId);
-    if (!candidate) continue;
-    const { candidate: fields } = parseSignedCandidate(candidate.signed);
-    const bundle = await m.candidates.bundle(fields.sourceHash);
-    if (!bundle) continue;
-    // Revoked for any invariant: the code is withdrawn, there is nothing left to watch.
-    const revoked = await someAsync(bundle.policy.invariants, (invariant) => m.attestations.has(revocationId(m.networkId, { approvalId, approval, invariant: invariant.name })));
-    if (revoked) continue;
-    out.push({ approvalId, approval, pinnedBlock: fields.blockNumber, invariants: bundle.policy.invariants });
+/**
+ * The approvals to watch: held, unexpired, with their policy known, and not yet revoked. Read
+ * again on every refresh; what a candidate's bundle says (its invariants) is parsed once.
+ */
+export class ApprovalSource {
+  readonly #m: ApprovalSourceModules;
+  /** approval id -> its pinned block and invariants, or null: this node lacks its candidate or bundle. */
+  readonly #policies = new Map<Hex, { pinnedBlock: bigint; invariants: readonly Invariant[] } | null>();
+
+  constructor(_options: object, modules: ApprovalSourceModules) {
+    this.#m = modules;
   }
-  return out;
+
+  async list(): Promise<MonitoredApproval[]> {
+    const out: MonitoredApproval[] = [];
+    for (const record of await this.#m.attestations.withOutcome(Outcome.Approve, MAX_MONITORED_APPROVALS * 4)) {
+      if (out.length >= MAX_MONITORED_APPROVALS) break;
+      const approvalId = record.candidateId as Hex;
+      const approval = decodeAttestation(record.encoded as Hex).verdict;
+      if (approval.expiresAt <= this.#m.nowSeconds()) continue;
+      const policy = await this.#policyOf(approvalId);
+      if (!policy) continue;
+      // Revoked for any invariant: the code is withdrawn, there is nothing left to watch.
+      const revoked = await someAsync(policy.invariants, (invariant) =>
+        this.#m.attestations.has(revocationId(this.#m.networkId, { approvalId, approval, invariant: invariant.name })),
+      );
+      if (!revoked) out.push({ approvalId, approval, ...policy });
+    }
+    return out;
+  }
+
+  async #policyOf(approvalId: Hex): Promise<{ pinnedBlock: bigint; invariants: readonly Invariant[] } | null> {
+    const known = this.#policies.get(approvalId);
+    if (known !== undefined) return known;
+    const candidate = await this.#m.candidates.get(approvalId);
+    const fields = candidate && parseSignedCandidate(candidate.signed).candidate;
+    const bundle = fields && (await this.#m.candidates.bundle(fields.sourceHash));
+    // Not cached when missing: the bundle may still arrive from a peer.
+    if (!fields || !bundle) return null;
+    const policy = { pinnedBlock: fields.blockNumber, invariants: bundle.policy.invariants };
+    if (this.#policies.size >= MAX_MONITORED_APPROVALS * 4) this.#policies.delete(this.#policies.keys().next().value!);
+    this.#policies.set(approvalId, policy);
+    return policy;
+  }
 }
 
 export interface RevocationSignerModules {

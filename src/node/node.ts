@@ -50,7 +50,7 @@ import { gossipHandlers } from "./gossipHandlers.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
-import { monitoredApprovals, signRevocation } from "../monitoring/approvals.ts";
+import { ApprovalSource, signRevocation } from "../monitoring/approvals.ts";
 import { rpcLiveChain } from "../monitoring/liveChain.ts";
 import { InvariantMonitor } from "../monitoring/monitor.ts";
 
@@ -298,10 +298,11 @@ export class SentinelNode {
 
       // Approved code, watched on every new block; a breach is signed as a revocation (validators only).
       const monitorRpc = new AbortController();
+      const approvals = new ApprovalSource({}, { networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) });
       const monitor = new InvariantMonitor(
         {},
         {
-          approvals: () => monitoredApprovals({ networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) }),
+          approvals: () => approvals.list(),
           chains: new Map(chains.map(({ chainId, rpcUrl, confirmations }) => [chainId, rpcLiveChain(rpcUrl, confirmations, monitorRpc.signal)])),
           onBreach: async (breach) => {
             if (signer) await signRevocation({ networkId: config.networkId, attestations, signer, events }, breach);

@@ -45,7 +45,8 @@ describe("revocation on every chain (real processes)", { timeout: 240_000 }, () 
   });
   after(async () => devnet?.stop());
 
-  it("records the revocation on both chains within the bar, and isApproved turns false", () => {
+  it("records the revocation on both chains within the bar, and isApproved turns false", (t) => {
+    t.diagnostic(`blocks from breach to revocation: ${result.chains.map((c) => `chain ${c.chainId} ${c.blocks}`).join(", ")}`);
     assert.equal(result.chains.length, 2);
     for (const chain of result.chains) {
       assert.notEqual(chain.revokedBlock, null, `revoked on chain ${chain.chainId}`);

@@ -168,7 +168,7 @@ async function waitIndexed(devnet: Devnet, chain: DevnetChain, before: number[])
 async function waitMonitoring(devnet: Devnet): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (const node of devnet.nodes) {
-    while (((await node.health()) as { monitor?: { readings?: number } }).monitor?.readings === 0) {
+    while (!(((await (await fetch(`${node.apiUrl}/v1/monitoring`)).json()) as { stats: { readings: number } }).stats.readings > 0)) {
       if (Date.now() > deadline) throw new Error(`node ${node.index}'s monitor read nothing; see ${node.logPath}`);
       await sleep(100);
     }

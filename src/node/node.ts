@@ -373,6 +373,7 @@ export class SentinelNode {
             timelines,
             events: eventStream,
             evidence,
+            monitoring: () => ({ stats: monitor.stats, ...monitor.state() }) as unknown as Json,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
             chains: chains.map(({ chainId, client, relayer, health }) => ({
               chainId,
@@ -389,7 +390,7 @@ export class SentinelNode {
             validatorSet: { threshold: set.threshold, publicKeys: set.keys.map((key: PublicKey) => `0x${Buffer.from(key.toBytes(true)).toString("hex")}`) },
             recentCandidates: (limit) => recentCandidates(events, limit),
             expectsPeers: config.p2p.bootstrap.length > 0,
-            healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats, monitor: monitor.stats }),
+            healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
             metrics: () => metrics.render(),
           },
         ),

@@ -1,8 +1,9 @@
 // Revocation end to end, with real parts: two anvil chains mining a block a second, four node
 // processes monitoring an approved upgrade, the owner breaking its policy invariant on chain.
 // The nodes' revocation must be recorded on both chains' registries within the issue's bar of
-// blocks, isApproved must turn false for that code, each honest node must have signed the same
-// revocation (one id, one digest), and the pause-only guardian must pause the vault.
+// blocks, isApproved must turn false for that code, at least a threshold of nodes must have
+// signed the same revocation (one id), none alerting twice, and the pause-only guardian must
+// pause the vault.
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,17 +61,25 @@ describe("revocation on every chain (real processes)", { timeout: 240_000 }, () 
     assert.equal(result.ok, true);
   });
 
-  it("has every node alert once and sign one and the same revocation", async () => {
+  // A node whose next poll comes after the others' signatures formed the attestation has nothing
+  // left to alert on (it holds the revocation): at most one alert each, at least a threshold signed.
+  it("has each node alert at most once, and a threshold of nodes sign one and the same revocation", async () => {
     const revocationIds = new Set<Hex>();
+    let signers = 0;
     for (const node of devnet.nodes) {
       const seen = await events(node.apiUrl, "revocation.alert,revocation.signed");
       const alerts = seen.filter((e) => e.type === "revocation.alert" && e.data.kind === "invariant");
       const signed = seen.filter((e) => e.type === "revocation.signed");
-      assert.equal(alerts.length, 1, `node ${node.index}: one alert`);
-      assert.ok(signed.length >= 1 && signed.every((e) => e.data.status === "signed"), `node ${node.index} signed`);
-      for (const e of signed) revocationIds.add(e.candidateId);
-      assert.equal(alerts[0]!.candidateId, result.candidateId, "the alert names the approval");
+      assert.ok(alerts.length <= 1, `node ${node.index}: ${alerts.length} alerts`);
+      assert.equal(signed.length, alerts.length, `node ${node.index} signs on its alert`);
+      for (const e of alerts) assert.equal(e.candidateId, result.candidateId, "the alert names the approval");
+      for (const e of signed) {
+        assert.equal(e.data.status, "signed");
+        revocationIds.add(e.candidateId);
+      }
+      if (signed.length > 0) signers++;
     }
+    assert.ok(signers >= devnet.committee.threshold, `${signers} nodes signed, the threshold is ${devnet.committee.threshold}`);
     assert.equal(revocationIds.size, 1, "one revocation id across nodes");
   });
 });

@@ -358,7 +358,7 @@ export class SentinelNode {
       const started = network;
       closer.add("network", () => started.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor });
 
       const api = await startApiServer(
         config.api,

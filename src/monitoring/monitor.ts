@@ -83,8 +83,8 @@ export class InvariantMonitor {
   readonly #prepared = new Map<string, PreparedInvariant>();
   /** Values at the pinned block, per (approval, invariant): the "before" of unchanged and bound-less relations. */
   readonly #before = new Map<string, InvariantValue>();
-  /** Per proxy: the implementation and admin last read, so a change alerts once. */
-  readonly #slots = new Map<string, { implementation?: Address; admin?: Address }>();
+  /** Per proxy: the slots last read (and at which block), so a change alerts once. */
+  readonly #slots = new Map<string, { block?: bigint; implementation?: Address; admin?: Address; codehash?: Hex }>();
   readonly #codehashes = new Map<string, Hex>();
   #timer: Timer | undefined;
   #running: Promise<void> | undefined;
@@ -125,6 +125,7 @@ export class InvariantMonitor {
       try {
         this.#approvals = await this.#m.approvals();
         this.#refreshedAt = this.#m.clock.now();
+        this.#forgetUnwatched();
       } catch (error) {
         this.#m.logger.warn({ err: error }, "could not read the approvals to monitor");
       }
@@ -146,6 +147,14 @@ export class InvariantMonitor {
       this.#stats.blocks++;
       for (const approval of watched) await this.#check(chain, approval, block);
     }
+  }
+
+  /** Bounds the caches by what is watched: an approval revoked or expired takes its entries along. */
+  #forgetUnwatched(): void {
+    const ids = new Set<string>(this.#approvals.map((a) => a.approvalId));
+    const proxies = new Set(this.#approvals.map((a) => `${a.approval.chainId}:${a.approval.target.toLowerCase()}`));
+    for (const cache of [this.#prepared, this.#before]) for (const key of cache.keys()) if (!ids.has(key.split("|")[0]!)) cache.delete(key);
+    for (const key of this.#slots.keys()) if (!proxies.has(key)) this.#slots.delete(key);
   }
 
   #schedule(ms: number): void {
@@ -198,25 +207,27 @@ export class InvariantMonitor {
   /** Reads the proxy's slots; alerts on a change to unapproved code or a new admin. Resolves whether the approved code is live. */
   async #watchSlots(chain: LiveChain, approval: MonitoredApproval, block: bigint): Promise<boolean> {
     const { target, codehash, chainId } = approval.approval;
-    const [implementation, admin] = await Promise.all([chain.implementationOf(target, block), chain.adminOf(target, block)]);
-    const cacheKey = `${chainId}:${implementation.toLowerCase()}`;
-    let liveCodehash = this.#codehashes.get(cacheKey);
-    if (liveCodehash === undefined) {
-      liveCodehash = await chain.codehashOf(implementation, block);
-      if (this.#codehashes.size >= 1024) this.#codehashes.clear();
-      this.#codehashes.set(cacheKey, liveCodehash);
-    }
     const slotKey = `${chainId}:${target.toLowerCase()}`;
     const seen = this.#slots.get(slotKey) ?? {};
     this.#slots.set(slotKey, seen);
-    if (seen.implementation !== undefined && seen.implementation !== implementation) {
-      const approved = this.#approvals.some((a) => a.approval.chainId === chainId && a.approval.target === target && a.approval.codehash === liveCodehash);
-      if (!approved) this.#alert("implementation", approval, block, { implementation, codehash: liveCodehash, previous: seen.implementation });
+    // Several approvals of one proxy (V2, then V3) share one read of its slots per block.
+    if (seen.block !== block) {
+      const [implementation, admin] = await Promise.all([chain.implementationOf(target, block), chain.adminOf(target, block)]);
+      const cacheKey = `${chainId}:${implementation.toLowerCase()}`;
+      let liveCodehash = this.#codehashes.get(cacheKey);
+      if (liveCodehash === undefined) {
+        liveCodehash = await chain.codehashOf(implementation, block);
+        if (this.#codehashes.size >= 1024) this.#codehashes.clear();
+        this.#codehashes.set(cacheKey, liveCodehash);
+      }
+      if (seen.implementation !== undefined && seen.implementation !== implementation) {
+        const approved = this.#approvals.some((a) => a.approval.chainId === chainId && a.approval.target === target && a.approval.codehash === liveCodehash);
+        if (!approved) this.#alert("implementation", approval, block, { implementation, codehash: liveCodehash, previous: seen.implementation });
+      }
+      if (seen.admin !== undefined && seen.admin !== admin) this.#alert("admin", approval, block, { admin, previous: seen.admin });
+      Object.assign(seen, { block, implementation, admin, codehash: liveCodehash });
     }
-    if (seen.admin !== undefined && seen.admin !== admin) this.#alert("admin", approval, block, { admin, previous: seen.admin });
-    seen.implementation = implementation;
-    seen.admin = admin;
-    return liveCodehash === codehash;
+    return seen.codehash === codehash;
   }
 
   #alert(kind: "implementation" | "admin", approval: MonitoredApproval, block: bigint, data: Record<string, string>): void {

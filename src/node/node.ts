@@ -300,7 +300,7 @@ export class SentinelNode {
       const monitorRpc = new AbortController();
       const approvals = new ApprovalSource({}, { networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) });
       const monitor = new InvariantMonitor(
-        {},
+        { pollMs: config.monitoring.pollMs, cooldownBlocks: config.monitoring.cooldownBlocks },
         {
           approvals: () => approvals.list(),
           chains: new Map(chains.map(({ chainId, rpcUrl, confirmations }) => [chainId, rpcLiveChain(rpcUrl, confirmations, monitorRpc.signal)])),

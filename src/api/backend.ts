@@ -12,11 +12,15 @@ import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
 import type { EvidenceStore } from "../consensus/evidenceStore.ts";
 import type { SigningRecord } from "../consensus/signingRecord.ts";
+import type { RotationVote } from "../consensus/rotationSigner.ts";
+import { parseRotationRequest, type RotationRequest } from "../codec/rotation.ts";
 import type { ApiBackend } from "./server.ts";
 import { toJson, type Json } from "../util/json.ts";
 
 export interface NodeApiModules {
   submit(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
+  /** This validator's rotation vote (src/consensus/rotationSigner.ts). */
+  rotations: { vote(request: RotationRequest): Promise<RotationVote> };
   candidates: CandidateStore;
   attestations: AttestationStore;
   relay: RelayDispatcher;
@@ -52,6 +56,10 @@ export class NodeApi implements ApiBackend {
 
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
     return this.#m.submit(body);
+  }
+
+  async voteRotation(body: unknown): Promise<Json> {
+    return { ...(await this.#m.rotations.vote(parseRotationRequest(body))) };
   }
 
   streamEvents(request: IncomingMessage, response: ServerResponse): Promise<void> {

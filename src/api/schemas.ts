@@ -353,6 +353,36 @@ export const routeSchemas = {
     summary: "Prometheus text exposition of the node's counters",
     response: { 200: { description: "metrics", content: { "text/plain": { schema: { type: "string" } } } } },
   },
+  rotation: {
+    summary: "This validator's vote on the next validator set (a one-member rotation)",
+    body: {
+      type: "object",
+      required: ["setIndex", "keys", "threshold", "proofsOfPossession", "proposer"],
+      properties: {
+        setIndex: { type: "integer", description: "the registries' current set index + 1" },
+        keys: { type: "array", items: { type: "string", pattern: "^0x[0-9a-fA-F]{192}$" }, description: "the next set's raw 96-byte keys, strictly ascending" },
+        threshold: { type: "integer" },
+        proofsOfPossession: { type: "array", items: { type: "string", pattern: "^0x[0-9a-fA-F]{512}$" }, description: "EIP-2537 proofs, one per key, in the keys' order" },
+        proposer: {
+          type: "object",
+          required: ["validatorIndex", "signature"],
+          properties: { validatorIndex: { type: "integer" }, signature: { type: "string", pattern: "^0x[0-9a-fA-F]{512}$", description: "EIP-2537 BLS signature over the RotationProposal digest" } },
+        },
+      },
+    },
+    response: {
+      200: {
+        description: "signed (again, for a rotation it signed before)",
+        type: "object",
+        required: ["setIndex", "validatorIndex", "digest", "signature"],
+        properties: { setIndex: { type: "integer" }, validatorIndex: { type: "integer" }, digest: { type: "string", pattern: HEX32 }, signature: { type: "string" } },
+      },
+      400: error("MALFORMED naming the field, or refused: WRONG_SET_INDEX, SETS_DIFFER, UNSORTED_KEYS, INVALID_KEY, NOT_ONE_CHANGE, BAD_THRESHOLD, BAD_PROOF_OF_POSSESSION, BAD_PROPOSER"),
+      403: error("NOT_A_VALIDATOR: this node is not in the current set; NOT_APPROVED: its operator has not approved this change (validator.rotationApprovals)"),
+      409: error("CONFLICTING_ROTATION: this node signed another rotation for this set index"),
+      503: error("CHAIN_UNAVAILABLE: this node could not read a registry"),
+    },
+  },
   openapi: {
     summary: "This document",
     response: { 200: { description: "the OpenAPI 3.1 document", type: "object" } },

@@ -11,7 +11,9 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Hex } from "viem";
 import { AdmissionError, type AdmissionCode } from "../admission/admission.ts";
 import { EventStreamError } from "./eventStream.ts";
-import { SentinelError } from "../errors.ts";
+import { SentinelError, describeError } from "../errors.ts";
+import { RotationCodecError } from "../codec/rotation.ts";
+import { RotationError, type RotationErrorCode } from "../consensus/rotationSigner.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
@@ -22,6 +24,8 @@ export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
 
 export interface ApiBackend {
   submitCandidate(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
+  /** POST /v1/rotations: throws RotationCodecError, RotationError, or anything else for a chain it could not read. */
+  voteRotation(body: unknown): Promise<Json>;
   /** GET /v1/events: serves the event stream until the client goes; throws EventStreamError before writing anything. */
   streamEvents(request: IncomingMessage, response: ServerResponse): Promise<void>;
   candidateStatus(candidateId: Hex): Promise<Json | undefined>;
@@ -58,6 +62,9 @@ export type ApiErrorCode =
   | "BAD_EVENT_ID"
   | "TOO_MANY_STREAMS"
   | "INTERNAL"
+  | "MALFORMED"
+  | "CHAIN_UNAVAILABLE"
+  | RotationErrorCode
   | AdmissionCode;
 
 /** A request the API refuses: the status and code are sent, the message is the reason. */
@@ -206,6 +213,18 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
         throw new HttpError(status, error.code, error.message, { cause: error });
       }
       throw error;
+    }
+  });
+  app.post("/v1/rotations", { schema: routeSchemas.rotation }, async (request) => {
+    try {
+      return await backend.voteRotation(request.body);
+    } catch (error) {
+      if (error instanceof RotationCodecError) throw new HttpError(400, "MALFORMED", error.message, { cause: error });
+      if (error instanceof RotationError) {
+        const status = error.code === "NOT_A_VALIDATOR" || error.code === "NOT_APPROVED" ? 403 : error.code === "CONFLICTING_ROTATION" ? 409 : 400;
+        throw new HttpError(status, error.code, error.message, { cause: error });
+      }
+      throw new HttpError(503, "CHAIN_UNAVAILABLE", `could not read a registry: ${describeError(error)}`, { cause: error });
     }
   });
   app.get("/v1/candidates/:id", { schema: routeSchemas.candidate }, async (request) => {

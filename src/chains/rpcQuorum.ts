@@ -283,3 +283,19 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.once("error", reject);
   });
 }
+
+/** A chain's endpoints as the rest of the node reads them: one URL, the quorum's when there are several. */
+export interface ChainEndpoint {
+  url: string;
+  /** The quorum behind `url`, if any (for its counters). */
+  quorum: RpcQuorum | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens a chain's endpoints: the one URL as it is, several through a started RpcQuorum. */
+export async function openChainEndpoint(chain: { chainId: number; rpcUrls: readonly string[]; rpcQuorum: number }, logger: Logger): Promise<ChainEndpoint> {
+  if (chain.rpcUrls.length === 1) return { url: chain.rpcUrls[0]!, quorum: undefined, close: async () => {} };
+  const quorum = new RpcQuorum({ chainId: chain.chainId, urls: chain.rpcUrls, quorum: chain.rpcQuorum }, { logger: logger.child({ module: "rpc-quorum", chainId: chain.chainId }) });
+  const url = await quorum.start();
+  return { url, quorum, close: () => quorum.stop() };
+}

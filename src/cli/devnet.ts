@@ -3,8 +3,9 @@
 // nodes' API, waits for the network's attestations to be recorded on both chains, and shows the
 // guard letting the benign upgrade through and refusing the malicious one. With --exit, prints
 // one JSON summary as its last line and exits 0 only if every outcome was right; without, keeps
-// the network running (manifest in .devnet/manifest.json) until Ctrl-C. `--scenario revoke` runs
-// devnet/revokeScenario.ts instead: an approved upgrade broken on chain, revoked on both chains.
+// the network running (manifest in .devnet/manifest.json, removed when it stops) until Ctrl-C.
+// `--scenario revoke` runs devnet/revokeScenario.ts instead: an approved upgrade broken on chain,
+// revoked on both chains.
 import { parseArgs } from "node:util";
 import type { Address, Hex } from "viem";
 import { GuardedVaultV1 } from "../../artifacts/contracts.ts";
@@ -25,12 +26,15 @@ import { callerPath } from "./common.ts";
 
 export const DEVNET_USAGE = `Usage:
   sentinel devnet [--nodes <n>] [--scenario upgrade|revoke] [--exit] [--dir <dir>]
+  sentinel devnet deploy --rpc <url>… --node-dir <dir>… --out <dir> --compile-cache <dir> [--node-host <pattern>]
+      the chain side and each node's keys and config only, for docker-compose.yml (docs/operators.md)
 
 A local network: two anvil chains with a registry each, n node processes (default 4), a sample
 guarded vault. Submits a benign and a malicious upgrade per chain and shows the guard's answer.
 Then deploys a fresh vault and prints a "try it" section: the whole protocol journey as
 copy-paste commands (its values are in <dir>/manifest.json under tryIt, the vault's build-info
-in <dir>/build-info.json). Ctrl-C stops everything.
+in <dir>/build-info.json). Ctrl-C (SIGINT, also to npm start's own process) or SIGTERM stops
+everything and removes <dir>/manifest.json, so no tool reads a stopped network's addresses.
 
 Options:
   --nodes <n>   network size, 1 to 64 (default 4)
@@ -56,6 +60,7 @@ interface CaseResult {
 }
 
 export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<number> {
+  if (argv[0] === "deploy") return (await import("./devnetDeploy.ts")).runDevnetDeployCommand(argv.slice(1), io);
   let values;
   try {
     ({ values } = parseArgs({

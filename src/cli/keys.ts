@@ -1,8 +1,10 @@
-// `sentinel keys generate|show`: create a validator's BLS key in an EIP-2335 keystore, or show
-// an existing one, with what the operator hands to the network to be enrolled: the raw public
-// key the registry stores and a proof of possession bound to the network id.
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+// `sentinel keys generate|show|list|import`: create a validator's BLS key in an EIP-2335
+// keystore, show an existing one, list a directory of them, or import one another tool wrote,
+// each with what the operator hands to the network to be enrolled: the raw public key the
+// registry stores and a proof of possession bound to the network id.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PublicKey } from "@chainsafe/blst";
 import { parseArgs } from "node:util";
 import { bytesToHex, type Hex } from "viem";
 import { isNetworkId } from "../codec/types.ts";
@@ -12,7 +14,9 @@ import {
   DEFAULT_PASSWORD_ENV,
   KeystoreError,
   createKeystore,
+  decryptKeystore,
   loadSecretKey,
+  parseKeystore,
   resolvePassword,
   writeKeystore,
   type KeystoreKdf,
@@ -45,16 +49,24 @@ export interface KeyInfo {
 export const KEYS_USAGE = `Usage:
   sentinel keys generate --network-id <0x…32 bytes> --out <keystore.json> [password]
   sentinel keys show --keystore <keystore.json> --network-id <0x…32 bytes> [password]
+  sentinel keys list --dir <directory>
+  sentinel keys import --keystore <EIP-2335 file> --out <keystore.json> --network-id <0x…32 bytes> [password]
 
 generate  creates a new BLS key in an EIP-2335 keystore (never overwrites a file)
 show      prints the public key and proof of possession of an existing keystore
+list      prints one JSON line per EIP-2335 keystore in the directory, without a password:
+          { keystore, publicKey, publicKeyCompressed, path, uuid, description? }
+          (other files are skipped, each named on stderr)
+import    checks a keystore another tool wrote (its password decrypts it, its pubkey is the key's)
+          and copies it unchanged, mode 0600, to --out (never overwrites a file)
 
 Password (one of):
   --password-file <file>   read the password from a file (one trailing newline ignored)
   --password-env <VAR>     read it from an environment variable
   (neither)                read it from ${DEFAULT_PASSWORD_ENV}
 
-Prints JSON: { networkId, publicKey, publicKeyCompressed, proofOfPossession, keystore }
+generate, show and import print JSON: { networkId, publicKey, publicKeyCompressed, proofOfPossession, keystore }
+Exit codes: 0 success, 1 refused (wrong password, invalid keystore, existing file), 2 usage.
 `;
 
 /**
@@ -69,6 +81,10 @@ export async function runKeysCommand(argv: string[], io: CommandIo, options: Key
         return await generate(rest, io, options);
       case "show":
         return await show(rest, io, options);
+      case "list":
+        return list(rest, io);
+      case "import":
+        return await importKeystore(rest, io, options);
       case "help":
       case "--help":
       case "-h":
@@ -119,6 +135,76 @@ async function show(argv: string[], io: CommandIo, options: KeysCommandOptions):
   const password = resolvePassword(passwordSource(values), options.env);
   const secretKey = await loadSecretKey(file, password);
   io.stdout(`${JSON.stringify(keyInfo(secretKey, networkId, file), null, 2)}\n`);
+  return 0;
+}
+
+/** What `keys list` prints for each keystore: everything the file says without its password. */
+export interface ListedKey {
+  keystore: string;
+  publicKey: Hex;
+  publicKeyCompressed: Hex;
+  path: string;
+  uuid: string;
+  description?: string;
+}
+
+function list(argv: string[], io: CommandIo): number {
+  const values = parse(argv, { dir: { type: "string" } });
+  if (values === "help") return help(io);
+  const dir = callerPath(requireOption(values.dir, "--dir"));
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  } catch (error) {
+    throw new KeystoreError("IO_ERROR", `cannot read directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? oneLine(error)}`, { cause: error });
+  }
+  for (const name of names) {
+    const file = join(dir, name);
+    let listed: ListedKey;
+    try {
+      const keystore = parseKeystore(readFileSync(file, "utf8"), file);
+      // The file's pubkey field is all there is without the password; a point that does not
+      // decompress is no key anyone could use.
+      const publicKey = PublicKey.fromBytes(Buffer.from(keystore.pubkey, "hex"), true);
+      listed = {
+        keystore: file,
+        publicKey: bytesToHex(publicKeyRaw(publicKey)),
+        publicKeyCompressed: bytesToHex(publicKey.toBytes(true)),
+        path: keystore.path,
+        uuid: keystore.uuid,
+        ...(typeof keystore.description === "string" ? { description: keystore.description } : {}),
+      };
+    } catch (error) {
+      io.stderr(`skipped ${file}: ${oneLine(error)}\n`);
+      continue;
+    }
+    io.stdout(`${JSON.stringify(listed)}\n`);
+  }
+  return 0;
+}
+
+async function importKeystore(argv: string[], io: CommandIo, options: KeysCommandOptions): Promise<number> {
+  const values = parse(argv, { keystore: { type: "string" }, out: { type: "string" }, "network-id": { type: "string" }, ...PASSWORD_OPTIONS });
+  if (values === "help") return help(io);
+  const networkId = requireNetworkId(values["network-id"]);
+  const from = callerPath(requireOption(values.keystore, "--keystore"));
+  const out = callerPath(requireOption(values.out, "--out"));
+  const password = resolvePassword(passwordSource(values), options.env);
+  if (existsSync(out)) throw new KeystoreError("FILE_EXISTS", `refusing to overwrite existing file ${out}`);
+  let json: string;
+  try {
+    json = readFileSync(from, "utf8");
+  } catch (error) {
+    throw new KeystoreError("IO_ERROR", `cannot read keystore ${from}: ${(error as NodeJS.ErrnoException).code ?? oneLine(error)}`, { cause: error });
+  }
+  const source = `keystore ${from}`;
+  const keystore = parseKeystore(json, source);
+  // Decrypted before it is copied: a file the node could not open at start is refused now,
+  // while the operator still has the other tool's password at hand.
+  const secretKey = await decryptKeystore(keystore, password, source);
+  mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
+  writeKeystore(out, keystore);
+  io.stdout(`${JSON.stringify(keyInfo(secretKey, networkId, out), null, 2)}\n`);
   return 0;
 }
 

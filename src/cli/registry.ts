@@ -37,7 +37,7 @@ Options:
 ${EXIT_CODES_HELP}
 `;
 
-interface ValidatorEntry {
+export interface ValidatorEntry {
   key: PublicKey;
   proof: Signature;
 }
@@ -104,9 +104,12 @@ export async function runRegistryCommand(argv: string[], io: CommandIo): Promise
   });
 }
 
-function readValidators(path: string, networkId: Hex): ValidatorEntry[] {
+/** A `keys show` list (or one entry), each proof of possession checked for `networkId`. */
+export function readValidators(path: string, networkId: Hex): ValidatorEntry[] {
   const document = readJsonFile(path, "validators file");
-  const list = Array.isArray(document) ? document : (document as { validators?: unknown } | null)?.validators;
+  const object = document as { validators?: unknown; publicKey?: unknown } | null;
+  // One `keys show` output as it was printed, or a list of them.
+  const list = Array.isArray(document) ? document : object?.publicKey !== undefined ? [object] : object?.validators;
   if (!Array.isArray(list) || list.length === 0) throw new UsageError(`${path} must hold a non-empty JSON array of { publicKey, proofOfPossession } (what \`sentinel keys show\` prints)`);
   if (list.length > MAX_VALIDATORS) throw new UsageError(`${path} lists ${list.length} validators; a set holds at most ${MAX_VALIDATORS}`);
   const seen = new Set<string>();

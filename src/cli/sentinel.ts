@@ -11,7 +11,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  node: { run: async () => (await import("./node.ts")).runNodeCommand, usage: async () => (await import("./node.ts")).NODE_USAGE },
+  node: {
+    run: async () => (await import("./node.ts")).runNodeCommand,
+    usage: async () => (rest[0] === "signing-record" ? (await import("./signingRecord.ts")).SIGNING_RECORD_USAGE : (await import("./node.ts")).NODE_USAGE),
+  },
   keys: { run: async () => (argv, io) => import("./keys.ts").then((m) => m.runKeysCommand(argv, io)), usage: async () => (await import("./keys.ts")).KEYS_USAGE },
   check: { run: async () => (await import("./check.ts")).runCheckCommand, usage: async () => (await import("./check.ts")).CHECK_USAGE },
   bundle: { run: async () => (argv, io) => import("./bundle.ts").then((m) => m.runBundleCommand(["bundle", ...argv], io)), usage: async () => (await import("./bundle.ts")).BUNDLE_USAGE },
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
     usage: async () => (await import("./verifyAttestation.ts")).VERIFY_ATTESTATION_USAGE,
   },
   upgrade: { run: async () => (await import("./upgrade.ts")).runUpgradeCommand, usage: async () => (await import("./upgrade.ts")).UPGRADE_USAGE },
+  validator: { run: async () => (await import("./validator.ts")).runValidatorCommand, usage: async () => (await import("./validator.ts")).VALIDATOR_USAGE },
   devnet: { run: async () => (await import("./devnet.ts")).runDevnetCommand, usage: async () => (await import("./devnet.ts")).DEVNET_USAGE },
 };
 
@@ -52,8 +56,10 @@ A protocol team:
 A relayer or a bridge:
   sentinel verify-attestation <file | hex> --rpc <url> --registry <addr> [--on-chain]
 An operator:
-  sentinel keys generate|show …              a validator's BLS key and its proof of possession
+  sentinel keys generate|show|list|import …  a validator's BLS key and its proof of possession
   sentinel node start --config <file>        run a node
+  sentinel node signing-record export|import --config <file> …   move a validator without double-signing
+  sentinel validator propose --config <file> (--add <key.json> | --remove <index>) --nodes <urls> --key-file <f>   rotate the set
   sentinel devnet [--nodes <n>] [--exit]     a local network: 2 chains, n nodes, demo upgrades, a "try it" section
 
 Paths are relative to the directory you run the command from (also through \`npm run sentinel --\`).

@@ -28,6 +28,11 @@ export interface ValidatorConfig {
   readonly passwordFile?: string;
   /** Environment variable holding the keystore password. */
   readonly passwordEnv?: string;
+  /**
+   * Absolute path of the operator's rotation approvals, `{add: [key…], remove: [key…]}` (raw
+   * 96-byte keys), read at each vote. No file, or a key not in it: the node votes for no change.
+   */
+  readonly rotationApprovals?: string;
 }
 
 export type RelayerConfig =

@@ -146,7 +146,7 @@ const readIntegerIn = (min: number, max: number, what: string): Reader<number> =
 
 const P2P_FIELDS = ["listen", "bootstrap"] as const;
 const API_FIELDS = ["host", "port"] as const;
-const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv"] as const;
+const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv", "rotationApprovals"] as const;
 const RELAYER_FIELDS = ["enabled", "privateKeyFile"] as const;
 const CHAIN_FIELDS = ["chainId", "rpcUrl", "rpcUrls", "rpcQuorum", "registry", "confirmations"] as const;
 
@@ -246,6 +246,7 @@ function readValidator(value: unknown, path: string, issues: Issues, readFile: R
   const keystore = required(validator, "keystore", path, issues, readFile, `add "keystore": "./keys/validator.json" (an EIP-2335 keystore; "sentinel keys generate" creates one)`);
   const passwordFile = optional(validator, "passwordFile", path, issues, readFile, undefined);
   const passwordEnv = optional(validator, "passwordEnv", path, issues, readEnvName, undefined);
+  const rotationApprovals = optional(validator, "rotationApprovals", path, issues, readFile, undefined);
   if (validator["passwordFile"] !== undefined && validator["passwordEnv"] !== undefined) {
     issues.add(at(path, "passwordEnv"), "give passwordFile or passwordEnv, not both; remove one of them");
     return undefined;
@@ -255,6 +256,7 @@ function readValidator(value: unknown, path: string, issues: Issues, readFile: R
     keystore,
     ...(passwordFile === undefined ? {} : { passwordFile }),
     ...(passwordEnv === undefined ? {} : { passwordEnv }),
+    ...(rotationApprovals === undefined ? {} : { rotationApprovals }),
   };
 }
 

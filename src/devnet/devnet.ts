@@ -31,7 +31,7 @@ import { LocalCommittee } from "./committee.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/sentinel.ts");
-const PASSWORD = "devnet-password";
+export const PASSWORD = "devnet-password";
 /**
  * Compiled outputs are shared by every devnet and its nodes on this machine: the nodes recompile
  * what the devnet compiled to deploy, and solc-js takes seconds per contract.
@@ -193,9 +193,15 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const nodes: DevnetNode[] = [];
   // The devnet owns its chains: stop() ends them, and a process that exits without it kills them.
   const chainProcesses = new AnvilProcesses();
-  const killChains = () => chainProcesses.killAll();
+  // A manifest outliving its network would hand tools a dead network's addresses.
+  const manifestPath = join(dir, "manifest.json");
+  const killChains = () => {
+    rmSync(manifestPath, { force: true });
+    chainProcesses.killAll();
+  };
   process.once("exit", killChains);
   const stop = async () => {
+    rmSync(manifestPath, { force: true });
     await Promise.all(nodes.map((node) => node.stop()));
     await Promise.all(anvils.map((anvil) => anvil.stop()));
     process.off("exit", killChains);
@@ -234,7 +240,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
           bootstrap: peerIds.flatMap((_, j) => (j === i ? [] : [p2pAddress(j)])),
         },
         api: { host: "127.0.0.1", port: ports[2 * i + 1] },
-        validator: { keystore: "./keystore.json", passwordFile: "./password" },
+        validator: { keystore: "./keystore.json", passwordFile: "./password", rotationApprovals: "./rotation-approvals.json" },
         relayer: { enabled: true, privateKeyFile: "./relayer.key" },
         chains: chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
         logLevel: options.nodeLogLevel ?? "info",
@@ -259,7 +265,6 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     await waitForPeers(nodes, Math.min(options.nodes - 1, 6));
     log(`${options.nodes} nodes ready (separate processes), threshold ${committee.threshold} of ${committee.size}`);
 
-    const manifestPath = join(dir, "manifest.json");
     writeFileSync(
       manifestPath,
       JSON.stringify(
@@ -345,7 +350,7 @@ export async function addProtocol(devnet: Devnet, options: { indexed?: boolean }
   }
 }
 
-async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
+export async function deployProtocol(clients: ChainClients, registry: Address, proposer: Address, builds: ProtocolBuilds): Promise<DevnetProtocol> {
   const deploy = (build: CompiledBuild, args: readonly unknown[]) => deployBuild(clients, build, args);
   const owner = clients.wallet.account.address;
   const v1 = await deploy(builds.v1, [registry]);
@@ -388,7 +393,7 @@ async function deployChain(
   return { ...clients, chainId, anvil, registry, protocol: await deployProtocol(clients, registry, proposer, builds) };
 }
 
-async function fund(chain: DevnetChain, address: Address): Promise<void> {
+export async function fund(chain: ChainClients, address: Address): Promise<void> {
   await chain.client.request({ method: "anvil_setBalance" as never, params: [address, "0x56bc75e2d63100000"] as never });
 }
 

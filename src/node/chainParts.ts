@@ -6,7 +6,7 @@ import type { Hex, PublicClient } from "viem";
 import { ChainHealth } from "../chains/chainHealth.ts";
 import { connectChain } from "../chains/clients.ts";
 import { EnrollmentIndex } from "../chains/enrollmentIndex.ts";
-import { RpcQuorum } from "../chains/rpcQuorum.ts";
+import { openChainEndpoint, type RpcQuorum } from "../chains/rpcQuorum.ts";
 import { RegistryReader } from "../chains/registryReader.ts";
 import { ChainRelayer, RELAYER_DEFAULTS } from "../chains/relayer.ts";
 import type { ChainConfig } from "../config/schema.ts";
@@ -35,11 +35,7 @@ export interface ChainParts extends ChainConfig {
 }
 
 export async function buildChainParts(chain: ChainConfig, relayerKey: Hex | undefined, log: Logger, clock: Clock): Promise<ChainParts> {
-  const quorum =
-    chain.rpcUrls.length > 1
-      ? new RpcQuorum({ chainId: chain.chainId, urls: chain.rpcUrls, quorum: chain.rpcQuorum }, { logger: log.child({ module: "rpc-quorum", chainId: chain.chainId }) })
-      : undefined;
-  const rpcUrl = quorum ? await quorum.start() : chain.rpcUrls[0]!;
+  const { url: rpcUrl, quorum } = await openChainEndpoint(chain, log);
   // Without a relayer key the clients still read; a throwaway key is never used to send.
   const clients = connectChain(chain.chainId, rpcUrl, relayerKey ?? `0x${"11".repeat(32)}`);
   const reader = new RegistryReader({ chainId: chain.chainId, registry: chain.registry }, { client: clients.client });

@@ -33,6 +33,7 @@ import { BatchVerifier } from "../consensus/batchVerifier.ts";
 import { CandidateDuties, DEFAULT_DUTIES } from "../consensus/duties.ts";
 import { DEFAULT_BROADCAST_AFTER_MS, Signer } from "../consensus/signer.ts";
 import { SigningRecord } from "../consensus/signingRecord.ts";
+import { readRotationApprovals, RotationSigner } from "../consensus/rotationSigner.ts";
 import { publicKeyRaw } from "../crypto/bls.ts";
 import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
@@ -47,6 +48,7 @@ import { Closer } from "../util/closer.ts";
 import { buildChainParts, type ChainParts } from "./chainParts.ts";
 import { EvidenceStore } from "../consensus/evidenceStore.ts";
 import { gossipHandlers } from "./gossipHandlers.ts";
+import { DEFAULT_SET_WATCH_INTERVAL_MS, SetWatcher } from "./setWatcher.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
@@ -65,6 +67,8 @@ const RELAY_DRAIN_MS = 5_000;
 export interface NodeModules {
   logger: Logger;
   clock?: Clock;
+  /** A rotation activated on the registry the node read its set from: restart it (`sentinel node start` does). */
+  onValidatorSetChanged?(setIndex: number): void;
 }
 
 /** Events read back for the status page's recent candidates: a few per candidate, so a few hundred. */
@@ -172,6 +176,27 @@ export class SentinelNode {
       const verifier = new BatchVerifier();
       closer.add("bls verifier", () => verifier.flush());
       const signingRecord = new SigningRecord(db);
+      const rotations = new RotationSigner(
+        { networkId: config.networkId },
+        {
+          secretKey,
+          record: signingRecord,
+          currentSets: () => Promise.all(chains.map((chain) => chain.reader.currentValidatorSet())),
+          approvals: async () => readRotationApprovals(config.validator.rotationApprovals),
+          clock,
+        },
+      );
+      const setWatcher = new SetWatcher(
+        { setIndex: set.index, intervalMs: DEFAULT_SET_WATCH_INTERVAL_MS },
+        {
+          currentSetIndex: async () => (await chains[0]!.reader.currentValidatorSet()).index,
+          onChanged: (index) => modules.onValidatorSetChanged?.(index),
+          clock,
+          logger: log,
+        },
+      );
+      setWatcher.start();
+      closer.add("set watcher", () => setWatcher.stop());
       const timelines = new CandidateTimelines();
       const mark = (id: Hex, stage: Parameters<CandidateTimelines["mark"]>[1], at = clock.now()) => {
         const first = timelines.get(id)[stage] === undefined;
@@ -366,6 +391,7 @@ export class SentinelNode {
           {},
           {
             submit: (body) => intake.submit(body),
+            rotations,
             candidates,
             attestations,
             relay,

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { startApiNode, submission, TARGET, CHAIN_ID, type ApiNode } from "../helpers/apiNode.ts";
+import { startApiNode, submission, TARGET, CHAIN_ID, NETWORK_ID, type ApiNode } from "../helpers/apiNode.ts";
+import { rotationRequest } from "../helpers/rotation.ts";
+import { generateSecretKey } from "../../src/crypto/bls.ts";
 import { rawRequest } from "../helpers/rawHttp.ts";
 
 interface Operation {
@@ -101,6 +103,22 @@ describe("the OpenAPI document", () => {
     check("POST", "/v1/candidates", large.status, large.headers["content-type"] ?? "", JSON.parse(large.body));
     const stalled = await rawRequest(node.url, "POST /v1/candidates HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", { keepOpen: true, timeoutMs: 5_000 });
     check("POST", "/v1/candidates", stalled.status, stalled.headers["content-type"] ?? "", JSON.parse(stalled.body));
+
+    // A rotation vote: signed, malformed, refused, signed another already, not a member, chain down.
+    const vote = (body: unknown) => call("POST", "/v1/rotations", "/v1/rotations", { headers: json, body: JSON.stringify(body) });
+    const members = node.committee.secretKeys;
+    const grow = rotationRequest(NETWORK_ID, [...members, generateSecretKey()], members[1]!, 1, { current: members });
+    assert.equal((await vote(grow)).status, 200);
+    assert.equal((await vote({ ...grow, keys: "nope" })).status, 400);
+    assert.equal((await vote({ ...grow, setIndex: 5 })).status, 400);
+    assert.equal((await vote(rotationRequest(NETWORK_ID, members.slice(1), members[1]!, 1, { current: members }))).status, 409);
+    const others = [...members.slice(1), generateSecretKey()].sort((a, b) => Buffer.compare(a.toPublicKey().toBytes(false), b.toPublicKey().toBytes(false)));
+    node.setRotationSet({ index: 0, keys: others.map((sk) => sk.toPublicKey()), threshold: 3 });
+    assert.equal((await vote(rotationRequest(NETWORK_ID, [...others, generateSecretKey()], others[0]!, 0, { current: others }))).status, 403);
+    node.setRotationSet({ index: 0, keys: node.committee.publicKeys, threshold: 3 });
+    node.setEnrollment("down");
+    assert.equal((await vote(grow)).status, 503);
+    node.setEnrollment("proposer");
 
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`);
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/0x${"00".repeat(32)}`);

@@ -60,6 +60,10 @@ const COMMANDS: [string[], RegExp][] = [
   [["verify-attestation"], /sentinel verify-attestation <file \| 0x…hex> --rpc <url> --registry <address>/],
   [["upgrade"], /sentinel upgrade --rpc <url> --proxy <address>/],
   [["devnet"], /sentinel devnet \[--nodes <n>\]/],
+  [["devnet", "deploy"], /sentinel devnet deploy --rpc <url>… --node-dir <dir>…/],
+  [["validator", "propose"], /sentinel validator propose --config <node config> \(--add <key\.json> \| --remove <index>\)/],
+  [["node", "signing-record", "export"], /sentinel node signing-record export --config <node config> --out/],
+  [["keys", "import"], /sentinel keys import --keystore <EIP-2335 file>/],
 ];
 
 describe("sentinel --help", () => {
@@ -104,6 +108,11 @@ describe("usage errors: exit 2, the fix and the usage on stderr", () => {
       [["upgrade", "--rpc", "http://127.0.0.1:9", "--proxy", `0x${"11".repeat(20)}`, "--implementation", `0x${"22".repeat(20)}`, "--key-file", "nope.key"], /cannot read the owner key file nope\.key/],
       [["policy", "validate"], /missing argument/],
       [["devnet", "--frob"], /Unknown option '--frob'/],
+      [["devnet", "deploy", "--node-dir", "n0"], /--rpc is required: at least one chain/],
+      [["devnet", "deploy", "--rpc", "http://127.0.0.1:9", "--node-dir", "n0", "--compile-cache", "c"], /--out is required/],
+      [["validator", "rotate"], /unknown subcommand "rotate"/],
+      [["validator", "propose", "--add", "k.json"], /--config is required/],
+      [["node", "signing-record", "export"], /--config is required/],
     ];
     await each(cases, async ([args, message]) => {
       const run = await sentinel(args);

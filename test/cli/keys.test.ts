@@ -1,14 +1,15 @@
 // `sentinel keys` (src/cli/keys.ts). Named keystore-cli so it sits with the keystore tests.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { create, defaultScryptModule } from "@chainsafe/bls-keystore";
 import { PublicKey, verify } from "@chainsafe/blst";
 import { hexToBytes, keccak256, size, stringToHex, type Hex } from "viem";
-import { runKeysCommand, type KeyInfo } from "../../src/cli/keys.ts";
+import { runKeysCommand, type KeyInfo, type ListedKey } from "../../src/cli/keys.ts";
 import { proofOfPossessionDigest } from "../../src/codec/types.ts";
-import { signatureFromEip2537 } from "../../src/crypto/bls.ts";
+import { generateSecretKey, publicKeyRaw, signatureFromEip2537 } from "../../src/crypto/bls.ts";
 import { INSECURE_FAST_KDF, loadSecretKey } from "../../src/crypto/keystore.ts";
 
 const NETWORK_ID = keccak256(stringToHex("sentinel-cli-test"));
@@ -90,6 +91,75 @@ describe("sentinel keys", () => {
     assert.match(stderr, /SENTINEL_KEYSTORE_PASSWORD/);
   });
 
+  it("list prints every keystore of a directory without a password, and names the other files it skipped", async () => {
+    const keysDir = join(dir, "list");
+    mkdirSync(keysDir);
+    const a = await run(["generate", "--network-id", NETWORK_ID, "--out", join(keysDir, "a.json")]);
+    const b = await run(["generate", "--network-id", NETWORK_ID, "--out", join(keysDir, "b.json")]);
+    writeFileSync(join(keysDir, "config.json"), "{}");
+    writeFileSync(join(keysDir, "password"), PASSWORD);
+    const { code, stdout, stderr } = await run(["list", "--dir", keysDir], {});
+    assert.equal(code, 0, stderr);
+    const listed = stdout.trim().split("\n").map((line) => JSON.parse(line) as ListedKey);
+    assert.deepEqual(
+      listed.map((key) => [key.keystore, key.publicKey, key.publicKeyCompressed]),
+      [a, b].map((r) => JSON.parse(r.stdout) as KeyInfo).map((info) => [info.keystore, info.publicKey, info.publicKeyCompressed]),
+    );
+    assert.match(stderr, /skipped .*config\.json: .*not an EIP-2335 keystore/);
+    assert.match(stderr, /skipped .*password: .*not valid JSON/);
+  });
+
+  it("list of a directory that does not exist exits 1 naming it", async () => {
+    const { code, stderr } = await run(["list", "--dir", join(dir, "absent")]);
+    assert.equal(code, 1);
+    assert.match(stderr, /cannot read directory .*absent: ENOENT/);
+  });
+
+  it("import checks another tool's scrypt keystore and copies it unchanged; show then opens the copy", async () => {
+    const secretKey = generateSecretKey();
+    const kdf = defaultScryptModule();
+    kdf.params.n = 16; // cheap, for the test
+    const foreign = await create(PASSWORD, secretKey.toBytes(), secretKey.toPublicKey().toBytes(true), "m/12381/3600/0/0/0", "from another client", kdf);
+    const from = join(dir, "foreign.json");
+    writeFileSync(from, JSON.stringify(foreign));
+    const out = join(dir, "imported", "validator.json");
+    const imported = await run(["import", "--keystore", from, "--out", out, "--network-id", NETWORK_ID]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const info = JSON.parse(imported.stdout) as KeyInfo;
+    assert.equal(info.publicKey, `0x${Buffer.from(publicKeyRaw(secretKey.toPublicKey())).toString("hex")}`);
+    assert.ok(popVerifies(info, NETWORK_ID));
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), foreign);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const shown = await run(["show", "--keystore", out, "--network-id", NETWORK_ID]);
+    assert.deepEqual(JSON.parse(shown.stdout), info);
+  });
+
+  it("import refuses a wrong password, a keystore whose pubkey is another key's, and an existing --out, writing nothing", async () => {
+    const secretKey = generateSecretKey();
+    const kdf = defaultScryptModule();
+    kdf.params.n = 16;
+    const from = join(dir, "foreign2.json");
+    writeFileSync(from, JSON.stringify(await create(PASSWORD, secretKey.toBytes(), secretKey.toPublicKey().toBytes(true), "", null, kdf)));
+    const out = join(dir, "refused.json");
+    const wrong = await run(["import", "--keystore", from, "--out", out, "--network-id", NETWORK_ID], { SENTINEL_KEYSTORE_PASSWORD: "guess" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /wrong password/);
+
+    const swapped = JSON.parse(readFileSync(from, "utf8")) as { pubkey: string };
+    swapped.pubkey = Buffer.from(generateSecretKey().toPublicKey().toBytes(true)).toString("hex");
+    const swappedFile = join(dir, "swapped.json");
+    writeFileSync(swappedFile, JSON.stringify(swapped));
+    const mismatch = await run(["import", "--keystore", swappedFile, "--out", out, "--network-id", NETWORK_ID]);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /pubkey field does not match/);
+    assert.equal(existsSync(out), false);
+
+    writeFileSync(out, "keep me");
+    const exists = await run(["import", "--keystore", from, "--out", out, "--network-id", NETWORK_ID]);
+    assert.equal(exists.code, 1);
+    assert.equal(readFileSync(out, "utf8"), "keep me");
+  });
+
   for (const [name, argv] of [
     ["no subcommand", []],
     ["unknown subcommand", ["rotate"]],
@@ -99,6 +169,8 @@ describe("sentinel keys", () => {
     ["malformed --network-id", ["generate", "--network-id", "0x1234", "--out", "x.json"]],
     ["both password options", ["generate", "--network-id", NETWORK_ID, "--out", "x.json", "--password-file", "a", "--password-env", "B"]],
     ["a positional argument", ["generate", "extra", "--network-id", NETWORK_ID, "--out", "x.json"]],
+    ["list without --dir", ["list"]],
+    ["import without --out", ["import", "--keystore", "x.json", "--network-id", NETWORK_ID]],
   ] as const) {
     it(`usage error (${name}) exits 2 with the usage on stderr`, async () => {
       const { code, stdout, stderr } = await run([...argv]);
@@ -109,7 +181,7 @@ describe("sentinel keys", () => {
   }
 
   it("--help prints the usage on stdout and exits 0", async () => {
-    for (const argv of [["--help"], ["generate", "--help"]]) {
+    for (const argv of [["--help"], ["generate", "--help"], ["list", "--help"], ["import", "--help"]]) {
       const { code, stdout, stderr } = await run(argv);
       assert.equal(code, 0);
       assert.equal(stderr, "");

@@ -11,6 +11,10 @@ import { getAddress, keccak256, stringToHex, type Address, type Hex } from "viem
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { Admission } from "../../src/admission/admission.ts";
 import { NodeApi, type NodeApiModules } from "../../src/api/backend.ts";
+import { RotationSigner } from "../../src/consensus/rotationSigner.ts";
+import { SigningRecord } from "../../src/consensus/signingRecord.ts";
+import type { ValidatorSetView } from "../../src/consensus/validatorSet.ts";
+import { LocalCommittee } from "../../src/devnet/committee.ts";
 import { EventStream } from "../../src/api/eventStream.ts";
 import { startApiServer, type ApiBackend, type ApiServer, type ApiServerOptions } from "../../src/api/server.ts";
 import type { AttestationRecord } from "../../src/attestations/attestationStore.ts";
@@ -81,6 +85,9 @@ export interface ApiNode {
   /** An attestation the stand-in store holds (for the success path of the attestation routes). */
   addAttestation(record: AttestationRecord): void;
   proposer: PrivateKeyAccount;
+  /** The validator set whose member 0 this node is, for POST /v1/rotations. */
+  committee: LocalCommittee;
+  setRotationSet(set: ValidatorSetView): void;
   setEnrollment(mode: EnrollmentMode): void;
   close(): Promise<void>;
 }
@@ -91,6 +98,23 @@ export type EnrollmentMode = "proposer" | "nobody" | "down";
 export async function startApiNode(options: { enrolled?: EnrollmentMode; server?: Partial<ApiServerOptions> } = {}): Promise<ApiNode> {
   const dir = mkdtempSync(join(tmpdir(), "sentinel-api-"));
   const db = await Database.open(dir);
+  // This node is the committee's validator 0; "down" also makes its registries unreadable.
+  const committee = LocalCommittee.generate(4, NETWORK_ID);
+  let rotationSet: ValidatorSetView = { index: 0, keys: committee.publicKeys, threshold: committee.threshold };
+  const rotations = new RotationSigner(
+    { networkId: NETWORK_ID },
+    {
+      secretKey: committee.secretKeys[0]!,
+      record: new SigningRecord(db),
+      currentSets: async () => {
+        if (mode === "down") throw new Error("HTTP request failed: chain down (test)");
+        return [rotationSet];
+      },
+      // The operator approves every change here: the route's other answers are under test.
+      approvals: async () => ({ add: { has: () => true } as unknown as ReadonlySet<Hex>, remove: { has: () => true } as unknown as ReadonlySet<Hex> }),
+      clock: systemClock,
+    },
+  );
   const logger = pino({ level: "silent" });
   const proposer = privateKeyToAccount(generatePrivateKey());
   let mode: EnrollmentMode = options.enrolled ?? "nobody";
@@ -120,6 +144,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
   const evidence = new EvidenceStore({}, { db, events, logger });
   const modules: NodeApiModules = {
     submit: (body) => intake.submit(body),
+    rotations,
     candidates: store,
     attestations: {
       get: async (id: Hex) => attestations.get(id),
@@ -155,6 +180,10 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     events,
     evidence,
     proposer,
+    committee,
+    setRotationSet: (set) => {
+      rotationSet = set;
+    },
     setEnrollment: (next) => {
       mode = next;
     },

@@ -38,6 +38,8 @@ export async function startLyingRpc(upstream: string, lies: Lies = {}): Promise<
     const address = String(body.params?.[0] ?? "").toLowerCase();
     const l = state.lies;
     if (body.method === "eth_getCode" && l.code?.has(address)) answer.result = l.code.get(address);
+    // anvil's forks read an account whole (code included) with eth_getAccountInfo: a liar lies there too.
+    if (body.method === "eth_getAccountInfo" && l.code?.has(address) && answer.result) (answer.result as { code: Hex }).code = l.code.get(address)!;
     if (body.method === "eth_getStorageAt" && l.storage?.has(address)) answer.result = l.storage.get(address);
     if (l.forkBlocks && (body.method === "eth_getBlockByNumber" || body.method === "eth_getBlockByHash") && answer.result) {
       const block = answer.result as { hash: Hex; stateRoot: Hex };

@@ -28,6 +28,8 @@ export interface NodeApiModules {
   timelines: CandidateTimelines;
   events: EventStream;
   evidence: Pick<EvidenceStore, "list">;
+  /** Continuous monitoring's state: counters, the approvals watched, each invariant's episodes. */
+  monitoring(): Json;
   /** Signers seen per verdict digest of a candidate. */
   verdictsSeen(candidateId: Hex): Json;
   /** The served chains, with each one's relayer's live job status (if it relays). */
@@ -95,6 +97,10 @@ export class NodeApi implements ApiBackend {
 
   evidence(candidateId: Hex | undefined): Promise<Json[]> {
     return this.#m.evidence.list(candidateId);
+  }
+
+  monitoring(): Json {
+    return this.#m.monitoring();
   }
 
   health(): Json {

@@ -186,6 +186,48 @@ export const routeSchemas = {
       503: error("TOO_MANY_STREAMS"),
     },
   },
+  monitoring: {
+    summary: "Continuous monitoring: the approvals this node watches on the live chains, each invariant's breach episodes, and counters",
+    description:
+      "An approval is watched while this node holds its attestation (unexpired, not revoked) and its candidate's policy; its invariants are read on each new block once its code is live behind the proxy. An episode starts when an invariant breaks and ends after it held for the cooldown; each episode start is one `revocation.alert` (docs/monitoring.md).",
+    response: {
+      200: {
+        description: "the monitor's state",
+        type: "object",
+        required: ["stats", "approvals", "episodes"],
+        properties: {
+          stats: { type: "object", description: "blocks, readings, unreadable, alerts, suppressed", additionalProperties: { type: "integer" } },
+          approvals: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["approvalId", "chainId", "target", "codehash", "invariants"],
+              properties: {
+                approvalId: { type: "string", pattern: HEX32 },
+                chainId: { type: "string" },
+                target: { type: "string" },
+                codehash: { type: "string", pattern: HEX32 },
+                invariants: { type: "array", items: { type: "string" } },
+              },
+            },
+          },
+          episodes: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["key", "broken", "episodes", "inEpisode"],
+              properties: {
+                key: { type: "string", description: "<approval id>|<invariant name>" },
+                broken: { type: "boolean" },
+                episodes: { type: "integer" },
+                inEpisode: { type: "boolean" },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   evidence: {
     summary: "Equivocation evidence: validators that signed two different verdicts for one candidate",
     description:

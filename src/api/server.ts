@@ -34,6 +34,8 @@ export interface ApiBackend {
   health(): Json;
   /** Equivocation proofs, for one candidate when given. */
   evidence(candidateId: Hex | undefined): Promise<Json[]>;
+  /** GET /v1/monitoring: what continuous monitoring watches and has seen. */
+  monitoring(): Json;
   /** Connected peers with this node's gossipsub score of each. */
   peers(): Json;
   /** The network at a glance (peers, validator set, chains, recent candidates), for the status page. */
@@ -243,6 +245,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     const { candidateId } = request.query as { candidateId?: string };
     return { evidence: await backend.evidence(candidateId as Hex | undefined) };
   });
+  app.get("/v1/monitoring", { schema: routeSchemas.monitoring }, async () => backend.monitoring());
   app.get("/v1/events", { schema: routeSchemas.events, exposeHeadRoute: false }, async (request, reply) => {
     reply.hijack();
     try {

@@ -69,6 +69,18 @@ export class AttestationStore {
     return (await this.#records.get(candidateId)) !== undefined;
   }
 
+  /** Every held attestation with `outcome`, in id order, at most `limit` (the monitor's approvals). */
+  async withOutcome(outcome: number, limit: number): Promise<AttestationRecord[]> {
+    const out: AttestationRecord[] = [];
+    // Records are keyed by their 0x id; the target index ("t:...") sorts after them.
+    for await (const [, record] of this.#records.entries({ lt: "t:" })) {
+      if (record.outcome !== outcome) continue;
+      out.push(record);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   /** The newest attestations about a target (at most `limit`). */
   async byTarget(chainId: bigint, target: Address, limit = 100): Promise<AttestationRecord[]> {
     const prefix = targetKey(chainId, target, "");

@@ -1,9 +1,11 @@
-// `sentinel devnet [--nodes n] [--exit]` (also `npm start`): a local network of two anvil chains
+// `sentinel devnet [--nodes n] [--scenario upgrade|revoke] [--exit]` (also `npm start`): a local network of two anvil chains
 // and n node processes; submits one benign and one malicious upgrade per chain through the
 // nodes' API, waits for the network's attestations to be recorded on both chains, and shows the
 // guard letting the benign upgrade through and refusing the malicious one. With --exit, prints
 // one JSON summary as its last line and exits 0 only if every outcome was right; without, keeps
 // the network running (manifest in .devnet/manifest.json, removed when it stops) until Ctrl-C.
+// `--scenario revoke` runs devnet/revokeScenario.ts instead: an approved upgrade broken on chain,
+// revoked on both chains.
 import { parseArgs } from "node:util";
 import type { Address, Hex } from "viem";
 import { GuardedVaultV1 } from "../../artifacts/contracts.ts";
@@ -19,10 +21,11 @@ import {
 } from "../devnet/devnet.ts";
 import type { CommandIo } from "./keys.ts";
 import { prepareTryIt, tryItText } from "../devnet/tryIt.ts";
+import { runRevokeScenario } from "../devnet/revokeScenario.ts";
 import { callerPath } from "./common.ts";
 
 export const DEVNET_USAGE = `Usage:
-  sentinel devnet [--nodes <n>] [--exit] [--dir <dir>]
+  sentinel devnet [--nodes <n>] [--scenario upgrade|revoke] [--exit] [--dir <dir>]
   sentinel devnet deploy --rpc <url>… --node-dir <dir>… --out <dir> --compile-cache <dir> [--node-host <pattern>]
       the chain side and each node's keys and config only, for docker-compose.yml (docs/operators.md)
 
@@ -35,6 +38,10 @@ everything and removes <dir>/manifest.json, so no tool reads a stopped network's
 
 Options:
   --nodes <n>   network size, 1 to 64 (default 4)
+  --scenario    upgrade (default): the demo above. revoke: an approved upgrade whose policy
+                invariant is then broken on chain; the nodes revoke it on both chains and a
+                pause-only guardian pauses the vault. The last line's JSON has the blocks from
+                breach to recorded revocation on each chain; exit 0 only if revoked everywhere
   --exit        run the demo, print one JSON summary as the last line, exit 0 only if every outcome was right
   --dir <dir>   working directory, wiped at start (default .devnet, relative to where you run it)
 `;
@@ -58,7 +65,7 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { nodes: { type: "string", default: "4" }, exit: { type: "boolean", default: false }, dir: { type: "string", default: ".devnet" } },
+      options: { nodes: { type: "string", default: "4" }, scenario: { type: "string", default: "upgrade" }, exit: { type: "boolean", default: false }, dir: { type: "string", default: ".devnet" } },
     }));
   } catch (error) {
     io.stderr(`sentinel devnet: ${(error as Error).message}\n\n${DEVNET_USAGE}`);
@@ -67,6 +74,10 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
   const nodes = Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) {
     io.stderr("--nodes must be an integer from 1 to 64\n");
+    return 2;
+  }
+  if (values.scenario !== "upgrade" && values.scenario !== "revoke") {
+    io.stderr("--scenario must be upgrade or revoke\n");
     return 2;
   }
   const say = (message: string) => io.stdout(`[devnet] ${message}\n`);
@@ -81,6 +92,17 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
   process.once("SIGTERM", onSignal);
   try {
     devnet = await startDevnet({ nodes, dir: callerPath(values.dir), log: say, nodeLogLevel: "info" });
+    if (values.scenario === "revoke") {
+      const result = await runRevokeScenario(devnet, say);
+      say(result.ok ? `revoked on every chain, at most ${result.maxBlocks} block(s) after the breach; the guardian paused` : "NOT REVOKED EVERYWHERE (or not paused)");
+      io.stdout(`${JSON.stringify({ ...result, nodes, threshold: devnet.committee.threshold, manifest: devnet.manifestPath })}\n`);
+      if (values.exit) {
+        await devnet.stop();
+        return result.ok ? 0 : 1;
+      }
+      say("network running; Ctrl-C stops everything");
+      await new Promise(() => {});
+    }
     const results = await runScenario(devnet, say);
     const ok = results.every((r) => r.ok);
     say(ok ? "every outcome as expected" : "SOME OUTCOMES WERE WRONG");

@@ -8,5 +8,6 @@ export * from "./attestation.ts";
 export * from "./candidate.ts";
 export * from "./bundle.ts";
 export * from "./policy.ts";
+export * from "./revocation.ts";
 export { SentinelError, hasCode, describeError } from "../errors.ts";
 export type { Address, Hex } from "viem";

@@ -73,7 +73,18 @@ export interface NodeConfig {
   readonly chains: ChainConfig[];
   readonly logLevel: LogLevel;
   readonly verification: VerificationConfig;
+  readonly monitoring: MonitoringConfig;
 }
+
+/** Continuous monitoring of approved code (docs/monitoring.md). */
+export interface MonitoringConfig {
+  /** How often each chain is asked for a new block, in ms. */
+  readonly pollMs: number;
+  /** Blocks an invariant must hold in a row before a new break is a new episode (and alert). */
+  readonly cooldownBlocks: number;
+}
+
+export const DEFAULT_MONITORING: MonitoringConfig = { pollMs: 250, cooldownBlocks: 10 };
 
 export interface VerificationConfig {
   /**

@@ -17,6 +17,7 @@ import {
   DEFAULT_CONFIRMATIONS,
   DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_MONITORING,
   DEFAULT_RELAYER_ENABLED,
   LOG_LEVELS,
   MAX_CHAINS,
@@ -27,6 +28,7 @@ import {
   type ApiConfig,
   type ChainConfig,
   type LogLevel,
+  type MonitoringConfig,
   type NodeConfig,
   type P2pConfig,
   type RelayerConfig,
@@ -74,6 +76,7 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   const logLevel = optional(root, "logLevel", "", issues, readLogLevel, DEFAULT_LOG_LEVEL);
   const name = optional(root, "name", "", issues, readName, nameOf(baseDir));
   const verification = optional(root, "verification", "", issues, (v, p, i) => readVerification(v, p, i, readFile, dataDir), undefined);
+  const monitoring = optional(root, "monitoring", "", issues, readMonitoring, { ...DEFAULT_MONITORING });
   if (
     networkId === undefined ||
     dataDir === undefined ||
@@ -83,7 +86,8 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
     relayer === undefined ||
     chains === undefined ||
     logLevel === undefined ||
-    name === undefined
+    name === undefined ||
+    monitoring === undefined
   ) {
     return undefined;
   }
@@ -98,10 +102,11 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
     chains,
     logLevel,
     verification: verification ?? { compileCacheDir: resolve(dataDir, "compile-cache") },
+    monitoring,
   };
 }
 
-const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification"] as const;
+const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification", "monitoring"] as const;
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -124,6 +129,21 @@ function readVerification(value: unknown, path: string, issues: Issues, readFile
   if (compileCacheDir === undefined && dataDir === undefined) return undefined;
   return { compileCacheDir: compileCacheDir ?? resolve(dataDir!, "compile-cache") };
 }
+const MONITORING_FIELDS = ["pollMs", "cooldownBlocks"] as const;
+
+function readMonitoring(value: unknown, path: string, issues: Issues): MonitoringConfig | undefined {
+  const monitoring = readObject(value, path, issues, MONITORING_FIELDS);
+  if (monitoring === undefined) return undefined;
+  const pollMs = optional(monitoring, "pollMs", path, issues, readIntegerIn(50, 60_000, "ms between polls of each chain for a new block"), DEFAULT_MONITORING.pollMs);
+  const cooldownBlocks = optional(monitoring, "cooldownBlocks", path, issues, readIntegerIn(1, 100_000, "blocks an invariant must hold before a new break is a new alert"), DEFAULT_MONITORING.cooldownBlocks);
+  return pollMs === undefined || cooldownBlocks === undefined ? undefined : { pollMs, cooldownBlocks };
+}
+
+const readIntegerIn = (min: number, max: number, what: string): Reader<number> => (value, path, issues) => {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) return issues.add(path, `must be an integer in ${min}..${max} (${what}); ${got(value)}`);
+  return value;
+};
+
 const P2P_FIELDS = ["listen", "bootstrap"] as const;
 const API_FIELDS = ["host", "port"] as const;
 const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv", "rotationApprovals"] as const;

@@ -398,12 +398,12 @@ export async function fund(chain: ChainClients, address: Address): Promise<void>
 }
 
 /** A candidate for `implementation` on `chain`, signed by the devnet's proposer, with its bundle: the body to POST. */
-export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint, bundleOverride?: SourceBundle) {
+export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint, bundleOverride?: SourceBundle, target = chain.protocol.proxy) {
   const bundle = bundleOverride ?? (implementation === chain.protocol.malicious ? chain.protocol.bundles.malicious : chain.protocol.bundles.benign);
   const now = BigInt(Math.floor(Date.now() / 1000));
   const candidate: Candidate = {
     chainId: BigInt(chain.chainId),
-    target: chain.protocol.proxy,
+    target,
     implementation,
     sourceHash: bundleHash(bundle),
     policyHash: policyHash(bundle.policy),

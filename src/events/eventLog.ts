@@ -11,7 +11,7 @@ import type { Clock } from "../util/clock.ts";
 import type { Json } from "../util/json.ts";
 
 /** The kinds of event, in the order a candidate meets them. */
-export const EVENT_TYPES = ["candidate.admitted", "verification.deferred", "verdict.signed", "attestation.formed", "relay.result", "equivocation.detected"] as const;
+export const EVENT_TYPES = ["candidate.admitted", "verification.deferred", "verdict.signed", "attestation.formed", "relay.result", "equivocation.detected", "revocation.alert", "revocation.signed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface NodeEvent {

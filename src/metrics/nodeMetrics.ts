@@ -33,6 +33,8 @@ export interface NodeMetricSources {
   rpcQuorums: { chainId: number; disagreements: Record<string, number>; endpointFailures: number[] }[];
   /** Equivocation proofs this node kept. */
   equivocations: number;
+  /** Continuous monitoring's counters (monitoring/monitor.ts). */
+  monitor: { blocks: number; readings: number; unreadable: number; alerts: number; suppressed: number };
 }
 
 /** The timeline stages whose gaps are measured (src/candidates/timelines.ts). */
@@ -207,6 +209,9 @@ export class NodeMetrics {
       s.rpcQuorums.flatMap(({ chainId, endpointFailures }) => endpointFailures.map((value, endpoint) => ({ labels: { chain: String(chainId), endpoint: String(endpoint) }, value }))),
     );
     sampled("counter", "sentinel_equivocations_total", "Equivocation proofs kept: a validator signed two different verdicts for one candidate (GET /v1/evidence).", [], (s) => one(s.equivocations));
+    sampled("counter", "sentinel_monitor_events_total", "Continuous monitoring: new blocks read, invariant readings, readings that could not be taken (no answer: never a breach), alerts raised, breaks suppressed as part of an ongoing episode (GET /v1/monitoring).", ["event"], (s) =>
+      byLabel("event", s.monitor),
+    );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));
     sampled("counter", "sentinel_recorded_attestations_found_total", "Attestations read back from the chains' VerdictRecorded logs (history, and what this node missed).", [], (s) => one(s.follower.found));

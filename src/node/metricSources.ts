@@ -13,6 +13,7 @@ import type { EventLog } from "../events/eventLog.ts";
 import type { BatchVerifier } from "../consensus/batchVerifier.ts";
 import type { NodeMetricSources } from "../metrics/nodeMetrics.ts";
 import type { SentinelNetwork } from "../network/index.ts";
+import type { InvariantMonitor } from "../monitoring/monitor.ts";
 import type { ChainParts } from "./chainParts.ts";
 
 export interface MetricParts {
@@ -29,6 +30,7 @@ export interface MetricParts {
   events: EventLog;
   eventStream: EventStream;
   evidence: EvidenceStore;
+  monitor: Pick<InvariantMonitor, "stats">;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -60,5 +62,6 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     gossipPeerRefused: p.network.counters().refusedPeer,
     rpcQuorums: p.chains.flatMap(({ chainId, quorum }) => (quorum ? [{ chainId, disagreements: Object.fromEntries(quorum.disagreements), endpointFailures: [...quorum.endpointFailures] }] : [])),
     equivocations: p.evidence.stats.recorded,
+    monitor: p.monitor.stats,
   };
 }

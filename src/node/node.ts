@@ -52,6 +52,9 @@ import { DEFAULT_SET_WATCH_INTERVAL_MS, SetWatcher } from "./setWatcher.ts";
 import { metricSources } from "./metricSources.ts";
 import { loadOrCreateP2pKey } from "./p2pKey.ts";
 import { PipelineWorker } from "../verify/worker/pipelineWorker.ts";
+import { ApprovalSource, signRevocation } from "../monitoring/approvals.ts";
+import { rpcLiveChain } from "../monitoring/liveChain.ts";
+import { InvariantMonitor } from "../monitoring/monitor.ts";
 
 /**
  * Each check gets this long before it ends in a CHECK_TIMED_OUT finding: a cold compile of a
@@ -270,8 +273,9 @@ export class SentinelNode {
 
       let scheduler: VerificationScheduler | undefined;
       let verification: CandidateVerification | undefined;
+      let signer: Signer | undefined;
       if (validatorIndex !== undefined) {
-        const signer = new Signer(
+        signer = new Signer(
           { networkId: config.networkId, setIndex: set.index, validatorIndex, broadcastAfterMs: DEFAULT_BROADCAST_AFTER_MS },
           {
             record: signingRecord,
@@ -287,7 +291,7 @@ export class SentinelNode {
             logger: log,
           },
         );
-        closer.add("signer", () => signer.stop());
+        closer.add("signer", () => signer!.stop());
         verification = new CandidateVerification(
           {},
           {
@@ -302,7 +306,7 @@ export class SentinelNode {
               },
             },
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
-            signer,
+            signer: signer!,
             mark,
             onSigned: anticipateRelay,
             events,
@@ -316,6 +320,23 @@ export class SentinelNode {
         );
         closer.add("verification scheduler", () => scheduler!.stop());
       }
+
+      // Approved code, watched on every new block; a breach is signed as a revocation (validators only).
+      const monitorRpc = new AbortController();
+      const approvals = new ApprovalSource({}, { networkId: config.networkId, attestations, candidates, nowSeconds: () => BigInt(Math.floor(clock.now() / 1000)) });
+      const monitor = new InvariantMonitor(
+        { pollMs: config.monitoring.pollMs, cooldownBlocks: config.monitoring.cooldownBlocks },
+        {
+          approvals: () => approvals.list(),
+          chains: new Map(chains.map(({ chainId, rpcUrl, confirmations }) => [chainId, rpcLiveChain(rpcUrl, confirmations, monitorRpc.signal)])),
+          onBreach: async (breach) => {
+            if (signer) await signRevocation({ networkId: config.networkId, attestations, signer, events }, breach);
+          },
+          events,
+          clock,
+          logger: log.child({ module: "monitor" }),
+        },
+      );
 
       const intake = new Intake(
         {},
@@ -362,7 +383,7 @@ export class SentinelNode {
       const started = network;
       closer.add("network", () => started.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor });
 
       const api = await startApiServer(
         config.api,
@@ -378,6 +399,7 @@ export class SentinelNode {
             timelines,
             events: eventStream,
             evidence,
+            monitoring: () => ({ stats: monitor.stats, ...monitor.state() }) as unknown as Json,
             verdictsSeen: (id) => aggregator.signersOf(id) as unknown as Json,
             chains: chains.map(({ chainId, client, relayer, health }) => ({
               chainId,
@@ -410,6 +432,11 @@ export class SentinelNode {
       await resumeCandidates({ candidates, attestations, scheduler, clock });
       closer.add("attestation follower", () => follower.stop());
       follower.start();
+      closer.add("monitor", async () => {
+        monitorRpc.abort();
+        await monitor.stop();
+      });
+      monitor.start();
 
       log.info(
         { peerId: started.peerId.toString(), api: api.url, validatorIndex: validatorIndex ?? null, setIndex: set.index, threshold: set.threshold, size: set.keys.length },

@@ -154,6 +154,8 @@ describe("the OpenAPI document", () => {
     const evidence = await call("GET", "/v1/evidence", `/v1/evidence?candidateId=${id}`);
     assert.equal((evidence.body as { evidence: unknown[] }).evidence.length, 1);
     await call("GET", "/v1/evidence", "/v1/evidence?candidateId=0x12");
+    const monitoring = await call("GET", "/v1/monitoring", "/v1/monitoring");
+    assert.equal((monitoring.body as { episodes: unknown[] }).episodes.length, 1);
     await node.events.flush();
     const status = await call("GET", "/v1/status", "/v1/status"); // now with candidates
     assert.ok((status.body as { candidates: unknown[] }).candidates.length > 0);

@@ -68,6 +68,7 @@ describe("config: valid files", () => {
       chains: [{ chainId: 31337, rpcUrls: ["http://127.0.0.1:8545"], rpcQuorum: 1, registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", confirmations: 0 }],
       logLevel: "info",
       verification: { compileCacheDir: "/srv/sentinel/data/compile-cache" },
+      monitoring: { pollMs: 250, cooldownBlocks: 10 },
     });
     assert.deepEqual(config.p2p.listen, ["/ip4/0.0.0.0/tcp/9000"]);
     assert.notEqual(config.p2p.listen, DEFAULT_LISTEN, "a fresh array, not the shared default");
@@ -94,6 +95,15 @@ describe("config: valid files", () => {
     const config = parseConfig({ ...minimal(), verification: { compileCacheDir: "../cache" } }, "/opt/node/config");
     assert.equal(config.verification.compileCacheDir, "/opt/node/cache");
     assert.throws(() => parseConfig({ ...minimal(), verification: { compileCache: "x" } }, BASE), /verification\.compileCache: unknown field/);
+  });
+
+  it("takes monitoring's poll interval and cooldown, each bounded", () => {
+    const config = parseConfig({ ...minimal(), monitoring: { pollMs: 1_000, cooldownBlocks: 20 } }, BASE);
+    assert.deepEqual(config.monitoring, { pollMs: 1_000, cooldownBlocks: 20 });
+    assert.deepEqual(parseConfig({ ...minimal(), monitoring: { cooldownBlocks: 3 } }, BASE).monitoring, { pollMs: 250, cooldownBlocks: 3 });
+    assert.throws(() => parseConfig({ ...minimal(), monitoring: { pollMs: 0 } }, BASE), /monitoring\.pollMs: must be an integer in 50\.\.60000/);
+    assert.throws(() => parseConfig({ ...minimal(), monitoring: { cooldownBlocks: 1.5 } }, BASE), /monitoring\.cooldownBlocks: must be an integer/);
+    assert.throws(() => parseConfig({ ...minimal(), monitoring: { cooldown: 3 } }, BASE), /monitoring\.cooldown: unknown field/);
   });
 
   it("normalises the network id to lower case and the registry to its checksum", () => {

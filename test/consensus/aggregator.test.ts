@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { fastAggregateVerify, Signature, verify } from "@chainsafe/blst";
 import { bytesToHex, hexToBytes, keccak256, stringToHex, type Hex } from "viem";
 import type { Attestation } from "../../src/codec/attestation.ts";
+import { revocationVerdict } from "../../src/codec/revocation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import type { VerdictMessage } from "../../src/codec/verdictMessage.ts";
 import { decodeVerdictMessage, encodeVerdictMessage } from "../../src/codec/verdictMessage.ts";
@@ -48,6 +49,22 @@ describe("verdict aggregator", () => {
     assert.deepEqual(signerIndices(attestation!.signers), [0, 1, 2]);
     const keys = signerIndices(attestation!.signers).map((i) => committee.publicKeys[i]!);
     assert.ok(fastAggregateVerify(hexToBytes(verdictDigest(NETWORK, v)), keys, signatureFromEip2537(attestation!.signature)));
+  });
+
+  it("a validator's approval and its later revocation are two votes, never evidence; one node's revocation alone forms nothing", async () => {
+    const { aggregator, attestations, evidence } = setup();
+    const approval = { ...verdict(), outcome: Outcome.Approve } as Verdict;
+    for (const i of [0, 1, 2]) await aggregator.ingest(message(approval, i));
+    assert.equal(attestations.length, 1);
+    const revoke = revocationVerdict(NETWORK, { approvalId: approval.candidateId, approval, invariant: "cap" });
+    assert.equal(await aggregator.ingest(message(revoke, 0)), "accept", "a false alarm of one node is counted, not more");
+    assert.equal(attestations.length, 1, "below the threshold: no revocation attestation");
+    assert.equal(evidence.length, 0, "signing the approval and then its revocation is not equivocation");
+    for (const i of [1, 3]) await aggregator.ingest(message(revoke, i));
+    assert.equal(attestations.length, 2);
+    assert.equal(attestations[1]!.verdict.outcome, Outcome.Revoke);
+    assert.deepEqual(signerIndices(attestations[1]!.signers), [0, 1, 3]);
+    assert.equal(evidence.length, 0);
   });
 
   it("signatures arriving together are verified as one batch", async () => {

@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { keccak256, stringToHex } from "viem";
+import { getAddress, keccak256, stringToHex } from "viem";
+import { revocationVerdict } from "../../src/codec/revocation.ts";
+import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import { ConflictingVerdictError, SigningRecord } from "../../src/consensus/signingRecord.ts";
 import { DataDirLockedError, Database } from "../../src/db/database.ts";
 
@@ -35,6 +37,22 @@ describe("signing record", () => {
       ConflictingVerdictError,
     );
     assert.equal(signedB, false, "the signer must not run for a conflicting digest");
+    await db.close();
+  });
+
+  it("a revocation of a signed approval is its own entry, and a second revocation digest for it is refused", async () => {
+    const db = await Database.open(tempDir());
+    const record = new SigningRecord(db);
+    const network = keccak256(stringToHex("network"));
+    const approval: Verdict = {
+      candidateId: candidate, chainId: 1n, target: getAddress("0x00000000000000000000000000000000000a11ce"), codehash: keccak256(stringToHex("code")),
+      outcome: Outcome.Approve, policyHash: digestA, reasons: 0n, findingsDigest: digestA, issuedAt: 1n, expiresAt: 2n,
+    };
+    await record.signOnce(candidate, verdictDigest(network, approval), new Date(), () => "approve");
+    const revoke = revocationVerdict(network, { approvalId: candidate, approval, invariant: "cap" });
+    assert.equal(await record.signOnce(revoke.candidateId, verdictDigest(network, revoke), new Date(), () => "revoke"), "revoke");
+    assert.equal(await record.signedDigest(candidate), verdictDigest(network, approval), "the approval's entry is untouched");
+    await assert.rejects(record.signOnce(revoke.candidateId, verdictDigest(network, { ...revoke, issuedAt: 9n }), new Date(), () => "other"), ConflictingVerdictError);
     await db.close();
   });
 

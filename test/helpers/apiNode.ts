@@ -156,6 +156,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     timelines: new CandidateTimelines(),
     events: new EventStream({}, { log: events }),
     evidence,
+    monitoring: () => ({ stats: { blocks: 3, readings: 6, unreadable: 0, alerts: 1, suppressed: 2 }, approvals: [{ approvalId: `0x${"ab".repeat(32)}`, chainId: CHAIN_ID.toString(), target: TARGET, codehash: `0x${"ef".repeat(32)}`, invariants: ["cap"] }], episodes: [{ key: `0x${"ab".repeat(32)}|cap`, broken: true, episodes: 1, inEpisode: true }] }),
     verdictsSeen: () => ({}),
     chains: [{ chainId: Number(CHAIN_ID), reachable: async () => mode !== "down" }],
     network: { peerId: () => "12D3KooWtest", peers: () => [], scoreOf: () => 0, counters: () => ({}) },

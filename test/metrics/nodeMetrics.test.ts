@@ -20,6 +20,7 @@ const sources = (peers = 3): NodeMetricSources => ({
   gossipPeerRefused: 7,
   rpcQuorums: [{ chainId: 31339, disagreements: { eth_getCode: 2 }, endpointFailures: [0, 4] }],
   equivocations: 1,
+  monitor: { blocks: 4, readings: 8, unreadable: 1, alerts: 1, suppressed: 2 },
 });
 
 describe("NodeMetrics", () => {
@@ -35,6 +36,8 @@ describe("NodeMetrics", () => {
     assert.match(text, /^sentinel_rpc_disagreements_total\{chain="31339",method="eth_getCode"\} 2$/m);
     assert.match(text, /^sentinel_rpc_endpoint_failures_total\{chain="31339",endpoint="1"\} 4$/m);
     assert.match(text, /^sentinel_equivocations_total 1$/m);
+    assert.match(text, /^sentinel_monitor_events_total\{event="alerts"\} 1$/m);
+    assert.match(text, /^sentinel_monitor_events_total\{event="unreadable"\} 1$/m);
     assert.match(text, /^sentinel_relay_jobs_total\{chain="31337",outcome="submitted"\} 1$/m);
     assert.match(text, /^sentinel_queue_drops_total\{queue="event_stream"\} 1$/m);
     assert.match(text, /^sentinel_candidates_total\{outcome="expired"\} 1$/m);

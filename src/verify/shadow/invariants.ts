@@ -84,12 +84,13 @@ export function invariantResults(
     if (bound !== undefined) result.expected = bound;
     if (valueAfter === undefined) return result;
     result.after = valueAfter;
-    result.holds = holds(invariant.relation, bound, valueAfter);
+    result.holds = invariantHolds(invariant.relation, bound, valueAfter);
     return result;
   });
 }
 
-function holds(relation: InvariantRelation, bound: string | undefined, after: InvariantValue): boolean {
+/** Whether `after` satisfies the relation against `bound` (a revert or a missing bound never does); live monitoring reads it too. */
+export function invariantHolds(relation: InvariantRelation, bound: string | undefined, after: InvariantValue): boolean {
   if (!("value" in after) || bound === undefined) return false;
   switch (relation) {
     case "unchanged":

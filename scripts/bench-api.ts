@@ -1,6 +1,6 @@
 // npm run bench:api — a valid request's latency (GET /health and a candidate status read) on an
-// idle node, then during a fuzz burst (test/helpers/apiFuzz.ts); p50/p99, the server's CPU time
-// and a fixed reference workload for each phase; the last line is JSON. The issue's bar: p99 under
+// idle node and during a fuzz burst (test/helpers/apiFuzz.ts), in alternating rounds; p50/p99, the
+// server's CPU time and a fixed reference workload for each; the last line is JSON. The issue's bar: p99 under
 // fuzz within 2× of idle. Also the cost of a path of slashes, short against long (linear, not
 // quadratic).
 //
@@ -21,7 +21,9 @@ import { startApiNode, submission } from "../test/helpers/apiNode.ts";
 import { rawRequest } from "../test/helpers/rawHttp.ts";
 
 const self = fileURLToPath(import.meta.url);
-const PHASE_MS = 10_000;
+const PHASE_MS = 5_000;
+/** Idle and fuzz phases, alternating. */
+const ROUNDS = 4;
 
 if (process.argv[2] === "--fuzz") {
   const [url, bodyJson, seconds] = process.argv.slice(3);
@@ -89,8 +91,20 @@ async function probe(url: string, paths: string[], ms: number, serverPid: number
       latencies.push(performance.now() - started);
     }
   }
-  latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), serverCpuMs: Math.round(cpuMsOf(serverPid) - cpu), referenceMs: referenceMs() };
+  return { latencies, serverCpuMs: cpuMsOf(serverPid) - cpu, referenceMs: referenceMs() };
+}
+
+/** Rounds of one condition pooled: every latency of every round, and the sums. */
+function pooled(rounds: Awaited<ReturnType<typeof probe>>[]) {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    p99ByRound: rounds.map((r) => round(percentile([...r.latencies].sort((a, b) => a - b), 99))),
+    serverCpuMs: Math.round(rounds.reduce((sum, r) => sum + r.serverCpuMs, 0)),
+    referenceMs: rounds.map((r) => r.referenceMs),
+  };
 }
 
 const lines = (child: ChildProcess) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -115,19 +129,28 @@ const slashes = { short: await slashCost("/x"), slashes16k: await slashCost("/".
 console.log(`per request, 20 each: a short unknown path ${JSON.stringify(slashes.short)}, 16,300 slashes ${JSON.stringify(slashes.slashes16k)} (server CPU at 10 ms resolution)`);
 
 await probe(setup.url, paths, 1_000, serverPid); // warm-up
-const idle = await probe(setup.url, paths, PHASE_MS, serverPid);
-console.log(`idle:  ${idle.requests} valid requests, p50 ${idle.p50} ms, p99 ${idle.p99} ms, server CPU ${idle.serverCpuMs} ms, reference workload ${idle.referenceMs} ms`);
-
-const [fuzzCommand, fuzzArgs] = pinned(1, true, [self, "--fuzz", setup.url, JSON.stringify(setup.body), String(PHASE_MS / 1000 + 2)]);
-const child = spawn(fuzzCommand, fuzzArgs, { stdio: ["ignore", "pipe", "inherit"] });
-let childOut = "";
-child.stdout!.on("data", (chunk: Buffer) => (childOut += chunk.toString()));
-const childDone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the burst ramp up
-const underFuzz = await probe(setup.url, paths, PHASE_MS, serverPid);
-await childDone;
-const burst = JSON.parse(childOut.trim().split("\n").at(-1) ?? "{}") as { sent?: number; fivexx?: number };
-console.log(`fuzz:  ${underFuzz.requests} valid requests, p50 ${underFuzz.p50} ms, p99 ${underFuzz.p99} ms, server CPU ${underFuzz.serverCpuMs} ms, reference workload ${underFuzz.referenceMs} ms (burst: ${burst.sent} malformed requests, ${burst.fivexx} answered 5xx)`);
+// Idle and fuzz alternate, ROUNDS times each, and each condition's latencies are pooled: the
+// machine's drift (a VM's neighbours, a GC-heavy minute) then weighs on both alike.
+const idleRounds: Awaited<ReturnType<typeof probe>>[] = [];
+const fuzzRounds: Awaited<ReturnType<typeof probe>>[] = [];
+const bursts: { sent?: number; fivexx?: number }[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  idleRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid));
+  const [fuzzCommand, fuzzArgs] = pinned(1, true, [self, "--fuzz", setup.url, JSON.stringify(setup.body), String(PHASE_MS / 1000 + 2)]);
+  const child = spawn(fuzzCommand, fuzzArgs, { stdio: ["ignore", "pipe", "inherit"] });
+  let childOut = "";
+  child.stdout!.on("data", (chunk: Buffer) => (childOut += chunk.toString()));
+  const childDone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the burst ramp up
+  fuzzRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid));
+  await childDone;
+  bursts.push(JSON.parse(childOut.trim().split("\n").at(-1) ?? "{}") as { sent?: number; fivexx?: number });
+}
+const idle = pooled(idleRounds);
+const underFuzz = pooled(fuzzRounds);
+const burst = { sent: bursts.reduce((sum, b) => sum + (b.sent ?? 0), 0), fivexx: bursts.reduce((sum, b) => sum + (b.fivexx ?? 0), 0) };
+console.log(`idle:  ${idle.requests} valid requests over ${ROUNDS} rounds, p50 ${idle.p50} ms, p99 ${idle.p99} ms (by round ${idle.p99ByRound.join(", ")}), server CPU ${idle.serverCpuMs} ms, reference workload ${idle.referenceMs.join(", ")} ms`);
+console.log(`fuzz:  ${underFuzz.requests} valid requests over ${ROUNDS} rounds, p50 ${underFuzz.p50} ms, p99 ${underFuzz.p99} ms (by round ${underFuzz.p99ByRound.join(", ")}), server CPU ${underFuzz.serverCpuMs} ms, reference workload ${underFuzz.referenceMs.join(", ")} ms (burst: ${burst.sent} malformed requests, ${burst.fivexx} answered 5xx)`);
 const ratio = round(underFuzz.p99 / idle.p99);
 console.log(`p99 under fuzz / idle: ${ratio} (bar: ≤ 2)`);
 server.stdin!.write("stored\n");

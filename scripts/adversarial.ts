@@ -14,7 +14,7 @@
 //   --rounds N       rounds of chain faults, each fault on each chain (default 1)
 //   --skip-suites    only what runs on this script's own devnet
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,7 +82,7 @@ try {
   log(`RSS of the nodes (MB), warm, before → after API abuse and chain faults: ${rssBefore.map((b, i) => `${b?.toFixed(0)} → ${rssAfter[i]?.toFixed(0)}`).join(", ")}`);
 
   const crash = await crashCampaign(campaign, crashCount, Date.now() + CRASH_BUDGET_MS);
-  log(`crash campaign: ${crash.kills} kills ${JSON.stringify(crash.byPoint)}; ${crash.missed.length} armed points not reached; ${crash.late.length} candidates late`);
+  log(`crash campaign: ${crash.kills} kills (${crash.whileRecovering} while recovering earlier work) ${JSON.stringify(crash.byPoint)}; ${crash.missed.length} armed points not reached; ${crash.late.length} candidates late`);
   const invariants = await checkInvariants(campaign);
   for (const problem of invariants.problems.slice(0, 50)) log(`PROBLEM: ${problem}`);
   log(`invariants over ${invariants.candidates} candidates: ${JSON.stringify({ ...invariants, problems: invariants.problems.length })}`);
@@ -108,6 +108,7 @@ try {
     candidates: invariants.candidates,
     chainFaults: faults.byKind,
     reorgedAndRecordedAgain: faults.reorgedAndRecordedAgain,
+    crashWhileRecovering: crash.whileRecovering,
     crashMissed: crash.missed.length,
     wrongDecisions: invariants.wrongDecisions,
     api5xx: abuse.fuzz.fivexx,
@@ -115,22 +116,43 @@ try {
   };
   const failed = invariants.conflictingSignatures + invariants.attestationsLost + invariants.doubleSubmissions + invariants.wrongDecisions + suitesFailed + faults.failed.length > 0 || crash.kills < crashCount;
   for (const failure of faults.failed) log(`CHAIN FAULT FAILED: ${failure}`);
-  exitCode = failed ? 1 : 0;
-  await shutdown();
-  console.log(JSON.stringify(summary));
+  const leakedForks = await shutdown();
+  if (leakedForks > 0) log(`LEAK: ${leakedForks} shadow-fork anvil(s) of the devnet's chains still ran after every node stopped; SIGKILLed`);
+  exitCode = failed || leakedForks > 0 ? 1 : 0;
+  console.log(JSON.stringify({ ...summary, leakedForks }));
 } catch (error) {
   log(`ABORTED: ${(error as Error).stack ?? String(error)}`);
   await shutdown();
 }
 process.exit(exitCode);
 
-async function shutdown(): Promise<void> {
+/** Stops what the run started; the shadow forks still running afterwards (leaked by a node), each then SIGKILLed by its pid. */
+async function shutdown(): Promise<number> {
   await campaign?.close();
   await devnet?.stop();
   // A chain restarted by a chain fault is not one the devnet started: stopped here, by its own handle.
   await Promise.all((devnet?.chains ?? []).map((chain) => chain.anvil.stop()));
+  const forks = forksOf((devnet?.chains ?? []).map((chain) => chain.anvil.rpcUrl));
+  for (const pid of forks) process.kill(pid, "SIGKILL");
   campaign = undefined;
   devnet = undefined;
+  return forks.length;
+}
+
+/** Pids of the anvil processes forking one of `rpcUrls` (Linux /proc): the nodes' shadow forks of these chains. */
+function forksOf(rpcUrls: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const fork = args[args.indexOf("--fork-url") + 1];
+      if (args[0]?.endsWith("anvil") && fork !== undefined && rpcUrls.includes(fork)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 /** Runs one test file in its own `node --test`, bounded; its passed and failed test counts (TAP summary). */

@@ -12,7 +12,7 @@ import type { Json } from "../../src/util/json.ts";
 import { RECORDED_TIMEOUT_MS, type Campaign } from "./campaign.ts";
 
 /** Requests in flight from the fuzzer at once. */
-const CONCURRENCY = 16;
+const CONCURRENCY = 32;
 /** The fuzz child stops by itself after this, whatever the parent does. */
 const FUZZ_HARD_LIMIT_S = 600;
 

@@ -27,6 +27,8 @@ export function injection(i: number, nodes: number): Injection {
 
 export interface CrashResult {
   kills: number;
+  /** Of the kills, those at a point reached while the restarted node recovered earlier work, before its own candidate. */
+  whileRecovering: number;
   /** Kills by point. */
   byPoint: Record<string, number>;
   /** Armed, but the point was not reached with its candidates: no kill, counted apart. */
@@ -37,7 +39,7 @@ export interface CrashResult {
 
 export async function crashCampaign(campaign: Campaign, count: number, deadline: number): Promise<CrashResult> {
   const { devnet, log } = campaign;
-  const result: CrashResult = { kills: 0, byPoint: {}, missed: [], late: [] };
+  const result: CrashResult = { kills: 0, whileRecovering: 0, byPoint: {}, missed: [], late: [] };
   for (let i = 0; i < count; i++) {
     if (Date.now() > deadline) {
       log(`crash: deadline reached after ${i} injections`);
@@ -69,6 +71,7 @@ export async function crashCampaign(campaign: Campaign, count: number, deadline:
     const killed = node.exit === "SIGKILL";
     if (killed) {
       result.kills++;
+      if (candidates.length === 0) result.whileRecovering++;
       result.byPoint[shot.point] = (result.byPoint[shot.point] ?? 0) + 1;
     } else {
       result.missed.push(shot);

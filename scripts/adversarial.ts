@@ -25,6 +25,7 @@ import { Campaign, percentile, rssMb } from "./adversarial/campaign.ts";
 import { chainFaults } from "./adversarial/chainFaults.ts";
 import { crashCampaign } from "./adversarial/crash.ts";
 import { checkInvariants } from "./adversarial/invariants.ts";
+import { isAlive } from "../test/helpers/proc.ts";
 
 const self = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -70,6 +71,9 @@ let exitCode = 1;
 try {
   devnet = await startDevnet({ nodes: 4, dir: join(tmpdir(), `sentinel-adversarial-${process.pid}`), confirmations: CONFIRMATIONS, nodeLogLevel: "info", log });
   campaign = new Campaign(devnet, log);
+  // Chains a chain fault restarted are no devnet's: if this process dies, they go with it, by pid.
+  const chains = devnet.chains;
+  process.once("exit", () => chains.forEach((chain) => isAlive(chain.anvil.pid) && process.kill(chain.anvil.pid, "SIGKILL")));
   await campaign.ready(CONFIRMATIONS);
   // Warm-up, untimed: the first candidate compiles the protocol and starts each node's pipeline worker.
   await decide(campaign, 2, "warm-up");

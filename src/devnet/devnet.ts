@@ -117,6 +117,8 @@ export class DevnetNode {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    // A failed spawn (the runtime's binary gone) is the log's to say; waitReady then times out.
+    child.once("error", (error) => log.write(`cannot spawn the node: ${error.message}\n`));
     this.child = child;
   }
 

@@ -12,6 +12,7 @@ import type { Database, Sublevel } from "../db/database.ts";
 import type { Json } from "../util/json.ts";
 import type { EventSink } from "../events/eventLog.ts";
 import type { Clock } from "../util/clock.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 import type { RelayDispatcher } from "./relayDispatcher.ts";
 
 export type AttestationSource = "aggregated" | "gossip" | "chain";
@@ -137,6 +138,7 @@ export class AttestationStore {
       codehash: verdict.codehash,
       receivedAt: new Date(this.#m.clock.now()).toISOString(),
     };
+    faultPoint("aggregation.formed");
     this.#m.onAccepted?.(verdict.candidateId, source);
     const relayOps = this.#m.relay.plan({ candidateId: verdict.candidateId, digest, encoded }, { fresh: source === "aggregated", recordedOn });
     // The relay starts before the write (and before the gossip publish, which encrypts and
@@ -158,6 +160,7 @@ export class AttestationStore {
         { sync: false },
       );
       written();
+      faultPoint("aggregation.stored");
     } catch (error) {
       failed(error);
       throw error;

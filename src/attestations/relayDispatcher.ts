@@ -16,6 +16,7 @@ import { toJson, type Json } from "../util/json.ts";
 import type { EventSink } from "../events/eventLog.ts";
 import { backoff } from "../util/backoff.ts";
 import type { Clock, Timer } from "../util/clock.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 
 export interface RelayDispatcherOptions {
   /** Backoff before dispatch n + 1 after n failed ones: min(maxMs, initialMs * 2^(n-1)). */
@@ -295,6 +296,7 @@ export class RelayDispatcher {
       fresh: entry.fresh,
     });
     await persisted;
+    if (result.status !== "failed") faultPoint("relay.afterReceipt");
     if (this.#stopped && result.status === "failed" && result.code === "RELAY_STOPPED") return;
 
     if (result.status === "failed" && FINAL_FAILURES.has(result.code)) {

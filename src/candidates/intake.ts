@@ -6,6 +6,7 @@ import { AdmissionError, type Admission, type AdmittedCandidate } from "../admis
 import { bundleHash, parseBundle, type SourceBundle } from "../codec/bundle.ts";
 import { signedCandidateToJson } from "../codec/candidate.ts";
 import type { Clock } from "../util/clock.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 import type { CandidateSource, CandidateStore } from "./candidateStore.ts";
 
 export interface IntakeModules {
@@ -67,7 +68,9 @@ export class Intake {
   }
 
   async #store(admitted: AdmittedCandidate, source: CandidateSource, from: string | null, received?: number): Promise<void> {
+    faultPoint("admission.admitted");
     await this.#m.store.add(admitted, source, from, new Date(this.#m.clock.now()));
+    faultPoint("admission.stored");
     this.#m.logger.info({ candidate: admitted.id, source, target: admitted.signed.candidate.target }, "candidate admitted");
     this.#m.onAdmitted(admitted, source, received);
   }

@@ -47,6 +47,7 @@ import { attestationGasLimit } from "./relayGas.ts";
 import { relayDelayMs } from "../consensus/relayOrder.ts";
 import { SendAhead, type Fees, type SendState } from "./sendAhead.ts";
 import { backoff } from "../util/backoff.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 import { classify, isAborted, isNodeRefusal, RelayAttemptError, type RelayFailureCode } from "./relayErrors.ts";
 
 const abi = SentinelRegistry.abi;
@@ -400,7 +401,9 @@ export class ChainRelayer {
       this.remember(job.digest, signedTx);
       this.update(record, { txHash: signedTx.hash });
       try {
+        faultPoint("relay.beforeSend");
         await this.wallet.sendRawTransaction({ serializedTransaction: serialized });
+        faultPoint("relay.afterSend");
         this.ahead.used(request.nonce);
         this.update(record, { sentAt: this.now() });
       } catch (error) {

@@ -7,6 +7,7 @@ import { hexToBytes, type Hex } from "viem";
 import { verdictDigest, type Verdict } from "../codec/types.ts";
 import { encodeVerdictMessage, type VerdictMessage } from "../codec/verdictMessage.ts";
 import type { Clock, Timer } from "../util/clock.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 import { ConflictingVerdictError, type SigningRecord } from "./signingRecord.ts";
 import type { CandidateDuties } from "./duties.ts";
 
@@ -61,6 +62,7 @@ export class Signer {
       }
       throw error;
     }
+    faultPoint("signing.beforeSend");
     hooks.onSigned?.();
     const message: VerdictMessage = { setIndex: this.#options.setIndex, validatorIndex: this.#options.validatorIndex, verdict, signature };
     await this.#m.ingest(message);

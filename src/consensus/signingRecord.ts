@@ -4,6 +4,7 @@
 import type { Hex } from "viem";
 import type { Database, Sublevel } from "../db/database.ts";
 import { SentinelError } from "../errors.ts";
+import { faultPoint } from "../util/faultPoints.ts";
 
 interface SignedEntry {
   [key: string]: string;
@@ -155,9 +156,11 @@ export class SigningRecord {
       const existing = await this.signed.get(candidateId);
       if (existing && existing.digest !== digest) throw new ConflictingVerdictError(candidateId, existing.digest, digest);
       if (!existing) {
+        faultPoint("signing.beforeRecord");
         await this.db.batch([{ sublevel: "signed", key: candidateId, value: { digest, signedAt: now.toISOString() } }], {
           sync: true,
         });
+        faultPoint("signing.afterRecord");
       }
       return sign();
     });

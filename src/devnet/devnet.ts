@@ -53,6 +53,8 @@ export interface DevnetOptions {
   chainIds?: number[];
   networkName?: string;
   nodeLogLevel?: string;
+  /** Each chain's `confirmations` in the nodes' configs (default: the config's default). */
+  confirmations?: number;
   log?: (message: string) => void;
 }
 
@@ -82,15 +84,7 @@ export class DevnetNode {
   readonly logPath: string;
   private child: ChildProcess | undefined;
 
-  constructor(fields: {
-    index: number;
-    configPath: string;
-    dataDir: string;
-    apiUrl: string;
-    peerId: string;
-    p2pAddress: string;
-    logPath: string;
-  }) {
+  constructor(fields: { index: number; configPath: string; dataDir: string; apiUrl: string; peerId: string; p2pAddress: string; logPath: string }) {
     this.index = fields.index;
     this.p2pAddress = fields.p2pAddress;
     this.configPath = fields.configPath;
@@ -108,15 +102,23 @@ export class DevnetNode {
     return this.child?.pid;
   }
 
-  /** Spawns the node process; its output goes to its log file. */
-  start(): void {
+  /** How the last process ended: its signal ("SIGKILL") or exit code; undefined while it runs. */
+  get exit(): string | number | undefined {
+    return this.running ? undefined : (this.child?.signalCode ?? this.child?.exitCode ?? undefined);
+  }
+
+  /** Spawns the node process, `env` added to ours (how the crash campaign arms fault points); its output goes to its log file. */
+  start(env: Record<string, string> = {}): void {
     if (this.running) return;
     const log = createWriteStream(this.logPath, { flags: "a" });
     const child = spawn(process.execPath, [CLI, "node", "start", "--config", this.configPath], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    // A failed spawn (the runtime's binary gone) is the log's to say; waitReady then times out.
+    child.once("error", (error) => log.write(`cannot spawn the node: ${error.message}\n`));
     this.child = child;
   }
 
@@ -242,7 +244,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         api: { host: "127.0.0.1", port: ports[2 * i + 1] },
         validator: { keystore: "./keystore.json", passwordFile: "./password", rotationApprovals: "./rotation-approvals.json" },
         relayer: { enabled: true, privateKeyFile: "./relayer.key" },
-        chains: chains.map((chain) => ({ chainId: chain.chainId, rpcUrl: chain.anvil.rpcUrl, registry: chain.registry })),
+        chains: chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.anvil.rpcUrl, registry: c.registry, ...(options.confirmations !== undefined && { confirmations: options.confirmations }) })),
         logLevel: options.nodeLogLevel ?? "info",
         verification: { compileCacheDir: DEVNET_COMPILE_CACHE },
       };

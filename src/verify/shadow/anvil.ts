@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export interface AnvilOptions {
   chainId: number;
@@ -28,6 +28,14 @@ export interface AnvilInstance {
   readonly pid: number;
   stop(): Promise<void>;
 }
+
+/**
+ * Set in each recorded anvil's environment to its record directory. The record is written just
+ * after the spawn, and an owner SIGKILLed in between (a worker thread at nice 19 on a busy
+ * machine can be descheduled right there) left an anvil no record names: the crash campaign of
+ * `npm run test:adversarial` found such orphans. The environment is there from the exec on.
+ */
+const RECORD_ENV = "SENTINEL_ANVIL_RECORD_DIR";
 
 /** How long anvil may take to print its listening address before we call it failed. */
 const START_TIMEOUT_MS = 20_000;
@@ -56,17 +64,18 @@ export class AnvilProcesses {
   constructor(options: AnvilProcessesOptions = {}) {
     if (options.recordDir !== undefined && process.platform === "linux") {
       mkdirSync(options.recordDir, { recursive: true });
-      this.#recordDir = options.recordDir;
+      this.#recordDir = resolve(options.recordDir);
     }
   }
 
   /** Starts anvil as startAnvil does, kept until it exits. Always `stop()` what you start. */
   start(options: AnvilOptions): Promise<AnvilInstance> {
+    const env = this.#recordDir === undefined ? undefined : { [RECORD_ENV]: this.#recordDir };
     return launch(options, (child) => {
       this.#running.add(child);
       child.once("exit", () => this.#running.delete(child));
       if (this.#recordDir !== undefined) record(this.#recordDir, child);
-    });
+    }, env);
   }
 
   /** How many still run. */
@@ -83,7 +92,10 @@ export class AnvilProcesses {
   }
 }
 
-/** SIGKILLs the anvils recorded in `dir` that still run (the same pid and start time); clears it. */
+/**
+ * SIGKILLs the anvils recorded in `dir` that still run (the same pid and start time), and any
+ * anvil whose environment names `dir` (spawned, not yet recorded, when its owner died); clears it.
+ */
 export function killOrphanedAnvils(dir: string): number {
   let names: string[];
   try {
@@ -91,6 +103,7 @@ export function killOrphanedAnvils(dir: string): number {
   } catch {
     return 0; // nothing was ever recorded here
   }
+  const marked = markedWith(`${RECORD_ENV}=${resolve(dir)}`);
   let killed = 0;
   for (const name of names) {
     const file = join(dir, name);
@@ -104,9 +117,38 @@ export function killOrphanedAnvils(dir: string): number {
         // exited meanwhile
       }
     }
+    marked.delete(pid);
     rmSync(file, { force: true, recursive: true });
   }
+  for (const pid of marked) {
+    try {
+      process.kill(pid, "SIGKILL");
+      killed++;
+    } catch {
+      // exited meanwhile
+    }
+  }
   return killed;
+}
+
+/** Pids whose environment holds `entry` (Linux /proc; another user's processes cannot be read, and are skipped). */
+function markedWith(entry: string): Set<number> {
+  const pids = new Set<number>();
+  let all: string[];
+  try {
+    all = readdirSync("/proc");
+  } catch {
+    return pids;
+  }
+  for (const name of all) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) pids.add(Number(name));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }
 
 /** A record's start time; a file that cannot be read (removed meanwhile, not a file) has none. */
@@ -161,7 +203,7 @@ export function startAnvil(options: AnvilOptions): Promise<AnvilInstance> {
   return launch(options, undefined);
 }
 
-async function launch(options: AnvilOptions, spawned: ((child: ChildProcess) => void) | undefined): Promise<AnvilInstance> {
+async function launch(options: AnvilOptions, spawned: ((child: ChildProcess) => void) | undefined, env?: Record<string, string>): Promise<AnvilInstance> {
   options.signal?.throwIfAborted();
   const args = ["--host", "127.0.0.1", "--port", String(options.port ?? 0), "--chain-id", String(options.chainId)];
   if (options.blockTimeSeconds !== undefined) args.push("--block-time", String(options.blockTimeSeconds));
@@ -169,7 +211,7 @@ async function launch(options: AnvilOptions, spawned: ((child: ChildProcess) => 
   if (options.forkBlockNumber !== undefined) args.push("--fork-block-number", options.forkBlockNumber.toString());
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"], ...(env !== undefined && { env: { ...process.env, ...env } }) });
   spawned?.(child);
   const port = await waitForListening(child, options.signal);
   const rpcUrl = `http://127.0.0.1:${port}`;

@@ -61,6 +61,34 @@ describe("anvil records", { skip: process.platform !== "linux" }, () => {
     }
   });
 
+  it("kills an anvil whose owner was SIGKILLed before it wrote the record down", async () => {
+    const dir = tempDir();
+    // The record removed by hand: what the owner's death between spawn and write leaves.
+    const script = `import { AnvilProcesses } from ${JSON.stringify(ANVIL_MODULE)};
+      import { rmSync } from "node:fs";
+      const anvils = new AnvilProcesses({ recordDir: ${JSON.stringify(dir)} });
+      const anvil = await anvils.start({ chainId: 31337 });
+      rmSync(${JSON.stringify(dir)} + "/" + anvil.pid);
+      console.log(anvil.pid);
+      setInterval(() => {}, 1000);`;
+    const owner = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    owner.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    await until(() => out.includes("\n") || owner.exitCode !== null, "the owner printed its anvil's pid");
+    const pid = Number(out.trim());
+    try {
+      owner.kill("SIGKILL");
+      await until(() => !isAlive(owner.pid!), "the owner is dead");
+      assert.ok(isAlive(pid), "the anvil outlived its SIGKILLed owner");
+      assert.deepEqual(readdirSync(dir), [], "no record names it");
+      assert.equal(killOrphanedAnvils(dir), 1);
+      await until(() => !isAlive(pid), "the unrecorded orphan is dead");
+      assert.equal(killOrphanedAnvils(dir), 0);
+    } finally {
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+  });
+
   it("only clears a record whose pid now belongs to another process", () => {
     const dir = tempDir();
     writeFileSync(join(dir, String(process.pid)), "1"); // this process, but not the recorded start time

@@ -3,7 +3,7 @@
 // separate processes with their own keystores, configs, data directories and libp2p identities.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePorts, sleep } from "./ports.ts";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -31,6 +31,7 @@ import { LocalCommittee } from "./committee.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/sentinel.ts");
+export { freePorts, sleep } from "./ports.ts";
 export const PASSWORD = "devnet-password";
 /**
  * Compiled outputs are shared by every devnet and its nodes on this machine: the nodes recompile
@@ -478,24 +479,4 @@ async function waitForPeers(nodes: DevnetNode[], minimum: number): Promise<void>
     await sleep(200);
   }
   throw new Error(`nodes did not connect to ${minimum} peers each within ${NODE_READY_TIMEOUT_MS} ms`);
-}
-
-/** Ports the OS reports free now (a tiny race remains until the node binds them). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<import("node:net").Server>((resolveServer, reject) => {
-        const server = createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolveServer(server));
-      }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as import("node:net").AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
-  return ports;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 }

@@ -3,26 +3,16 @@
 // names under the registry's ordering (equal issue time, revoke wins the tie).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getAddress, keccak256, stringToHex, type Hex } from "viem";
+import { keccak256, stringToHex, type Hex } from "viem";
 import { REVOCATION_REASONS, REVOCATION_TAG, revocationId, revocationVerdict } from "../../src/codec/revocation.ts";
 import { Outcome, verdictDigest, type Verdict } from "../../src/codec/types.ts";
 import { reasonBitmap } from "../../src/verify/reasons.ts";
+import { approvalVerdict } from "../helpers/verdicts.ts";
 
 const hash = (label: string): Hex => keccak256(stringToHex(label));
 const NETWORK = hash("network-a");
 
-const approval: Verdict = {
-  candidateId: hash("candidate"),
-  chainId: 31337n,
-  target: getAddress("0x00000000000000000000000000000000000a11ce"),
-  codehash: hash("code"),
-  outcome: Outcome.Approve,
-  policyHash: hash("policy"),
-  reasons: 0n,
-  findingsDigest: hash("findings"),
-  issuedAt: 1_000n,
-  expiresAt: 9_000n,
-};
+const approval: Verdict = approvalVerdict({ expiresAt: 9_000n });
 const subject = { approvalId: approval.candidateId, approval, invariant: "value-capped" };
 
 describe("revocation verdicts", () => {

@@ -12,9 +12,10 @@ import { deployRegistry } from "../../src/chains/registry.ts";
 import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { encodeAttestation } from "../../src/codec/attestation.ts";
 import { revocationVerdict } from "../../src/codec/revocation.ts";
-import { Outcome, type Verdict } from "../../src/codec/types.ts";
+import type { Verdict } from "../../src/codec/types.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
 import { startTestChain, type TestChain } from "../helpers/chain.ts";
+import { approvalVerdict } from "../helpers/verdicts.ts";
 
 const NETWORK = keccak256(stringToHex("sentinel-pause-guardian-test"));
 
@@ -43,18 +44,7 @@ describe("PauseGuardian", () => {
       await chain.deploy(SentinelTestERC1967Proxy, [v1, encodeFunctionData({ abi: PausableGuardedVaultV1.abi, functionName: "initialize", args: [owner, 100n] })]),
     );
     const now = (await chain.client.getBlock()).timestamp;
-    const approval: Verdict = {
-      candidateId: keccak256(stringToHex(`approval-${proxy}`)),
-      chainId: BigInt(chain.chain.id),
-      target: proxy,
-      codehash: await codehash(v2),
-      outcome: Outcome.Approve,
-      policyHash: keccak256(stringToHex("policy")),
-      reasons: 0n,
-      findingsDigest: keccak256(stringToHex("findings")),
-      issuedAt: now,
-      expiresAt: now + 86_400n,
-    };
+    const approval: Verdict = approvalVerdict({ label: `approval-${proxy}`, chainId: BigInt(chain.chain.id), target: proxy, codehash: await codehash(v2), issuedAt: now });
     await submit(approval);
     await mined(chain.wallet.writeContract({ address: proxy, abi: PausableGuardedVaultV2.abi, functionName: "upgradeToAndCall", args: [v2, "0x"] }));
     const guardian = getAddress(await chain.deploy(PauseGuardian, [registry, proxy]));
@@ -89,18 +79,7 @@ describe("PauseGuardian", () => {
   it("ignores a revocation of code the proxy no longer runs", async () => {
     const { proxy, guardian, v1 } = await setup();
     const now = (await chain.client.getBlock()).timestamp;
-    const oldApproval: Verdict = {
-      candidateId: keccak256(stringToHex(`old-${proxy}`)),
-      chainId: BigInt(chain.chain.id),
-      target: proxy,
-      codehash: await codehash(v1),
-      outcome: Outcome.Approve,
-      policyHash: keccak256(stringToHex("policy")),
-      reasons: 0n,
-      findingsDigest: keccak256(stringToHex("findings")),
-      issuedAt: now,
-      expiresAt: now + 86_400n,
-    };
+    const oldApproval: Verdict = approvalVerdict({ label: `old-${proxy}`, chainId: BigInt(chain.chain.id), target: proxy, codehash: await codehash(v1), issuedAt: now });
     await submit(revocationVerdict(NETWORK, { approvalId: oldApproval.candidateId, approval: oldApproval, invariant: "value-capped" }));
     await assert.rejects(pauseOnRevocation(guardian), /NotRevoked/);
     assert.equal(await paused(proxy), false);

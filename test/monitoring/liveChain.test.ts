@@ -10,12 +10,13 @@ import { GuardedVaultV1, GuardedVaultV2, SentinelRegistry, SentinelTestERC1967Pr
 import { ERC1967_IMPLEMENTATION_SLOT } from "../../src/chains/authority.ts";
 import { deployRegistry } from "../../src/chains/registry.ts";
 import { encodeAttestation } from "../../src/codec/attestation.ts";
-import { Outcome, type Verdict } from "../../src/codec/types.ts";
+import type { Verdict } from "../../src/codec/types.ts";
 import { LocalCommittee } from "../../src/devnet/committee.ts";
 import { rpcLiveChain } from "../../src/monitoring/liveChain.ts";
 import { InvariantMonitor, type Breach, type MonitoredApproval } from "../../src/monitoring/monitor.ts";
 import { ManualClock } from "../../src/util/clock.ts";
 import { rpc, startTestChain, type TestChain } from "../helpers/chain.ts";
+import { approvalVerdict } from "../helpers/verdicts.ts";
 
 const NETWORK = keccak256(stringToHex("sentinel-live-monitor-test"));
 
@@ -35,18 +36,7 @@ describe("InvariantMonitor on a real chain", { timeout: 120_000 }, () => {
     const init = encodeFunctionData({ abi: GuardedVaultV1.abi, functionName: "initialize", args: [chain.wallet.account.address, 100n] });
     proxy = getAddress(await chain.deploy(SentinelTestERC1967Proxy, [v1, init]));
     const now = (await chain.client.getBlock()).timestamp;
-    const verdict: Verdict = {
-      candidateId: keccak256(stringToHex("approval")),
-      chainId: BigInt(chain.chain.id),
-      target: proxy,
-      codehash: keccak256((await chain.client.getCode({ address: v2 }))!),
-      outcome: Outcome.Approve,
-      policyHash: keccak256(stringToHex("policy")),
-      reasons: 0n,
-      findingsDigest: keccak256(stringToHex("findings")),
-      issuedAt: now,
-      expiresAt: now + 86_400n,
-    };
+    const verdict: Verdict = approvalVerdict({ label: "approval", chainId: BigInt(chain.chain.id), target: proxy, codehash: keccak256((await chain.client.getCode({ address: v2 }))!), issuedAt: now });
     const hash = await chain.wallet.writeContract({ address: registry, abi: SentinelRegistry.abi, functionName: "submitAttestation", args: [encodeAttestation(committee.attest(verdict, 0))] });
     await chain.client.waitForTransactionReceipt({ hash });
     approval = {

@@ -36,9 +36,10 @@ export interface MetricParts {
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
 
 export function metricSources(p: MetricParts): NodeMetricSources {
+  const gossip = p.network.counters();
   return {
     peers: p.network.peers().length,
-    gossip: { ...p.network.counters() },
+    gossip: { ...gossip },
     gossipByKind: p.network.countersByKind(),
     aggregator: p.aggregator.stats,
     bls: p.verifier.stats,
@@ -53,13 +54,13 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     follower: p.follower.stats,
     queueDrops: {
       verification: p.scheduler?.stats.dropped ?? 0,
-      gossip_validation: p.network.counters().droppedOverload,
+      gossip_validation: gossip.droppedOverload,
       event_log: p.events.stats.dropped,
       event_stream: p.eventStream.stats.cutOff,
       aggregator: p.aggregator.stats.dropped,
-      gossip_peer_busy: p.network.counters().droppedPeerBusy,
+      gossip_peer_busy: gossip.droppedPeerBusy,
     },
-    gossipPeerRefused: p.network.counters().refusedPeer,
+    gossipPeerRefused: gossip.refusedPeer,
     rpcQuorums: p.chains.flatMap(({ chainId, quorum }) => (quorum ? [{ chainId, disagreements: Object.fromEntries(quorum.disagreements), endpointFailures: [...quorum.endpointFailures] }] : [])),
     equivocations: p.evidence.stats.recorded,
     monitor: p.monitor.stats,

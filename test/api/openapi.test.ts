@@ -9,6 +9,7 @@ import { startApiNode, submission, TARGET, CHAIN_ID, NETWORK_ID, type ApiNode } 
 import { rotationRequest } from "../helpers/rotation.ts";
 import { generateSecretKey } from "../../src/crypto/bls.ts";
 import { rawRequest } from "../helpers/rawHttp.ts";
+import { streamTextUntil } from "../helpers/streamText.ts";
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
@@ -162,13 +163,8 @@ describe("the OpenAPI document", () => {
 
     // The event stream: its first event's data against the text/event-stream schema.
     await node.events.flush();
-    const controller = new AbortController();
-    const stream = await fetch(`${node.url}/v1/events`, { signal: controller.signal });
-    const reader = stream.body!.getReader();
-    let text = "";
-    for (let i = 0; i < 50 && !/^data: .*$/m.test(text); i++) text += new TextDecoder().decode((await reader.read()).value);
-    controller.abort();
-    check("GET", "/v1/events", stream.status, stream.headers.get("content-type") ?? "", JSON.parse(/^data: (.*)$/m.exec(text)![1]!));
+    const stream = await streamTextUntil(`${node.url}/v1/events`, (text) => /^data: .*$/m.test(text));
+    check("GET", "/v1/events", stream.status, stream.contentType, JSON.parse(/^data: (.*)$/m.exec(stream.text)![1]!));
     await call("GET", "/v1/events", "/v1/events?lastEventId=x");
     await call("GET", "/v1/events", "/v1/events?types=nope");
 

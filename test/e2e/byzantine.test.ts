@@ -22,6 +22,7 @@ import { codehashOf, signCandidate, startDevnet, submitCandidate, waitForDecisio
 import { SentinelNetwork } from "../../src/network/network.ts";
 import { candidateStatus } from "../helpers/candidateStatus.ts";
 import { waitFor as waitUntil } from "../helpers/wait.ts";
+import { streamTextUntil } from "../helpers/streamText.ts";
 
 const TIMEOUT_MS = 90_000;
 const N = Number(process.env["SENTINEL_BYZANTINE_N"] ?? 4);
@@ -138,12 +139,7 @@ describe(`Byzantine validators (f = ${F} of ${N})`, { timeout: 600_000 }, () => 
       return undefined;
     });
     assert.ok(proofs.evidence.every((proof) => LIARS.includes(proof.validatorIndex) && proof.first.digest !== proof.second.digest), "only liars are accused");
-    const controller = new AbortController();
-    const stream = await fetch(`${devnet.nodes[proofs.node]!.apiUrl}/v1/events?types=equivocation.detected&lastEventId=0`, { signal: controller.signal });
-    const reader = stream.body!.getReader();
-    let text = "";
-    for (let i = 0; i < 50 && !text.includes("event: equivocation.detected"); i++) text += new TextDecoder().decode((await reader.read()).value);
-    controller.abort();
+    const { text } = await streamTextUntil(`${devnet.nodes[proofs.node]!.apiUrl}/v1/events?types=equivocation.detected&lastEventId=0`, (t) => t.includes("event: equivocation.detected"));
     assert.match(text, /event: equivocation\.detected/);
 
     for (const [index, liar] of liars) {

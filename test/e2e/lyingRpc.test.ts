@@ -15,6 +15,7 @@ import { codehashOf, signCandidate, startDevnet, submitCandidate, waitForDecisio
 import { startLyingRpc, type LyingRpc } from "../helpers/lyingRpc.ts";
 import { candidateStatus } from "../helpers/candidateStatus.ts";
 import { waitFor as waitUntil } from "../helpers/wait.ts";
+import { streamTextUntil } from "../helpers/streamText.ts";
 
 const TIMEOUT_MS = 90_000;
 
@@ -75,12 +76,7 @@ describe("a lying RPC endpoint", { timeout: 300_000 }, () => {
     assert.match(JSON.stringify(abstaining.abstention), /RPC endpoints disagree on eth_getCode/, "it abstained because its endpoints disagreed");
     assert.ok((liar.calls.get("eth_getCode") ?? 0) > 0, "the liar was asked");
     // Said on its event stream and in its metrics too.
-    const controller = new AbortController();
-    const stream = await fetch(`${devnet.nodes[3]!.apiUrl}/v1/events?types=verification.deferred&lastEventId=0`, { signal: controller.signal });
-    const reader = stream.body!.getReader();
-    let text = "";
-    for (let i = 0; i < 50 && !text.includes("RPC endpoints disagree"); i++) text += new TextDecoder().decode((await reader.read()).value);
-    controller.abort();
+    const { text } = await streamTextUntil(`${devnet.nodes[3]!.apiUrl}/v1/events?types=verification.deferred&lastEventId=0`, (t) => t.includes("RPC endpoints disagree"));
     assert.match(text, /event: verification\.deferred[\s\S]*RPC endpoints disagree on eth_getCode/);
     const metrics = await (await fetch(`${devnet.nodes[3]!.apiUrl}/metrics`)).text();
     assert.match(metrics, new RegExp(`^sentinel_rpc_disagreements_total\\{chain="${chain.chainId}",method="eth_getCode"\\} [1-9]`, "m"));

@@ -31,7 +31,6 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Runs a command, bounded; returns its stdout, or throws with its output. */
 /**
  * The environment with the sbin directories on PATH: dockerd looks up iptables, and debootstrap
  * chroot, by PATH, and a CI job's PATH often lacks them (dockerd then exits: "Iptables not found").
@@ -42,6 +41,7 @@ export function withSbin(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   return { ...env, PATH: path.join(delimiter) };
 }
 
+/** Runs a command, bounded; returns its stdout, or throws with its output. */
 export function run(command: string, args: readonly string[], options: RunOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -58,7 +58,7 @@ export function run(command: string, args: readonly string[], options: RunOption
 
 /** The executable's path, from PATH and the sbin directories a non-root PATH may lack. */
 export function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env["PATH"] ?? "").split(delimiter), "/usr/local/sbin", "/usr/sbin", "/sbin"];
+  const dirs = (withSbin().PATH ?? "").split(delimiter);
   return dirs.map((dir) => join(dir, name)).find((path) => existsSync(path));
 }
 

@@ -38,11 +38,13 @@ describe("InvariantMonitor on a real chain", { timeout: 120_000 }, () => {
     const now = (await chain.client.getBlock()).timestamp;
     const verdict: Verdict = approvalVerdict({ label: "approval", chainId: BigInt(chain.chain.id), target: proxy, codehash: keccak256((await chain.client.getCode({ address: v2 }))!), issuedAt: now });
     const hash = await chain.wallet.writeContract({ address: registry, abi: SentinelRegistry.abi, functionName: "submitAttestation", args: [encodeAttestation(committee.attest(verdict, 0))] });
-    await chain.client.waitForTransactionReceipt({ hash });
+    // The receipt's block, not getBlockNumber(): viem caches that for seconds, and a pinned block
+    // from before the proxy existed makes `owner-unchanged` unreadable for the whole test.
+    const { blockNumber: pinnedBlock } = await chain.client.waitForTransactionReceipt({ hash });
     approval = {
       approvalId: verdict.candidateId,
       approval: verdict,
-      pinnedBlock: await chain.client.getBlockNumber(),
+      pinnedBlock,
       invariants: [
         { name: "value-capped", function: "function value() view returns (uint256)", args: [], relation: "lte", value: "100" },
         { name: "owner-unchanged", function: "function owner() view returns (address)", args: [], relation: "unchanged" },

@@ -9,9 +9,10 @@ import {
   candidateId as computeCandidateId,
   CandidateFormatError,
   parseSignedCandidate,
-  recoverProposerOf,
   type SignedCandidate,
 } from "../codec/candidate.ts";
+import { SignatureError } from "../crypto/ecdsa.ts";
+import { inlineRecovery, type SignerRecovery } from "../crypto/signerRecovery.ts";
 import { GossipActionError, type GossipAction } from "../network/errors.ts";
 import { parseUntrustedJson } from "../util/json.ts";
 
@@ -93,6 +94,8 @@ export interface AdmissionModules {
   /** Whether the candidate is already stored. */
   isKnown(candidateId: Hex): Promise<boolean>;
   now(): Date;
+  /** Who signed the candidate id (the node's worker thread); in the calling thread when absent. */
+  recovery?: SignerRecovery;
 }
 
 export interface AdmittedCandidate {
@@ -107,12 +110,14 @@ export const DEFAULT_ADMISSION = { maxCandidateBytes: 4096, maxLifetimeSeconds: 
 export class Admission {
   private readonly options: AdmissionOptions;
   private readonly modules: AdmissionModules;
+  readonly #recovery: SignerRecovery;
   /** Candidates admitted, by where the proposer's enrollment was found. */
   readonly stats = { byIndex: 0, byChainRead: 0 };
 
   constructor(options: AdmissionOptions, modules: AdmissionModules) {
     this.options = options;
     this.modules = modules;
+    this.#recovery = modules.recovery ?? inlineRecovery;
   }
 
   /** Admits raw bytes from gossip or the API (UTF-8 JSON of SignedCandidateJson). */
@@ -170,13 +175,13 @@ export class Admission {
     // few seconds.)
     const enrollment = indexed ? undefined : this.modules.enrollment(candidate.chainId, candidate.target);
     enrollment?.catch(() => undefined); // awaited below, unless an earlier rule refuses first
-    // [IGNORE] already admitted: gossip delivers duplicates.
-    if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
     // [REJECT] the signature must recover to some proposer...
     let proposer: Address;
     try {
-      proposer = recoverProposerOf(id, signed.signature);
-    } catch {
+      proposer = await this.#recovery.recover(id, signed.signature);
+    } catch (error) {
+      // Only the signature's fault is the sender's; a recovery thread that died is this node's.
+      if (!(error instanceof SignatureError)) throw error;
       throw new AdmissionError("BAD_SIGNATURE", "signature does not recover to an address");
     }
     // [REJECT] (API only) not signed by whom the submitter says: an edited field or another
@@ -188,6 +193,12 @@ export class Admission {
         id,
       );
     }
+    // [IGNORE] already admitted: gossip delivers duplicates. Asked after the signature, not
+    // before: a database read shares the store's lock and thread pool with its writes, and junk
+    // that a pure computation can refuse should never reach them (an API under a burst of forged
+    // candidates stalled its valid requests on those reads; gossipsub already drops repeats of a
+    // message before admission, so recovering a duplicate's signer is rare).
+    if (await this.modules.isKnown(id)) throw new AdmissionError("DUPLICATE", `candidate ${id} already admitted`, id);
     if (indexed?.proposers.includes(proposer)) {
       this.stats.byIndex++;
       return indexed.authority ? { id, signed, proposer, authority: indexed.authority } : { id, signed, proposer };

@@ -10,6 +10,9 @@ import type { Json } from "../util/json.ts";
 
 export type CandidateSource = "api" | "gossip";
 
+/** Bundle hashes known held, answered without a read (a few hundred bytes of memory each at most). */
+const HELD_BUNDLES_REMEMBERED = 1024;
+
 export interface CandidateRecord {
   [key: string]: Json;
   signed: SignedCandidateJson & { [key: string]: Json };
@@ -37,6 +40,7 @@ export interface StoredVerification {
 export class CandidateStore {
   readonly #candidates: Sublevel<CandidateRecord>;
   readonly #bundles: Sublevel<string>;
+  readonly #held = new Set<string>();
 
   constructor(_options: object, modules: { db: Database }) {
     this.#candidates = modules.db.sublevel<CandidateRecord>("candidates");
@@ -90,13 +94,17 @@ export class CandidateStore {
     }
   }
 
-  async putBundle(bundle: SourceBundle): Promise<void> {
-    await this.#bundles.put(bundleHash(bundle), new TextDecoder().decode(encodeBundle(bundle)));
+  /** Stores a bundle unless it is held already (a proposer re-sending it costs a read, not a write). */
+  async putBundle(bundle: SourceBundle, hash: Hex = bundleHash(bundle)): Promise<void> {
+    if (await this.hasBundle(hash)) return;
+    await this.#bundles.put(hash.toLowerCase(), new TextDecoder().decode(encodeBundle(bundle)));
+    this.#remember(hash);
   }
 
   /** Bytes a peer served, already checked against their hash by the bundle protocol. */
   async putBundleBytes(hash: Hex, bytes: Uint8Array): Promise<void> {
     await this.#bundles.put(hash.toLowerCase(), new TextDecoder().decode(bytes));
+    this.#remember(hash);
   }
 
   async bundleBytes(hash: Hex): Promise<Uint8Array | undefined> {
@@ -105,7 +113,16 @@ export class CandidateStore {
   }
 
   async hasBundle(hash: string): Promise<boolean> {
-    return (await this.#bundles.get(hash.toLowerCase())) !== undefined;
+    if (this.#held.has(hash.toLowerCase())) return true;
+    const held = (await this.#bundles.get(hash.toLowerCase())) !== undefined;
+    if (held) this.#remember(hash);
+    return held;
+  }
+
+  /** Bundles are never deleted, so a hash seen held stays held; the set is only a bounded shortcut. */
+  #remember(hash: string): void {
+    if (this.#held.size >= HELD_BUNDLES_REMEMBERED) this.#held.clear();
+    this.#held.add(hash.toLowerCase());
   }
 
   async bundle(hash: Hex): Promise<SourceBundle | undefined> {

@@ -29,9 +29,9 @@ export class Intake {
 
   /** A candidate posted to the API: admitted, stored with its bundle, then gossiped. */
   async submit(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }> {
-    const bundle = await this.#bundleOfSubmission(body);
+    const sent = await this.#bundleOfSubmission(body);
     const keepBundle = async () => {
-      if (bundle) await this.#m.store.putBundle(bundle);
+      if (sent) await this.#m.store.putBundle(sent.bundle, sent.hash);
     };
     try {
       const claimed = (body as { proposer?: unknown } | null)?.proposer;
@@ -80,7 +80,7 @@ export class Intake {
    * sourceHash. It may be left out only if this node already holds it (the proposer sent it
    * before); otherwise no node could verify the candidate.
    */
-  async #bundleOfSubmission(body: unknown): Promise<SourceBundle | undefined> {
+  async #bundleOfSubmission(body: unknown): Promise<{ bundle: SourceBundle; hash: Hex } | undefined> {
     const sourceHash = (body as { candidate?: { sourceHash?: unknown } } | null)?.candidate?.sourceHash;
     const raw = (body as { bundle?: unknown } | null)?.bundle;
     if (raw === undefined) {
@@ -93,9 +93,10 @@ export class Intake {
     } catch (error) {
       throw new AdmissionError("BUNDLE_INVALID", `bundle.${(error as Error).message}`);
     }
-    if (typeof sourceHash !== "string" || bundleHash(bundle) !== sourceHash.toLowerCase()) {
-      throw new AdmissionError("BUNDLE_INVALID", `the bundle hashes to ${bundleHash(bundle)}, not to candidate.sourceHash`);
+    const hash = bundleHash(bundle);
+    if (typeof sourceHash !== "string" || hash !== sourceHash.toLowerCase()) {
+      throw new AdmissionError("BUNDLE_INVALID", `the bundle hashes to ${hash}, not to candidate.sourceHash`);
     }
-    return bundle;
+    return { bundle, hash };
   }
 }

@@ -43,6 +43,7 @@ import { NodeMetrics } from "../metrics/nodeMetrics.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
 import { VERIFICATION_NICENESS } from "../verify/priority.ts";
+import { WorkerRecovery } from "../crypto/signerRecovery.ts";
 import { systemClock, type Clock } from "../util/clock.ts";
 import { Closer } from "../util/closer.ts";
 import { buildChainParts, type ChainParts } from "./chainParts.ts";
@@ -205,6 +206,8 @@ export class SentinelNode {
       };
       const candidates = new CandidateStore({}, { db });
       const enrollmentCache = new EnrollmentCache({}, { indexes: new Map(chains.map((chain) => [chain.chainId, chain.enrollments])), clock });
+      const recovery = new WorkerRecovery();
+      closer.add("signer recovery", () => recovery.close());
       const admission = new Admission(
         { networkId: config.networkId, ...DEFAULT_ADMISSION, chainIds: new Set(chains.map((chain) => BigInt(chain.chainId))) },
         {
@@ -212,6 +215,7 @@ export class SentinelNode {
           indexedEnrollment: (chainId, target) => enrollmentCache.lookup(chainId, target),
           isKnown: (id) => candidates.has(id),
           now,
+          recovery,
         },
       );
       const pipeline = new PipelineWorker(

@@ -4,8 +4,7 @@
 // On Linux the threads it starts (solc workers) and the processes it spawns (shadow forks)
 // inherit that value, so nothing else needs to ask. Lowering one's own priority needs no
 // privilege. Elsewhere than Linux, or if the OS refuses, verification runs at normal priority.
-import { readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
+// The thread itself asks, with lowerThisThreadPriority (src/util/priority.ts).
 
 /**
  * The nice value a node gives its verification work (0 normal, 19 lowest). The lowest: where
@@ -15,17 +14,3 @@ import { setPriority } from "node:os";
  * have little work to take from verification in return.
  */
 export const VERIFICATION_NICENESS = 19;
-
-/**
- * Lowers the calling thread's priority only. On Linux a thread has its own id and nice value;
- * /proc/thread-self names it ("<pid>/task/<tid>").
- */
-export function lowerThisThreadPriority(niceness: number): void {
-  if (niceness <= 0 || process.platform !== "linux") return;
-  try {
-    const tid = Number(readlinkSync("/proc/thread-self").split("/").at(-1));
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
-  } catch {
-    // No procfs, or the OS refused: normal priority, not a failure.
-  }
-}

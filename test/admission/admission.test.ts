@@ -132,6 +132,25 @@ describe("admission", () => {
     });
   });
 
+  it("a forged or edited candidate is refused before any database read", async () => {
+    const signed = await sign(candidate());
+    const reads: Hex[] = [];
+    const counting = new Admission(
+      { networkId: NETWORK, maxCandidateBytes: 4096, maxLifetimeSeconds: 86_400, maxClockSkewSeconds: 300, chainIds: new Set([31337n]) },
+      {
+        enrollment: async () => ({ proposers: [proposer.address], authority: target }),
+        isKnown: async (id) => (reads.push(id), false),
+        now: () => new Date(Number(signed.candidate.createdAt) * 1000),
+      },
+    );
+    const edited = signedCandidateToJson({ ...signed, candidate: { ...signed.candidate, nonce: signed.candidate.nonce + 1n } });
+    await refused(counting.admit(edited, { proposer: proposer.address }), "BAD_SIGNATURE", "reject");
+    await refused(counting.admit({ ...signedCandidateToJson(signed), signature: `0x${"ff".repeat(65)}` }), "BAD_SIGNATURE", "reject");
+    assert.deepEqual(reads, []);
+    await counting.admit(signedCandidateToJson(signed), { proposer: proposer.address });
+    assert.equal(reads.length, 1, "the valid one is looked up once");
+  });
+
   it("truncated: cut JSON, missing fields, short signature (MALFORMED, reject)", async () => {
     const json = signedCandidateToJson(await sign(candidate()));
     const text = JSON.stringify(json);

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { getAddress, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { Admission } from "../../src/admission/admission.ts";
+import { WorkerRecovery } from "../../src/crypto/signerRecovery.ts";
 import { NodeApi, type NodeApiModules } from "../../src/api/backend.ts";
 import { RotationSigner } from "../../src/consensus/rotationSigner.ts";
 import { SigningRecord } from "../../src/consensus/signingRecord.ts";
@@ -121,6 +122,8 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
   const events = new EventLog({}, { db, clock: systemClock, logger });
   await events.open();
   const store = new CandidateStore({}, { db });
+  // As a node recovers signers: in its worker thread.
+  const recovery = new WorkerRecovery();
   const admission = new Admission(
     { networkId: NETWORK_ID, maxCandidateBytes: 4096, maxLifetimeSeconds: 30 * 86_400, maxClockSkewSeconds: 300, chainIds: new Set([CHAIN_ID]) },
     {
@@ -130,6 +133,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
       },
       isKnown: (id) => store.has(id),
       now: () => new Date(),
+      recovery,
     },
   );
   const intake = new Intake({}, {
@@ -195,6 +199,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     },
     async close() {
       await server.close();
+      await recovery.close();
       await events.flush();
       await db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import type { Candidate } from "../../codec/candidate.ts";
 import { standardChecks } from "../checks.ts";
 import { VerificationContext, type Enrollment } from "../context.ts";
 import { runPipeline, type PipelineResult } from "../pipeline.ts";
-import { lowerThisThreadPriority } from "../priority.ts";
+import { lowerThisThreadPriority } from "../../util/priority.ts";
 import { BuildCompiler } from "../reproducibleBuild/index.ts";
 import { AnvilProcesses } from "../shadow/index.ts";
 

@@ -14,7 +14,7 @@ describe("verification priority", { skip: process.platform !== "linux" }, () => 
       const { parentPort, Worker } = require("node:worker_threads");
       const { readlinkSync } = require("node:fs");
       const { spawn } = require("node:child_process");
-      import(${JSON.stringify(new URL("../../src/verify/priority.ts", import.meta.url).href)}).then(({ lowerThisThreadPriority }) => {
+      import(${JSON.stringify(new URL("../../src/util/priority.ts", import.meta.url).href)}).then(({ lowerThisThreadPriority }) => {
         lowerThisThreadPriority(5);
         const child = spawn("sleep", ["5"]);
         // It stays alive until terminated: a thread that has ended has no /proc entry to read.
@@ -37,7 +37,7 @@ describe("verification priority", { skip: process.platform !== "linux" }, () => 
   });
 
   it("does nothing for a nice value of 0", async () => {
-    const { lowerThisThreadPriority } = await import("../../src/verify/priority.ts");
+    const { lowerThisThreadPriority } = await import("../../src/util/priority.ts");
     lowerThisThreadPriority(0);
     assert.equal(niceOf("/proc/thread-self/stat"), 0);
   });

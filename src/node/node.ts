@@ -39,6 +39,7 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
 import { EventLog } from "../events/eventLog.ts";
+import { createWebhooks, readWebhookSecrets } from "../notifications/webhooks.ts";
 import { NodeMetrics } from "../metrics/nodeMetrics.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
@@ -130,6 +131,7 @@ export class SentinelNode {
     const now = () => new Date(clock.now());
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
+    const webhookSecrets = readWebhookSecrets(config.notifications);
 
     const closer = new Closer(log);
     const chains: ChainParts[] = [];
@@ -165,8 +167,17 @@ export class SentinelNode {
         return network;
       };
 
-      const events = new EventLog({}, { db, clock, logger: log });
+      const webhooks = createWebhooks(
+        config.notifications,
+        { nodeKey: ownKey.toString("hex"), nodeName: config.name },
+        { db, clock, logger: log.child({ module: "webhooks" }), secrets: webhookSecrets },
+      );
+      await webhooks.outbox.open();
+      const events = new EventLog({}, { db, clock, logger: log, recorders: [webhooks.outbox] });
       await events.open();
+      webhooks.dispatcher.start();
+      // Closed after the event log is flushed (closers run in reverse): the last events' deliveries are queued, then left for the next start.
+      closer.add("webhooks", () => webhooks.dispatcher.stop());
       closer.add("event log", () => events.flush());
       // Its sources are read at scrape time, once every part exists (the API serves only then).
       let sources: (() => ReturnType<typeof metricSources>) | undefined;
@@ -383,7 +394,7 @@ export class SentinelNode {
       const started = network;
       closer.add("network", () => started.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks });
 
       const api = await startApiServer(
         config.api,

@@ -7,9 +7,10 @@ import { isIP } from "node:net";
 import { basename, isAbsolute, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { EVENT_TYPES } from "../events/eventLog.ts";
+import type { Hex } from "viem";
 import { ConfigError } from "./errors.ts";
+import { EXAMPLE_ADDRESS, NAME, readChainId, readEnvName, readName, readRegistry } from "./fields.ts";
+import { readNotifications } from "./notifications.ts";
 import { at, got, Issues, isObject, optional, readArray, readBoolean, readObject, readString, required, truncate, type Reader, type UncheckedObject } from "./readers.ts";
 import {
   DEFAULT_API_HOST,
@@ -29,12 +30,8 @@ import {
   type ApiConfig,
   type ChainConfig,
   type LogLevel,
-  MAX_WEBHOOK_TARGETS,
-  MAX_WEBHOOKS,
   type MonitoringConfig,
   type NodeConfig,
-  type NotificationsConfig,
-  type WebhookConfig,
   type P2pConfig,
   type RelayerConfig,
   type ValidatorConfig,
@@ -42,10 +39,8 @@ import {
 } from "./schema.ts";
 
 const EXAMPLE_NETWORK_ID = "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474";
-const EXAMPLE_ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const EXAMPLE_PEER = "/ip4/192.0.2.10/tcp/9000/p2p/12D3KooWJC22H1XcLfQTtTzftF9Jy28vgdH5TDaRYyNSitbtSUxd";
 const NETWORK_ID_PATTERN = /^0x[0-9a-fA-F]{64}$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A Sentinel network id: 0x and 32 bytes of hex, not all zero. */
@@ -116,12 +111,6 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
 
 const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification", "monitoring", "notifications"] as const;
 
-const NAME = /^[A-Za-z0-9._-]{1,64}$/;
-
-function readName(value: unknown, path: string, issues: Issues): string | undefined {
-  if (typeof value === "string" && NAME.test(value)) return value;
-  return issues.add(path, `must be 1 to 64 letters, digits, ".", "_" or "-", e.g. "validator-1" (it names the node in its logs)`);
-}
 
 /** The default name: the config file's directory ("node3" for node3/config.json), if it is a valid name. */
 function nameOf(baseDir: string): string {
@@ -150,81 +139,6 @@ function readMonitoring(value: unknown, path: string, issues: Issues): Monitorin
 const readIntegerIn = (min: number, max: number, what: string): Reader<number> => (value, path, issues) => {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) return issues.add(path, `must be an integer in ${min}..${max} (${what}); ${got(value)}`);
   return value;
-};
-
-const NOTIFICATIONS_FIELDS = ["webhooks"] as const;
-const WEBHOOK_FIELDS = ["name", "url", "secretFile", "secretEnv", "events", "targets"] as const;
-const WEBHOOK_TARGET_FIELDS = ["chainId", "address"] as const;
-const EXAMPLE_WEBHOOK = `{ "name": "ops", "url": "https://hooks.example.org/sentinel", "secretFile": "./keys/webhook.secret", "events": ["revocation.alert", "revocation.signed"] }`;
-
-function readNotifications(value: unknown, path: string, issues: Issues, readFile: Reader<string>): NotificationsConfig | undefined {
-  const notifications = readObject(value, path, issues, NOTIFICATIONS_FIELDS);
-  if (notifications === undefined) return undefined;
-  const webhooks = optional(notifications, "webhooks", path, issues, (v, p, i) => readArray(v, p, i, (w, wp, wi) => readWebhook(w, wp, wi, readFile), { max: MAX_WEBHOOKS }), []);
-  if (webhooks === undefined) return undefined;
-  const names = webhooks.map((webhook) => webhook.name);
-  const clash = names.findIndex((name, index) => names.indexOf(name) !== index);
-  if (clash !== -1) return issues.add(`${at(path, "webhooks")}[${clash}].name`, `duplicate webhook name "${names[clash]}"; give each webhook its own name (it keys its outbox and metrics)`);
-  return { webhooks };
-}
-
-function readWebhook(value: unknown, path: string, issues: Issues, readFile: Reader<string>): WebhookConfig | undefined {
-  const webhook = readObject(value, path, issues, WEBHOOK_FIELDS);
-  if (webhook === undefined) return undefined;
-  const name = required(webhook, "name", path, issues, readName, `add "name": "ops" (names the webhook in logs and metrics, which never show its URL)`);
-  const url = required(webhook, "url", path, issues, readWebhookUrl, `add "url": "https://hooks.example.org/sentinel"`);
-  const secretFile = optional(webhook, "secretFile", path, issues, readFile, undefined);
-  const secretEnv = optional(webhook, "secretEnv", path, issues, readEnvName, undefined);
-  const events = required(webhook, "events", path, issues, readEventTypes, `add "events": ["revocation.alert", "revocation.signed"] (any of ${EVENT_TYPES.join(", ")})`);
-  const targets = optional(webhook, "targets", path, issues, (v, p, i) => readArray(v, p, i, readWebhookTarget, { max: MAX_WEBHOOK_TARGETS }), undefined);
-  if (webhook["secretFile"] !== undefined && webhook["secretEnv"] !== undefined) return issues.add(at(path, "secretEnv"), "give secretFile or secretEnv, not both; remove one of them");
-  if (webhook["secretFile"] === undefined && webhook["secretEnv"] === undefined) {
-    return issues.add(at(path, "secretFile"), `is required (or "secretEnv"); add "secretFile": "./keys/webhook.secret", a file holding the secret the receiver verifies signatures with (e.g. "openssl rand -hex 32 > keys/webhook.secret"), e.g. ${EXAMPLE_WEBHOOK}`);
-  }
-  if (name === undefined || url === undefined || events === undefined || (webhook["targets"] !== undefined && targets === undefined)) return undefined;
-  if (secretFile === undefined && secretEnv === undefined) return undefined;
-  return {
-    name,
-    url,
-    ...(secretFile === undefined ? {} : { secretFile }),
-    ...(secretEnv === undefined ? {} : { secretEnv }),
-    events,
-    ...(targets === undefined ? {} : { targets }),
-  };
-}
-
-const readWebhookUrl: Reader<string> = (value, path, issues) => {
-  // The value is not echoed: a webhook URL is often a bearer secret (Slack, Discord).
-  if (typeof value !== "string") return issues.add(path, `must be an http(s) URL string, e.g. "https://hooks.example.org/sentinel"; ${got(value, { hideValue: true })}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return issues.add(path, `is not a valid URL; write it in full, e.g. "https://hooks.example.org/sentinel"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return issues.add(path, `must use http:// or https://, not ${url.protocol}//, e.g. "https://hooks.example.org/sentinel"`);
-  if (url.username !== "" || url.password !== "") return issues.add(path, "must not carry user:password@; the receiver authenticates the node by the signature (secretFile)");
-  return value;
-};
-
-const readEventTypes: Reader<string[]> = (value, path, issues) => {
-  const types = readArray(value, path, issues, (v, p, i) => {
-    const text = readString(v, p, i);
-    if (text === undefined) return undefined;
-    if (!(EVENT_TYPES as readonly string[]).includes(text)) return i.add(p, `is not an event type; use one of ${EVENT_TYPES.join(", ")}; ${got(v)}`);
-    return text;
-  }, { max: EVENT_TYPES.length });
-  if (types === undefined) return undefined;
-  if (types.length === 0) return issues.add(path, `must list at least one event type, e.g. ["revocation.alert"]`);
-  return [...new Set(types)];
-};
-
-const readWebhookTarget: Reader<{ chainId: number; address: Address }> = (value, path, issues) => {
-  const target = readObject(value, path, issues, WEBHOOK_TARGET_FIELDS);
-  if (target === undefined) return undefined;
-  const chainId = required(target, "chainId", path, issues, readChainId, `add "chainId": 1 (the chain the contract is on)`);
-  const address = required(target, "address", path, issues, readRegistry, `add "address": "${EXAMPLE_ADDRESS}" (the proxy whose events to deliver)`);
-  return chainId === undefined || address === undefined ? undefined : { chainId, address };
 };
 
 const P2P_FIELDS = ["listen", "bootstrap"] as const;
@@ -343,14 +257,6 @@ function readValidator(value: unknown, path: string, issues: Issues, readFile: R
   };
 }
 
-const readEnvName: Reader<string> = (value, path, issues) => {
-  const text = readString(value, path, issues);
-  if (text === undefined) return undefined;
-  if (!ENV_NAME_PATTERN.test(text)) {
-    return issues.add(path, `must be an environment variable name (letters, digits, _), e.g. "SENTINEL_KEYSTORE_PASSWORD", not the password itself`);
-  }
-  return text;
-};
 
 function readRelayer(value: unknown, path: string, issues: Issues, readFile: Reader<string>): RelayerConfig | undefined {
   const relayer = readObject(value, path, issues, RELAYER_FIELDS);
@@ -439,12 +345,6 @@ const readPositiveInt: Reader<number> = (value, path, issues) => {
   return value;
 };
 
-const readChainId: Reader<number> = (value, path, issues) => {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    return issues.add(path, `must be a positive integer (a JSON number, not a string), e.g. 1 or 31337; ${got(value)}`);
-  }
-  return value;
-};
 
 const readRpcUrl: Reader<string> = (value, path, issues) => {
   // The value is not echoed: RPC URLs often embed a provider API key.
@@ -461,17 +361,6 @@ const readRpcUrl: Reader<string> = (value, path, issues) => {
   return value;
 };
 
-const readRegistry: Reader<Address> = (value, path, issues) => {
-  const fix = `must be a 0x-prefixed 20-byte address, e.g. ${EXAMPLE_ADDRESS}`;
-  const text = readString(value, path, issues, fix);
-  if (text === undefined) return undefined;
-  if (!isAddress(text, { strict: false })) return issues.add(path, `${fix}; ${got(value)}`);
-  if (!isAddress(text, { strict: true })) {
-    return issues.add(path, `has a mixed-case checksum that does not match (EIP-55), so it was probably mistyped; copy the address again, or write it all lower-case; ${got(value)}`);
-  }
-  if (/^0x0{40}$/.test(text)) return issues.add(path, `must not be the zero address; use the registry's deployed address, e.g. ${EXAMPLE_ADDRESS}`);
-  return getAddress(text);
-};
 
 const readConfirmations: Reader<number> = (value, path, issues) => {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_CONFIRMATIONS) {

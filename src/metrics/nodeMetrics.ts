@@ -37,6 +37,8 @@ export interface NodeMetricSources {
   monitor: { blocks: number; readings: number; unreadable: number; alerts: number; suppressed: number };
   /** Per configured webhook: attempts and give-ups by result, events not queued (outbox full), deliveries pending. */
   webhooks: { name: string; results: Record<string, number>; outbox: number }[];
+  /** Recent candidates asked of peers on (re)connection, and answered to them (candidates/backfill.ts). */
+  backfill: Record<string, number>;
 }
 
 /** The timeline stages whose gaps are measured (src/candidates/timelines.ts). */
@@ -218,6 +220,9 @@ export class NodeMetrics {
       s.webhooks.flatMap(({ name, results }) => Object.entries(results).map(([result, value]) => ({ labels: { webhook: name, result }, value }))),
     );
     sampled("gauge", "sentinel_webhook_outbox", "Webhook deliveries pending in the outbox, by webhook.", ["webhook"], (s) => s.webhooks.map(({ name, outbox }) => ({ labels: { webhook: name }, value: outbox })));
+    sampled("counter", "sentinel_candidate_backfill_total", "Recent candidates asked of a peer after a connection opened (candidates/backfill.ts), by event: requests, failures, skipped (asked too recently, or too many in flight), received, admitted (gossip had not brought them), refused (admission rejected them), and answers to peers: served, throttled.", ["event"], (s) =>
+      byLabel("event", s.backfill),
+    );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));
     sampled("counter", "sentinel_recorded_attestations_found_total", "Attestations read back from the chains' VerdictRecorded logs (history, and what this node missed).", [], (s) => one(s.follower.found));

@@ -21,6 +21,9 @@ import { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import { BundleSource } from "../candidates/bundleSource.ts";
 import { CandidateStore } from "../candidates/candidateStore.ts";
 import { Intake } from "../candidates/intake.ts";
+import { CandidateBackfill } from "../candidates/backfill.ts";
+import { RecentCandidates } from "../candidates/recent.ts";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { ownedCandidates, resumeCandidates } from "../candidates/resume.ts";
 import { VerificationScheduler } from "../candidates/scheduler.ts";
 import { CandidateTimelines } from "../candidates/timelines.ts";
@@ -215,6 +218,8 @@ export class SentinelNode {
         if (first) metrics.observeStage(stage, timelines.get(id));
       };
       const candidates = new CandidateStore({}, { db });
+      const recent = new RecentCandidates({}, { clock });
+      await recent.seed(candidates);
       const enrollmentCache = new EnrollmentCache({}, { indexes: new Map(chains.map((chain) => [chain.chainId, chain.enrollments])), clock });
       const admission = new Admission(
         { networkId: config.networkId, ...DEFAULT_ADMISSION, chainIds: new Set(chains.map((chain) => BigInt(chain.chainId))) },
@@ -364,6 +369,7 @@ export class SentinelNode {
             if (receivedAt !== undefined) mark(admitted.id, "received", receivedAt);
             mark(admitted.id, "admitted");
             anticipateRelay(admitted.id);
+            recent.add(admitted);
             scheduler?.enqueue(admitted);
           },
           clock,
@@ -371,6 +377,15 @@ export class SentinelNode {
         },
       );
 
+      const backfill = new CandidateBackfill(
+        {},
+        {
+          fetch: (peer) => net().fetchRecentCandidates(peerIdFromString(peer)),
+          admit: (payload, from) => intake.fromGossip(payload, from),
+          clock,
+          logger: log.child({ module: "backfill" }),
+        },
+      );
       network = await SentinelNetwork.create(
         {
           networkId: config.networkId,
@@ -389,12 +404,15 @@ export class SentinelNode {
           bundles: { get: (hash) => candidates.bundleBytes(hash) },
           logger: log,
           metricsRegistry: metrics.registry,
+          recentCandidates: recent,
+          onPeerConnected: (peer) => backfill.connected(peer.toString()),
         },
       );
       const started = network;
       closer.add("network", () => started.stop());
+      closer.add("candidate backfill", () => backfill.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill });
 
       const api = await startApiServer(
         config.api,

@@ -120,8 +120,10 @@ export class EventLog implements EventSink {
     const event: NodeEvent = { id: this.#nextId++, type, at: this.#m.clock.now(), candidateId: candidateId.toLowerCase(), data };
     this.#pending++;
     this.#tail = this.#tail.then(async () => {
-      const recorded = (this.#m.recorders ?? []).map((recorder) => ({ recorder, ops: recorder.opsFor(event) }));
+      let recorded: { recorder: EventRecorder; ops: BatchOperation[] }[] = [];
+      let written = false;
       try {
+        recorded = (this.#m.recorders ?? []).map((recorder) => ({ recorder, ops: recorder.opsFor(event) }));
         await this.#m.db.batch(
           [
             { sublevel: "events", key: keyOf(event.id), value: event },
@@ -130,13 +132,14 @@ export class EventLog implements EventSink {
           ],
           { sync: false },
         );
+        written = true;
         for (const { recorder, ops } of recorded) if (ops.length > 0) recorder.recorded(event, ops);
         this.stats.emitted++;
         for (const listener of this.#listeners) listener(event);
         if (event.id - this.#oldestId >= this.#options.maxEvents + this.#options.maxEvents / 10) await this.#prune(event.id);
       } catch (error) {
         this.stats.failures++;
-        for (const { recorder, ops } of recorded) if (ops.length > 0) recorder.failed?.(event, ops);
+        if (!written) for (const { recorder, ops } of recorded) if (ops.length > 0) recorder.failed?.(event, ops);
         this.#m.logger.error({ err: error, type }, "could not write an event");
       } finally {
         this.#pending--;

@@ -191,6 +191,18 @@ describe("webhooks", () => {
     await waitFor("the delivery", async () => got.length === 1, 5_000, 5);
   });
 
+  it("queues nothing for an event whose write failed (the outbox entry is in the event's own batch)", async () => {
+    const clock = new ManualClock(1_000);
+    const { url, server } = await receiver(clock, [200]);
+    servers.push(server);
+    const { events, outbox } = await node(url, clock, pino({ level: "silent" }), { start: false });
+    await db.close();
+    events.emit("revocation.alert", candidate(1), alert(1));
+    await events.flush();
+    assert.equal(events.stats.failures, 1);
+    assert.equal(outbox.size("ops"), 0, "the reserved place is given back");
+  });
+
   it("bounds the outbox: what does not fit is counted and logged, and room is logged when it comes back", async () => {
     const clock = new ManualClock(1_000);
     const { url, got, server } = await receiver(clock, [503, 200]);

@@ -4,7 +4,8 @@
 // for its recent candidates and admits each exactly as a gossiped one (Intake.fromGossip: the
 // same admission rules, the peer recorded as where the bundle is). Asking waits `delayMs` so
 // that what was published while the peers were still exchanging subscriptions is included.
-// Bounded: one request per peer per `minIntervalMs`, `maxConcurrent` at once.
+// Bounded: one request per peer per `minIntervalMs`, `maxConcurrent` at once (the others wait
+// their turn: a node restarting connects to all its peers at once).
 import type { Logger } from "pino";
 import type { Clock } from "../util/clock.ts";
 
@@ -13,7 +14,7 @@ export interface BackfillOptions {
   delayMs: number;
   /** A peer is asked at most once in this interval, however often it reconnects. */
   minIntervalMs: number;
-  /** Requests in flight at once; more connections wait for the next one of theirs. */
+  /** Requests in flight at once; the peers beyond wait their turn. */
   maxConcurrent: number;
   /** Peers whose last request time is remembered. */
   maxPeers: number;
@@ -34,6 +35,8 @@ export class CandidateBackfill {
   readonly #m: BackfillModules;
   readonly #asked = new Map<string, number>();
   #running = 0;
+  /** Peers waiting for a free slot, in connection order. */
+  readonly #waiting = new Set<string>();
   #stopped = false;
   readonly #inFlight = new Set<Promise<void>>();
   readonly stats = { requests: 0, failures: 0, skipped: 0, received: 0, admitted: 0, refused: 0 };
@@ -49,22 +52,38 @@ export class CandidateBackfill {
     this.#m.clock.setTimeout(() => {
       if (this.#stopped) return;
       const last = this.#asked.get(peer);
-      const now = this.#m.clock.now();
-      if ((last !== undefined && now - last < this.#options.minIntervalMs) || this.#running >= this.#options.maxConcurrent) {
+      if (last !== undefined && this.#m.clock.now() - last < this.#options.minIntervalMs) {
         this.stats.skipped++;
         return;
       }
-      this.#asked.delete(peer);
-      this.#asked.set(peer, now);
-      if (this.#asked.size > this.#options.maxPeers) this.#asked.delete(this.#asked.keys().next().value!);
-      const run = this.#ask(peer).finally(() => this.#inFlight.delete(run));
-      this.#inFlight.add(run);
+      if (this.#running >= this.#options.maxConcurrent) {
+        if (this.#waiting.size < this.#options.maxPeers) this.#waiting.add(peer);
+        else this.stats.skipped++;
+        return;
+      }
+      this.#start(peer);
     }, this.#options.delayMs);
+  }
+
+  #start(peer: string): void {
+    this.#asked.delete(peer);
+    this.#asked.set(peer, this.#m.clock.now());
+    if (this.#asked.size > this.#options.maxPeers) this.#asked.delete(this.#asked.keys().next().value!);
+    const run = this.#ask(peer).finally(() => {
+      this.#inFlight.delete(run);
+      const next = this.#waiting.values().next();
+      if (!next.done && !this.#stopped) {
+        this.#waiting.delete(next.value);
+        this.#start(next.value);
+      }
+    });
+    this.#inFlight.add(run);
   }
 
   /** Stops asking; resolves once the requests in flight are done. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#waiting.clear();
     await Promise.all([...this.#inFlight]);
   }
 

@@ -1,6 +1,6 @@
 // The backfill's schedule and bounds (pure logic, ManualClock): asked `delayMs` after a
 // connection, once per peer per `minIntervalMs` however often it reconnects, never more than
-// `maxConcurrent` at once; every payload goes to admission; refusals and failures counted. And
+// `maxConcurrent` at once (the rest in turn); every payload goes to admission; refusals and failures counted. And
 // RecentCandidates: newest first, bounded, expired ones never served, seeded from a real store.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -85,7 +85,7 @@ describe("CandidateBackfill", () => {
     assert.deepEqual(asked, ["p1", "p1"], "nothing after stop");
   });
 
-  it("keeps at most maxConcurrent requests in flight, and counts a failed one", async () => {
+  it("keeps at most maxConcurrent requests in flight, the others asked in turn, and counts a failed one", async () => {
     const clock = new ManualClock(0);
     const release: (() => void)[] = [];
     const backfill = new CandidateBackfill(
@@ -102,7 +102,10 @@ describe("CandidateBackfill", () => {
     await clock.advance(0);
     await settle();
     assert.equal(backfill.stats.requests, 2);
-    assert.equal(backfill.stats.skipped, 1);
+    for (const r of release.splice(0)) r();
+    await settle();
+    assert.equal(backfill.stats.requests, 3, "the third peer's turn");
+    assert.equal(backfill.stats.skipped, 0);
     for (const r of release.splice(0)) r();
     await settle();
     backfill.connected("bad");

@@ -12,6 +12,7 @@
 import type { PeerId, Stream, StreamHandler } from "@libp2p/interface";
 import * as lp from "it-length-prefixed";
 import type { Logger } from "pino";
+import type { DialProtocol } from "./bundles.ts";
 
 export interface RecentCandidateSource {
   /** Gossip payloads of the newest unexpired candidates held, newest first, at most `limit`. */
@@ -77,8 +78,6 @@ export function recentCandidatesServer(
     }
   };
 }
-
-export type DialProtocol = (peer: PeerId, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>;
 
 /** Asks `peer` for its recent candidates: the payloads, within the limits (frames beyond them end the read). */
 export async function requestRecentCandidates(dial: DialProtocol, peer: PeerId, protocol: string, options: RecentCandidatesLimits & { timeoutMs: number }): Promise<Uint8Array[]> {

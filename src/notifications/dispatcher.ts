@@ -51,6 +51,7 @@ export class WebhookDispatcher {
   readonly #options: DispatcherOptions;
   readonly #m: DispatcherModules;
   readonly #states = new Map<string, State>();
+  #started = false;
   #stopped = false;
   /** Aborts the attempts in flight at stop: the node does not wait out a slow receiver. */
   readonly #stopping = new AbortController();
@@ -68,13 +69,14 @@ export class WebhookDispatcher {
 
   /** Starts delivering what the outbox holds. */
   start(): void {
+    this.#started = true;
     for (const name of this.#states.keys()) this.wake(name);
   }
 
   /** Something was queued for `webhook`: delivered now, unless it is waiting out a backoff or busy. */
   wake(webhook: string): void {
     const state = this.#states.get(webhook);
-    if (!state || this.#stopped || state.timer) return;
+    if (!state || !this.#started || this.#stopped || state.timer) return;
     if (state.running) {
       state.again = true;
       return;

@@ -5,7 +5,7 @@
 // once its unread bytes pass a bound (it reconnects and resumes); the node never waits for it.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SentinelError } from "../errors.ts";
-import { EVENT_TYPES, type EventLog, type EventType, type NodeEvent } from "../events/eventLog.ts";
+import { EVENT_TYPES, subjectOf, type EventLog, type EventType, type NodeEvent } from "../events/eventLog.ts";
 
 export interface EventStreamOptions {
   heartbeatMs: number;
@@ -39,6 +39,25 @@ const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
 interface Filter {
   types: Set<EventType> | undefined;
   candidateId: string | undefined;
+  /** Lower-case addresses: only events about one of them (subjectOf). */
+  targets: Set<string> | undefined;
+  /** Decimal: only events about a target on this chain. */
+  chainId: string | undefined;
+}
+
+/** Targets one stream may filter on: a protocol's proxies, not a crawl of the registry. */
+export const MAX_TARGET_FILTER = 32;
+export const CHAIN_ID_PATTERN = "^[1-9][0-9]{0,19}$";
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/** Whether an event passes a filter; one with a target or chain filter needs a subject (subjectOf). */
+export function matches(filter: Filter, event: NodeEvent): boolean {
+  if (filter.types && !filter.types.has(event.type)) return false;
+  if (filter.candidateId && event.candidateId !== filter.candidateId) return false;
+  if (!filter.targets && !filter.chainId) return true;
+  const subject = subjectOf(event);
+  if (!subject) return false;
+  return (!filter.targets || filter.targets.has(subject.target)) && (!filter.chainId || subject.chainId === filter.chainId);
 }
 
 /** What a request asks for: where to resume and which events; throws EventStreamError (400) on a bad value. */
@@ -57,7 +76,14 @@ export function parseEventRequest(request: IncomingMessage): { after: number; fi
   }
   const candidate = url.searchParams.get("candidateId");
   if (candidate !== null && !/^0x[0-9a-fA-F]{64}$/.test(candidate)) throw new EventStreamError("BAD_QUERY", "candidateId must be 0x followed by 64 hex digits", { status: 400 });
-  return { after: Number(text), filter: { types, candidateId: candidate?.toLowerCase() } };
+  const targetParam = url.searchParams.get("target")?.split(",") ?? [];
+  if (targetParam.length > MAX_TARGET_FILTER || targetParam.some((target) => !ADDRESS.test(target))) {
+    throw new EventStreamError("BAD_QUERY", `target must be 0x followed by 40 hex digits (at most ${MAX_TARGET_FILTER}, comma-separated)`, { status: 400 });
+  }
+  const chainId = url.searchParams.get("chainId");
+  if (chainId !== null && !new RegExp(CHAIN_ID_PATTERN).test(chainId)) throw new EventStreamError("BAD_QUERY", "chainId must be a positive decimal integer", { status: 400 });
+  const targets = targetParam.length > 0 ? new Set(targetParam.map((target) => target.toLowerCase())) : undefined;
+  return { after: Number(text), filter: { types, candidateId: candidate?.toLowerCase(), targets, chainId: chainId ?? undefined } };
 }
 
 export function frame(event: NodeEvent): string {
@@ -85,7 +111,6 @@ export class EventStream {
     if (this.#clients >= this.#options.maxClients) throw new EventStreamError("TOO_MANY_STREAMS", "too many event streams open; retry later", { status: 503 });
     this.#clients++;
     this.stats.opened++;
-    const wanted = (event: NodeEvent) => (!filter.types || filter.types.has(event.type)) && (!filter.candidateId || event.candidateId === filter.candidateId);
     let last = after;
     let closed = false;
     let catchingUp = true;
@@ -103,7 +128,7 @@ export class EventStream {
     const deliver = (event: NodeEvent): boolean => {
       if (event.id <= last) return true;
       last = event.id;
-      return wanted(event) ? send(frame(event)) : true;
+      return matches(filter, event) ? send(frame(event)) : true;
     };
     // Subscribed before the replay, so nothing written meanwhile falls between the two.
     const unsubscribe = this.#log.subscribe((event) => {

@@ -3,7 +3,7 @@
 // schemas only describe (the server serialises with JSON.stringify, so bodies never lose a
 // field); the test in test/api/openapi.test.ts checks every real answer against them.
 import { EVENT_TYPES } from "../events/eventLog.ts";
-import { EVENT_ID_PATTERN } from "./eventStream.ts";
+import { CHAIN_ID_PATTERN, EVENT_ID_PATTERN, MAX_TARGET_FILTER } from "./eventStream.ts";
 
 const HEX32 = "^0x[0-9a-fA-F]{64}$";
 const ADDRESS = "^0x[0-9a-fA-F]{40}$";
@@ -84,6 +84,8 @@ export const eventsQuery = {
     lastEventId: { type: "string", pattern: EVENT_ID_PATTERN, description: "resume after this id (the Last-Event-ID header wins)" },
     types: { type: "string", description: `comma-separated subset of ${EVENT_TYPES.join(", ")}` },
     candidateId: { type: "string", pattern: HEX32, description: "only this candidate's events" },
+    target: { type: "string", pattern: `^0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40}){0,${MAX_TARGET_FILTER - 1}}$`, description: `only events about these contracts (comma-separated, at most ${MAX_TARGET_FILTER}): candidate.admitted, verification.deferred, verdict.signed, attestation.formed, revocation.alert, revocation.signed` },
+    chainId: { type: "string", pattern: CHAIN_ID_PATTERN, description: "only events about a target on this chain" },
   },
 } as const;
 

@@ -77,7 +77,8 @@ export class CandidateVerification {
       this.stats.abstained++;
       const abstention = { at: this.#m.clock.now(), findings: unobserved.map(({ check, code, message }) => ({ check, code, message })) };
       await this.#m.store.setAbstention(admitted.id, abstention);
-      this.#m.events?.emit("verification.deferred", admitted.id, abstention);
+      const { chainId, target } = admitted.signed.candidate;
+      this.#m.events?.emit("verification.deferred", admitted.id, { ...abstention, chainId: chainId.toString(), target });
       this.#m.logger.warn({ candidate: admitted.id, codes: unobserved.map((f) => f.code) }, "could not observe the candidate: abstaining, retrying later");
       throw new VerifyLaterError("VERIFY_LATER", `this node could not observe: ${unobserved.map((f) => `${f.check} ${f.code}`).join(", ")}`, { candidateId: admitted.id });
     }
@@ -104,6 +105,8 @@ export class CandidateVerification {
     this.#m.logger.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
     this.#m.mark(admitted.id, "published");
     this.#m.events?.emit("verdict.signed", admitted.id, {
+      chainId: verdict.chainId.toString(),
+      target: verdict.target,
       digest: outcome.digest,
       outcome: verdict.outcome,
       reasons: verdict.reasons.toString(),

@@ -46,6 +46,10 @@ export interface SubscribeOptions {
   lastEventId?: number;
   types?: string[];
   candidateId?: Hex;
+  /** Only events about these contracts (at most 32; docs/notifications.md says which events name one). */
+  targets?: Address[];
+  /** Only events about a target on this chain. */
+  chainId?: number | bigint;
   /** Told of each failure the subscription recovers from (it reconnects) or stops on (a 4xx). */
   onError?: (error: ClientError) => void;
 }
@@ -207,6 +211,8 @@ export class SentinelClient {
     const query = new URLSearchParams();
     if (options.types?.length) query.set("types", options.types.join(","));
     if (options.candidateId !== undefined) query.set("candidateId", checkId(options.candidateId));
+    if (options.targets?.length) query.set("target", options.targets.join(","));
+    if (options.chainId !== undefined) query.set("chainId", options.chainId.toString());
     const url = `${this.url}/v1/events${query.size > 0 ? `?${query}` : ""}`;
     const abort = new AbortController();
     let lastEventId = options.lastEventId ?? 0;

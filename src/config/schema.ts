@@ -74,7 +74,31 @@ export interface NodeConfig {
   readonly logLevel: LogLevel;
   readonly verification: VerificationConfig;
   readonly monitoring: MonitoringConfig;
+  readonly notifications: NotificationsConfig;
 }
+
+/** Where the node pushes its events (docs/notifications.md). */
+export interface NotificationsConfig {
+  readonly webhooks: WebhookConfig[];
+}
+
+export interface WebhookConfig {
+  /** Names the webhook in logs, metrics and its outbox keys (the URL is never logged). */
+  readonly name: string;
+  /** http:// or https://; redirects are not followed. */
+  readonly url: string;
+  /** Absolute path of a file holding the signing secret. */
+  readonly secretFile?: string;
+  /** Environment variable holding the signing secret. */
+  readonly secretEnv?: string;
+  /** Event types delivered (src/events/eventLog.ts EVENT_TYPES). */
+  readonly events: string[];
+  /** Only events about these contracts; absent: every event of the types. */
+  readonly targets?: { chainId: number; address: Address }[];
+}
+
+export const MAX_WEBHOOKS = 16;
+export const MAX_WEBHOOK_TARGETS = 256;
 
 /** Continuous monitoring of approved code (docs/monitoring.md). */
 export interface MonitoringConfig {

@@ -7,8 +7,10 @@ import { isIP } from "node:net";
 import { basename, isAbsolute, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { getAddress, isAddress, type Address, type Hex } from "viem";
+import type { Hex } from "viem";
 import { ConfigError } from "./errors.ts";
+import { EXAMPLE_ADDRESS, NAME, readChainId, readEnvName, readName, readRegistry } from "./fields.ts";
+import { readNotifications } from "./notifications.ts";
 import { at, got, Issues, isObject, optional, readArray, readBoolean, readObject, readString, required, truncate, type Reader, type UncheckedObject } from "./readers.ts";
 import {
   DEFAULT_API_HOST,
@@ -37,10 +39,8 @@ import {
 } from "./schema.ts";
 
 const EXAMPLE_NETWORK_ID = "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474";
-const EXAMPLE_ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const EXAMPLE_PEER = "/ip4/192.0.2.10/tcp/9000/p2p/12D3KooWJC22H1XcLfQTtTzftF9Jy28vgdH5TDaRYyNSitbtSUxd";
 const NETWORK_ID_PATTERN = /^0x[0-9a-fA-F]{64}$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A Sentinel network id: 0x and 32 bytes of hex, not all zero. */
@@ -77,6 +77,7 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   const name = optional(root, "name", "", issues, readName, nameOf(baseDir));
   const verification = optional(root, "verification", "", issues, (v, p, i) => readVerification(v, p, i, readFile, dataDir), undefined);
   const monitoring = optional(root, "monitoring", "", issues, readMonitoring, { ...DEFAULT_MONITORING });
+  const notifications = optional(root, "notifications", "", issues, (v, p, i) => readNotifications(v, p, i, readFile), { webhooks: [] });
   if (
     networkId === undefined ||
     dataDir === undefined ||
@@ -87,7 +88,8 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
     chains === undefined ||
     logLevel === undefined ||
     name === undefined ||
-    monitoring === undefined
+    monitoring === undefined ||
+    notifications === undefined
   ) {
     return undefined;
   }
@@ -103,17 +105,12 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
     logLevel,
     verification: verification ?? { compileCacheDir: resolve(dataDir, "compile-cache") },
     monitoring,
+    notifications,
   };
 }
 
-const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification", "monitoring"] as const;
+const ROOT_FIELDS = ["name", "networkId", "dataDir", "p2p", "api", "validator", "relayer", "chains", "logLevel", "verification", "monitoring", "notifications"] as const;
 
-const NAME = /^[A-Za-z0-9._-]{1,64}$/;
-
-function readName(value: unknown, path: string, issues: Issues): string | undefined {
-  if (typeof value === "string" && NAME.test(value)) return value;
-  return issues.add(path, `must be 1 to 64 letters, digits, ".", "_" or "-", e.g. "validator-1" (it names the node in its logs)`);
-}
 
 /** The default name: the config file's directory ("node3" for node3/config.json), if it is a valid name. */
 function nameOf(baseDir: string): string {
@@ -260,14 +257,6 @@ function readValidator(value: unknown, path: string, issues: Issues, readFile: R
   };
 }
 
-const readEnvName: Reader<string> = (value, path, issues) => {
-  const text = readString(value, path, issues);
-  if (text === undefined) return undefined;
-  if (!ENV_NAME_PATTERN.test(text)) {
-    return issues.add(path, `must be an environment variable name (letters, digits, _), e.g. "SENTINEL_KEYSTORE_PASSWORD", not the password itself`);
-  }
-  return text;
-};
 
 function readRelayer(value: unknown, path: string, issues: Issues, readFile: Reader<string>): RelayerConfig | undefined {
   const relayer = readObject(value, path, issues, RELAYER_FIELDS);
@@ -356,12 +345,6 @@ const readPositiveInt: Reader<number> = (value, path, issues) => {
   return value;
 };
 
-const readChainId: Reader<number> = (value, path, issues) => {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    return issues.add(path, `must be a positive integer (a JSON number, not a string), e.g. 1 or 31337; ${got(value)}`);
-  }
-  return value;
-};
 
 const readRpcUrl: Reader<string> = (value, path, issues) => {
   // The value is not echoed: RPC URLs often embed a provider API key.
@@ -378,17 +361,6 @@ const readRpcUrl: Reader<string> = (value, path, issues) => {
   return value;
 };
 
-const readRegistry: Reader<Address> = (value, path, issues) => {
-  const fix = `must be a 0x-prefixed 20-byte address, e.g. ${EXAMPLE_ADDRESS}`;
-  const text = readString(value, path, issues, fix);
-  if (text === undefined) return undefined;
-  if (!isAddress(text, { strict: false })) return issues.add(path, `${fix}; ${got(value)}`);
-  if (!isAddress(text, { strict: true })) {
-    return issues.add(path, `has a mixed-case checksum that does not match (EIP-55), so it was probably mistyped; copy the address again, or write it all lower-case; ${got(value)}`);
-  }
-  if (/^0x0{40}$/.test(text)) return issues.add(path, `must not be the zero address; use the registry's deployed address, e.g. ${EXAMPLE_ADDRESS}`);
-  return getAddress(text);
-};
 
 const readConfirmations: Reader<number> = (value, path, issues) => {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_CONFIRMATIONS) {

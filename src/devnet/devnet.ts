@@ -57,6 +57,8 @@ export interface DevnetOptions {
   /** Each chain's `confirmations` in the nodes' configs (default: the config's default). */
   confirmations?: number;
   log?: (message: string) => void;
+  /** Node `index`'s `notifications` config section (webhooks), if any. */
+  notifications?: (index: number) => unknown;
 }
 
 export interface DevnetChain extends ChainClients {
@@ -248,6 +250,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         chains: chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.anvil.rpcUrl, registry: c.registry, ...(options.confirmations !== undefined && { confirmations: options.confirmations }) })),
         logLevel: options.nodeLogLevel ?? "info",
         verification: { compileCacheDir: DEVNET_COMPILE_CACHE },
+        ...(options.notifications?.(i) !== undefined && { notifications: options.notifications(i) }),
       };
       const configPath = join(nodeDir, "config.json");
       writeFileSync(configPath, JSON.stringify(config, null, 2));

@@ -6,7 +6,7 @@
 // after the write.
 import type { Logger } from "pino";
 import type { Hex } from "viem";
-import type { Database, Sublevel } from "../db/database.ts";
+import type { BatchOperation, Database, Sublevel } from "../db/database.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Json } from "../util/json.ts";
 
@@ -38,6 +38,31 @@ export interface EventLogModules {
   db: Database;
   clock: Clock;
   logger: Logger;
+  /** Records written in the same batch as each event (the webhook outbox), so neither exists without the other. */
+  recorders?: readonly EventRecorder[];
+}
+
+/** A part that keeps its own record of some events, atomically with the event itself. */
+export interface EventRecorder {
+  /** The writes for this event (none: not recorded); called in write order, before the batch. */
+  opsFor(event: NodeEvent): BatchOperation[];
+  /** The batch holding `ops` was written. */
+  recorded(event: NodeEvent, ops: BatchOperation[]): void;
+  /** The batch holding `ops` failed: nothing of it exists. */
+  failed?(event: NodeEvent, ops: BatchOperation[]): void;
+}
+
+/**
+ * The chain and contract an event is about, when it names one: candidate.admitted,
+ * verification.deferred, verdict.signed, attestation.formed, revocation.alert and
+ * revocation.signed do (the `chainId` and `target` of their data). relay.result's chainId is
+ * the chain relayed to, not the target's, so it has none.
+ */
+export function subjectOf(event: NodeEvent): { chainId: string; target: string } | undefined {
+  if (event.type === "relay.result" || event.data === null || typeof event.data !== "object" || Array.isArray(event.data)) return undefined;
+  const { chainId, target } = event.data as Record<string, Json>;
+  if (typeof target !== "string" || (typeof chainId !== "string" && typeof chainId !== "number")) return undefined;
+  return { chainId: String(chainId), target: target.toLowerCase() };
 }
 
 export type EventListener = (event: NodeEvent) => void;
@@ -95,19 +120,26 @@ export class EventLog implements EventSink {
     const event: NodeEvent = { id: this.#nextId++, type, at: this.#m.clock.now(), candidateId: candidateId.toLowerCase(), data };
     this.#pending++;
     this.#tail = this.#tail.then(async () => {
+      let recorded: { recorder: EventRecorder; ops: BatchOperation[] }[] = [];
+      let written = false;
       try {
+        recorded = (this.#m.recorders ?? []).map((recorder) => ({ recorder, ops: recorder.opsFor(event) }));
         await this.#m.db.batch(
           [
             { sublevel: "events", key: keyOf(event.id), value: event },
             { sublevel: "meta", key: NEXT_ID_KEY, value: event.id + 1 },
+            ...recorded.flatMap(({ ops }) => ops),
           ],
           { sync: false },
         );
+        written = true;
+        for (const { recorder, ops } of recorded) if (ops.length > 0) recorder.recorded(event, ops);
         this.stats.emitted++;
         for (const listener of this.#listeners) listener(event);
         if (event.id - this.#oldestId >= this.#options.maxEvents + this.#options.maxEvents / 10) await this.#prune(event.id);
       } catch (error) {
         this.stats.failures++;
+        if (!written) for (const { recorder, ops } of recorded) if (ops.length > 0) recorder.failed?.(event, ops);
         this.#m.logger.error({ err: error, type }, "could not write an event");
       } finally {
         this.#pending--;

@@ -35,6 +35,10 @@ export interface NodeMetricSources {
   equivocations: number;
   /** Continuous monitoring's counters (monitoring/monitor.ts). */
   monitor: { blocks: number; readings: number; unreadable: number; alerts: number; suppressed: number };
+  /** Per configured webhook: attempts and give-ups by result, events not queued (outbox full), deliveries pending. */
+  webhooks: { name: string; results: Record<string, number>; outbox: number }[];
+  /** Recent candidates asked of peers on (re)connection, and answered to them (candidates/backfill.ts). */
+  backfill: Record<string, number>;
 }
 
 /** The timeline stages whose gaps are measured (src/candidates/timelines.ts). */
@@ -211,6 +215,13 @@ export class NodeMetrics {
     sampled("counter", "sentinel_equivocations_total", "Equivocation proofs kept: a validator signed two different verdicts for one candidate (GET /v1/evidence).", [], (s) => one(s.equivocations));
     sampled("counter", "sentinel_monitor_events_total", "Continuous monitoring: new blocks read, invariant readings, readings that could not be taken (no answer: never a breach), alerts raised, breaks suppressed as part of an ongoing episode (GET /v1/monitoring).", ["event"], (s) =>
       byLabel("event", s.monitor),
+    );
+    sampled("counter", "sentinel_webhook_deliveries_total", "Webhook delivery attempts and their ends, by webhook (its config name, never its URL) and result: delivered (2xx), failed (no answer, timeout, 5xx, 408, 429, a redirect: retried with backoff), refused (another 4xx: dropped), expired (not delivered within its maximum age: given up), dropped (the outbox was full: never queued).", ["webhook", "result"], (s) =>
+      s.webhooks.flatMap(({ name, results }) => Object.entries(results).map(([result, value]) => ({ labels: { webhook: name, result }, value }))),
+    );
+    sampled("gauge", "sentinel_webhook_outbox", "Webhook deliveries pending in the outbox, by webhook.", ["webhook"], (s) => s.webhooks.map(({ name, outbox }) => ({ labels: { webhook: name }, value: outbox })));
+    sampled("counter", "sentinel_candidate_backfill_total", "Recent candidates asked of a peer after a connection opened (candidates/backfill.ts), by event: requests, failures, skipped (asked too recently, or too many in flight), received, admitted (gossip had not brought them), refused (admission rejected them), and answers to peers: served, throttled.", ["event"], (s) =>
+      byLabel("event", s.backfill),
     );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));

@@ -29,6 +29,7 @@ export {
 } from "./scoring.ts";
 export { gossipActionOf, gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
 export { BUNDLE_STATUS, type BundleStore } from "./bundles.ts";
+export { DEFAULT_RECENT_LIMITS, type RecentCandidateSource } from "./recentCandidates.ts";
 export {
   BundleFetchError,
   GossipActionError,

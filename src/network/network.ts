@@ -31,13 +31,22 @@ import type { Logger } from "pino";
 import type { Hex } from "viem";
 import { BUNDLE_MAX_INBOUND_STREAMS, bundleServer, requestBundle, type BundleStore } from "./bundles.ts";
 import { NetworkError } from "./errors.ts";
+import {
+  DEFAULT_RECENT_LIMITS,
+  RECENT_MAX_INBOUND_STREAMS,
+  RECENT_MIN_INTERVAL_MS,
+  recentCandidatesServer,
+  requestRecentCandidates,
+  type RecentCandidateSource,
+  type RecentServerStats,
+} from "./recentCandidates.ts";
 import { ForeignNetworkWarnings } from "./foreignNetworks.ts";
 import { GossipValidator, gossipMessageId, type GossipCounters, type GossipHandlers, type GossipVerdict } from "./gossip.ts";
 import { resolveNetworkOptions, type NetworkOptions, type ResolvedNetworkOptions } from "./options.ts";
 import { BootstrapDialer } from "./peers.ts";
 import { SCORE_THRESHOLDS, checkScoreParams, checkScoreThresholds, scoreParamsFor } from "./scoring.ts";
 import { PeerLedger } from "./peerLedger.ts";
-import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, networkPrefix, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
+import { GOSSIP_KINDS, bundleProtocolFor, inboxTopic, kindOfTopic, networkPrefix, recentCandidatesProtocolFor, topicsFor, type GossipKind, type SentinelTopics } from "./topics.ts";
 
 export interface NetworkModules {
   handlers: GossipHandlers;
@@ -45,6 +54,10 @@ export interface NetworkModules {
   logger: Logger;
   /** The node's own metrics registry: libp2p's metrics go there (none without it). */
   metricsRegistry?: Registry;
+  /** What this node answers a peer asking for its recent candidates (none without it). */
+  recentCandidates?: RecentCandidateSource;
+  /** A connection to `peer` was opened (a first connection or a reconnection). */
+  onPeerConnected?: (peer: PeerId) => void;
 }
 
 /** The gossipsub methods used here beyond its exported interface (present on its class). */
@@ -86,6 +99,9 @@ export class SentinelNetwork {
   readonly peerId: PeerId;
   readonly topics: SentinelTopics;
   readonly bundleProtocol: string;
+  readonly recentCandidatesProtocol: string;
+  /** Recent-candidates requests answered, throttled (asked again too soon), failed. */
+  readonly recentServed: RecentServerStats = { served: 0, throttled: 0, failed: 0 };
   private readonly options: ResolvedNetworkOptions;
   private readonly libp2p: Host;
   private readonly pubsub: GossipRouter;
@@ -108,6 +124,7 @@ export class SentinelNetwork {
     this.options = parts.options;
     this.topics = parts.topics;
     this.bundleProtocol = bundleProtocolFor(parts.options.networkId);
+    this.recentCandidatesProtocol = recentCandidatesProtocolFor(parts.options.networkId);
     this.libp2p = parts.libp2p;
     this.peerId = parts.libp2p.peerId;
     this.pubsub = parts.pubsub;
@@ -222,6 +239,16 @@ export class SentinelNetwork {
         bundleServer({ maxBundleBytes: options.maxBundleBytes }, { store: modules.bundles, logger: log }),
         { maxInboundStreams: BUNDLE_MAX_INBOUND_STREAMS },
       );
+      await libp2p.handle(
+        network.recentCandidatesProtocol,
+        recentCandidatesServer(
+          { ...DEFAULT_RECENT_LIMITS, maxCandidateBytes: options.maxMessageBytes, minIntervalMs: RECENT_MIN_INTERVAL_MS },
+          { source: modules.recentCandidates ?? { recent: async () => [] }, logger: log, now: () => Date.now(), stats: network.recentServed },
+        ),
+        { maxInboundStreams: RECENT_MAX_INBOUND_STREAMS },
+      );
+      const onConnected = modules.onPeerConnected;
+      if (onConnected) libp2p.addEventListener("peer:connect", (event) => void (network.stopping === undefined && onConnected(event.detail)));
       await libp2p.start();
       for (const kind of GOSSIP_KINDS) pubsub.subscribe(topics[kind]);
       if (options.inbox !== undefined) pubsub.subscribe(inboxTopic(topics, options.inbox));
@@ -330,6 +357,19 @@ export class SentinelNetwork {
     return requestBundle((target, protocol, options) => this.libp2p.dialProtocol(target, protocol, options), peer, hash, {
       protocol: this.bundleProtocol,
       maxBundleBytes: this.options.maxBundleBytes,
+      timeoutMs: this.options.bundleRequestTimeoutMs,
+    });
+  }
+
+  /**
+   * Asks `peer` for the gossip payloads of its newest unexpired candidates (recentCandidates.ts),
+   * bounded by the gossip message size and DEFAULT_RECENT_LIMITS. Untrusted: admit each as gossip.
+   */
+  async fetchRecentCandidates(peer: PeerId): Promise<Uint8Array[]> {
+    if (this.stopping !== undefined) throw new NetworkError("STOPPED", "fetchRecentCandidates after stop()");
+    return requestRecentCandidates((target, protocol, options) => this.libp2p.dialProtocol(target, protocol, options), peer, this.recentCandidatesProtocol, {
+      ...DEFAULT_RECENT_LIMITS,
+      maxCandidateBytes: this.options.maxMessageBytes,
       timeoutMs: this.options.bundleRequestTimeoutMs,
     });
   }

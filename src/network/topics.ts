@@ -41,6 +41,13 @@ export function topicsFor(networkId: Hex): SentinelTopics {
   };
 }
 
+export const RECENT_CANDIDATES_PROTOCOL_VERSION = 1;
+
+/** @example recentCandidatesProtocolFor(id) === "/sentinel/0123456789abcdef/recent-candidates/1" */
+export function recentCandidatesProtocolFor(networkId: Hex): string {
+  return `/sentinel/${networkPrefix(networkId)}/recent-candidates/${RECENT_CANDIDATES_PROTOCOL_VERSION}`;
+}
+
 /** @example bundleProtocolFor(id) === "/sentinel/0123456789abcdef/bundle/1" */
 export function bundleProtocolFor(networkId: Hex): string {
   return `/sentinel/${networkPrefix(networkId)}/bundle/${BUNDLE_PROTOCOL_VERSION}`;

@@ -14,6 +14,8 @@ import type { BatchVerifier } from "../consensus/batchVerifier.ts";
 import type { NodeMetricSources } from "../metrics/nodeMetrics.ts";
 import type { SentinelNetwork } from "../network/index.ts";
 import type { InvariantMonitor } from "../monitoring/monitor.ts";
+import type { Webhooks } from "../notifications/webhooks.ts";
+import type { CandidateBackfill } from "../candidates/backfill.ts";
 import type { ChainParts } from "./chainParts.ts";
 
 export interface MetricParts {
@@ -31,6 +33,8 @@ export interface MetricParts {
   eventStream: EventStream;
   evidence: EvidenceStore;
   monitor: Pick<InvariantMonitor, "stats">;
+  webhooks: Webhooks;
+  backfill: CandidateBackfill;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -64,5 +68,11 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     rpcQuorums: p.chains.flatMap(({ chainId, quorum }) => (quorum ? [{ chainId, disagreements: Object.fromEntries(quorum.disagreements), endpointFailures: [...quorum.endpointFailures] }] : [])),
     equivocations: p.evidence.stats.recorded,
     monitor: p.monitor.stats,
+    backfill: { ...p.backfill.stats, served: p.network.recentServed.served, throttled: p.network.recentServed.throttled },
+    webhooks: [...p.webhooks.dispatcher.stats].map(([name, results]) => ({
+      name,
+      results: { ...results, dropped: p.webhooks.outbox.stats.dropped.get(name) ?? 0 },
+      outbox: p.webhooks.outbox.size(name),
+    })),
   };
 }

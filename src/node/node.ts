@@ -21,6 +21,9 @@ import { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import { BundleSource } from "../candidates/bundleSource.ts";
 import { CandidateStore } from "../candidates/candidateStore.ts";
 import { Intake } from "../candidates/intake.ts";
+import { CandidateBackfill } from "../candidates/backfill.ts";
+import { RecentCandidates } from "../candidates/recent.ts";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { ownedCandidates, resumeCandidates } from "../candidates/resume.ts";
 import { VerificationScheduler } from "../candidates/scheduler.ts";
 import { CandidateTimelines } from "../candidates/timelines.ts";
@@ -39,6 +42,7 @@ import { loadSecretKey, resolvePassword } from "../crypto/keystore.ts";
 import { loadRelayerKey } from "../crypto/secp256k1.ts";
 import { Database } from "../db/database.ts";
 import { EventLog } from "../events/eventLog.ts";
+import { createWebhooks, readWebhookSecrets } from "../notifications/webhooks.ts";
 import { NodeMetrics } from "../metrics/nodeMetrics.ts";
 import { killOrphanedAnvils } from "../verify/shadow/anvil.ts";
 import { SentinelNetwork } from "../network/index.ts";
@@ -131,6 +135,7 @@ export class SentinelNode {
     const now = () => new Date(clock.now());
     const secretKey = await loadSecretKey(config.validator.keystore, resolvePassword(config.validator));
     const relayerKey = config.relayer.enabled ? loadRelayerKey(config.relayer.privateKeyFile) : undefined;
+    const webhookSecrets = readWebhookSecrets(config.notifications);
 
     const closer = new Closer(log);
     const chains: ChainParts[] = [];
@@ -166,8 +171,17 @@ export class SentinelNode {
         return network;
       };
 
-      const events = new EventLog({}, { db, clock, logger: log });
+      const webhooks = createWebhooks(
+        config.notifications,
+        { nodeKey: ownKey.toString("hex"), nodeName: config.name },
+        { db, clock, logger: log.child({ module: "webhooks" }), secrets: webhookSecrets },
+      );
+      await webhooks.outbox.open();
+      const events = new EventLog({}, { db, clock, logger: log, recorders: [webhooks.outbox] });
       await events.open();
+      webhooks.dispatcher.start();
+      // Closed after the event log is flushed (closers run in reverse): the last events' deliveries are queued, then left for the next start.
+      closer.add("webhooks", () => webhooks.dispatcher.stop());
       closer.add("event log", () => events.flush());
       // Its sources are read at scrape time, once every part exists (the API serves only then).
       let sources: (() => ReturnType<typeof metricSources>) | undefined;
@@ -205,6 +219,8 @@ export class SentinelNode {
         if (first) metrics.observeStage(stage, timelines.get(id));
       };
       const candidates = new CandidateStore({}, { db });
+      const recent = new RecentCandidates({}, { clock });
+      await recent.seed(candidates);
       const enrollmentCache = new EnrollmentCache({}, { indexes: new Map(chains.map((chain) => [chain.chainId, chain.enrollments])), clock });
       const recovery = new WorkerRecovery();
       closer.add("signer recovery", () => recovery.close());
@@ -357,6 +373,7 @@ export class SentinelNode {
             if (receivedAt !== undefined) mark(admitted.id, "received", receivedAt);
             mark(admitted.id, "admitted");
             anticipateRelay(admitted.id);
+            recent.add(admitted);
             scheduler?.enqueue(admitted);
           },
           clock,
@@ -364,6 +381,15 @@ export class SentinelNode {
         },
       );
 
+      const backfill = new CandidateBackfill(
+        {},
+        {
+          fetch: (peer) => net().fetchRecentCandidates(peerIdFromString(peer)),
+          admit: (payload, from) => intake.fromGossip(payload, from),
+          clock,
+          logger: log.child({ module: "backfill" }),
+        },
+      );
       network = await SentinelNetwork.create(
         {
           networkId: config.networkId,
@@ -382,12 +408,15 @@ export class SentinelNode {
           bundles: { get: (hash) => candidates.bundleBytes(hash) },
           logger: log,
           metricsRegistry: metrics.registry,
+          recentCandidates: recent,
+          onPeerConnected: (peer) => backfill.connected(peer.toString()),
         },
       );
       const started = network;
       closer.add("network", () => started.stop());
+      closer.add("candidate backfill", () => backfill.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill });
 
       const api = await startApiServer(
         config.api,

@@ -107,6 +107,42 @@ describe("the event stream", () => {
     await node.close();
   });
 
+  it("filters by target and chain: a protocol hears only of its own contracts", async () => {
+    const node = await serve(dir);
+    const mine = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const other = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+    node.log.emit("candidate.admitted", candidate(0), { chainId: "31337", target: mine });
+    node.log.emit("candidate.admitted", candidate(1), { chainId: "31337", target: other });
+    node.log.emit("revocation.alert", candidate(2), { kind: "invariant", chainId: "1", target: mine });
+    node.log.emit("relay.result", candidate(0), { chainId: 31337 });
+    node.log.emit("revocation.signed", candidate(3), { chainId: "31337", target: mine.toLowerCase() });
+    node.log.emit("verdict.signed", candidate(4), { chainId: "31337", target: other });
+    await node.log.flush();
+    const ids = async (query: string, count: number) => {
+      const controller = new AbortController();
+      const response = await fetch(`${node.url}/v1/events${query}`, { signal: controller.signal });
+      assert.equal(response.status, 200, query);
+      const reader = response.body!.getReader();
+      let text = "";
+      for (let i = 0; i < 50 && (text.match(/^id: /gm) ?? []).length < count; i++) text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+      return [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    };
+    // A marker event at the end, so each read knows it has seen everything before it.
+    node.log.emit("candidate.admitted", candidate(9), { chainId: "31337", target: mine });
+    await node.log.flush();
+    assert.deepEqual(await ids(`?target=${mine.toLowerCase()}&chainId=31337`, 3), [1, 5, 7]);
+    assert.deepEqual(await ids(`?target=${mine}`, 4), [1, 3, 5, 7]);
+    assert.deepEqual(await ids(`?target=${mine},${other}&types=candidate.admitted`, 3), [1, 2, 7]);
+    assert.deepEqual(await ids("?chainId=1", 1), [3]);
+    for (const query of ["?target=0x12", `?target=${mine},`, "?chainId=0", "?chainId=x", "?chainId=-1", `?target=${Array.from({ length: 33 }, () => mine).join(",")}`]) {
+      const bad = await fetch(`${node.url}/v1/events${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(((await bad.json()) as { error: string }).error, "BAD_QUERY", query);
+    }
+    await node.close();
+  });
+
   it("sends heartbeats while idle", async () => {
     const node = await serve(dir, 0, { heartbeatMs: 50 });
     const controller = new AbortController();

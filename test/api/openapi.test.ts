@@ -167,6 +167,8 @@ describe("the OpenAPI document", () => {
     check("GET", "/v1/events", stream.status, stream.contentType, JSON.parse(/^data: (.*)$/m.exec(stream.text)![1]!));
     await call("GET", "/v1/events", "/v1/events?lastEventId=x");
     await call("GET", "/v1/events", "/v1/events?types=nope");
+    await call("GET", "/v1/events", "/v1/events?target=0x12");
+    await call("GET", "/v1/events", "/v1/events?chainId=0");
 
     // Not reached here: 503 TOO_MANY_STREAMS (test/api/eventStream.test.ts covers it), and
     // 400 on /v1/peers etc. does not exist. Every other documented status was answered.

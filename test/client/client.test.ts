@@ -181,7 +181,7 @@ describe("SentinelClient.subscribe", () => {
     });
     const received: NodeEvent[] = [];
     const errors: string[] = [];
-    const subscription = new SentinelClient({ url }).subscribe({ types: ["relay.result"], candidateId: ID, onError: (e) => errors.push(e.code) }, (event) => received.push(event));
+    const subscription = new SentinelClient({ url }).subscribe({ types: ["relay.result"], candidateId: ID, targets: [`0x${"11".repeat(20)}`, `0x${"22".repeat(20)}`], chainId: 31337n, onError: (e) => errors.push(e.code) }, (event) => received.push(event));
     const deadline = Date.now() + 5_000;
     while (received.length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     subscription.close();
@@ -193,6 +193,7 @@ describe("SentinelClient.subscribe", () => {
     assert.deepEqual(sent.slice(0, 3).map((s) => s.lastEventId), ["0", "2", "4"]);
     assert.match(sent[0]!.query, /types=relay\.result/);
     assert.match(sent[0]!.query, new RegExp(`candidateId=${ID}`));
+    assert.match(sent[0]!.query, new RegExp(`target=0x${"11".repeat(20)}%2C0x${"22".repeat(20)}&chainId=31337`));
     assert.ok(errors.every((code) => code === "NODE_UNAVAILABLE"), errors.join());
   });
 

@@ -8,6 +8,7 @@ import { ConfigError, type ConfigIssue } from "../../src/config/errors.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { DEFAULT_API_PORT, DEFAULT_LISTEN } from "../../src/config/schema.ts";
 import { parseConfig } from "../../src/config/validate.ts";
+import { readWebhookSecrets } from "../../src/notifications/webhooks.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../config/node.example.json", import.meta.url));
 const BASE = "/srv/sentinel";
@@ -69,6 +70,7 @@ describe("config: valid files", () => {
       logLevel: "info",
       verification: { compileCacheDir: "/srv/sentinel/data/compile-cache" },
       monitoring: { pollMs: 250, cooldownBlocks: 10 },
+      notifications: { webhooks: [] },
     });
     assert.deepEqual(config.p2p.listen, ["/ip4/0.0.0.0/tcp/9000"]);
     assert.notEqual(config.p2p.listen, DEFAULT_LISTEN, "a fresh array, not the shared default");
@@ -273,6 +275,48 @@ describe("config: each invalid field is reported at its path", () => {
   it("paths: empty, or starting with ~", () => {
     onlyIssue((c) => (c["dataDir"] = ""), "dataDir");
     assert.match(onlyIssue((c) => (c["validator"] = { keystore: "~/keys/v.json" }), "validator.keystore"), /not expanded/);
+  });
+
+  it("webhooks: each bad field at its path, with the fix; the URL never echoed", () => {
+    const good = { name: "ops", url: "https://hooks.example.org/sentinel?key=url-secret", secretFile: "keys/webhook.secret", events: ["revocation.alert"] };
+    const withHook = (hook: Record<string, unknown>) => (c: Record<string, any>) => (c["notifications"] = { webhooks: [{ ...good, ...hook }] });
+    const at = (field: string) => `notifications.webhooks[0].${field}`;
+    assert.match(onlyIssue(withHook({ url: "ftp://hooks.example.org/x?key=url-secret" }), at("url")), /http:\/\/ or https:\/\//);
+    assert.doesNotMatch(onlyIssue(withHook({ url: "not a url url-secret" }), at("url")), /url-secret/);
+    assert.match(onlyIssue(withHook({ url: "https://user:pw@hooks.example.org/" }), at("url")), /user:password/);
+    assert.match(onlyIssue(withHook({ secretFile: undefined }), at("secretFile")), /openssl rand/);
+    assert.match(onlyIssue(withHook({ secretEnv: "HOOK_SECRET" }), at("secretEnv")), /not both/);
+    assert.match(onlyIssue(withHook({ secretFile: undefined, secretEnv: "the secret itself" }), at("secretEnv")), /environment variable name/);
+    assert.match(onlyIssue(withHook({ events: ["revocation.alarm"] }), `${at("events")}[0]`), /revocation\.alert/);
+    assert.match(onlyIssue(withHook({ events: [] }), at("events")), /at least one/);
+    assert.match(onlyIssue(withHook({ name: "ops team" }), at("name")), /letters, digits/);
+    assert.match(onlyIssue(withHook({ targets: [{ chainId: 1, address: "0x123" }] }), "notifications.webhooks[0].targets[0].address"), /20-byte address/);
+    assert.match(onlyIssue(withHook({ retries: 3 }), at("retries")), /unknown field/);
+    assert.match(onlyIssue((c) => (c["notifications"] = { webhooks: [good, good] }), "notifications.webhooks[1].name"), /duplicate webhook name/);
+    const parsed = parseConfig({ ...minimal(), notifications: { webhooks: [{ ...good, targets: [{ chainId: 1, address: "0x5fbdb2315678afecb367f032d93f642f64180aa3" }] }] } }, BASE);
+    assert.deepEqual(parsed.notifications.webhooks[0], { ...good, secretFile: "/srv/sentinel/keys/webhook.secret", targets: [{ chainId: 1, address: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }] });
+  });
+
+  it("webhook secrets are read at start-up; a missing or short one names its field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sentinel-secret-"));
+    try {
+      writeFileSync(join(dir, "short"), "abc\n");
+      writeFileSync(join(dir, "good"), "0123456789abcdef0123\n");
+      const hook = { name: "a", url: "https://h.example.org/", events: ["revocation.alert"] };
+      const config = { webhooks: [{ ...hook, secretFile: join(dir, "good") }, { ...hook, name: "b", secretFile: join(dir, "short") }, { ...hook, name: "c", secretFile: join(dir, "missing") }, { ...hook, name: "d", secretEnv: "SENTINEL_TEST_HOOK" }] };
+      let error: unknown;
+      try {
+        readWebhookSecrets(config, {});
+      } catch (caught) {
+        error = caught;
+      }
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.issues.map((issue) => issue.path), ["notifications.webhooks[1].secretFile", "notifications.webhooks[2].secretFile", "notifications.webhooks[3].secretEnv"]);
+      assert.ok(!error.message.includes("abc"), "the secret is not echoed");
+      assert.deepEqual(readWebhookSecrets({ webhooks: [config.webhooks[0]!, config.webhooks[3]!] }, { SENTINEL_TEST_HOOK: "fedcba9876543210fedc" }), ["0123456789abcdef0123", "fedcba9876543210fedc"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a document that is not an object", () => {

@@ -21,6 +21,8 @@ const sources = (peers = 3): NodeMetricSources => ({
   rpcQuorums: [{ chainId: 31339, disagreements: { eth_getCode: 2 }, endpointFailures: [0, 4] }],
   equivocations: 1,
   monitor: { blocks: 4, readings: 8, unreadable: 1, alerts: 1, suppressed: 2 },
+  backfill: { requests: 2, admitted: 1 },
+  webhooks: [{ name: "ops", results: { delivered: 3, failed: 2, refused: 0, expired: 0, dropped: 1 }, outbox: 4 }],
 });
 
 describe("NodeMetrics", () => {

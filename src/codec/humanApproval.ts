@@ -101,3 +101,32 @@ export function decodeSignedApproval(bytes: Uint8Array): SignedHumanApproval {
   }
   return parseSignedApproval(json);
 }
+
+/**
+ * What a Safe's owners sign to approve as that Safe. A Safe's isValidSignature(hash, signature)
+ * (its CompatibilityFallbackHandler) does not check `hash` itself: it wraps it as the Safe's own
+ * EIP-712 message, SafeMessage(bytes message) with message = abi.encode(hash), under the Safe's
+ * domain (chainId, verifyingContract = the Safe), and checks its owners' signatures of that.
+ * `approvalDigest` is humanApprovalDigest(...): the bytes32 the node asks the Safe about.
+ */
+export function safeApprovalTypedData(chainId: number | bigint, safe: Address, approvalDigest: Hex) {
+  return {
+    domain: { chainId: BigInt(chainId), verifyingContract: safe },
+    types: { SafeMessage: [{ name: "message", type: "bytes" }] },
+    primaryType: "SafeMessage",
+    // abi.encode(bytes32) is the 32 bytes themselves.
+    message: { message: approvalDigest },
+  } as const;
+}
+
+/**
+ * The owners' signatures as one Safe signature: each 65-byte r ‖ s ‖ v (v 27 or 28, as an
+ * EIP-712 signature is), in ascending owner address order, which the Safe requires.
+ */
+export function joinSafeSignatures(signatures: readonly { owner: Address; signature: Hex }[]): Hex {
+  const sorted = [...signatures].sort((a, b) => (BigInt(a.owner) < BigInt(b.owner) ? -1 : 1));
+  for (const { owner, signature } of sorted) {
+    if (!isHex(signature) || signature.length !== 132) throw new ApprovalFormatError("signature", `${owner}'s signature must be 65 bytes of hex`);
+  }
+  return `0x${sorted.map(({ signature }) => signature.slice(2)).join("")}` as Hex;
+}

@@ -120,8 +120,8 @@ describe("HumanGate", () => {
     await h.clock.advance(1_000);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(h.signed, [rejectionOf(verdict)]);
-    assert.equal(h.signed[0]!.reasons, 1n << BigInt(ReasonCode.HUMAN_APPROVAL_REQUIRED));
-    assert.equal(h.signed[0]!.findingsDigest, FINDINGS, "the same automated findings digest");
+    assert.equal((h.signed as Verdict[])[0]!.reasons, 1n << BigInt(ReasonCode.HUMAN_APPROVAL_REQUIRED));
+    assert.equal((h.signed as Verdict[])[0]!.findingsDigest, FINDINGS, "the same automated findings digest");
     const status = h.gate.status(admitted.id)!;
     assert.equal(status.state, "rejected");
     assert.match(status.message, /1 of the 2 human approvals required \(3 approvers\)/);

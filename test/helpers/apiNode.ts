@@ -87,6 +87,8 @@ export interface ApiNode {
   /** The real human gate, its signer a list: verdicts it would have signed. */
   humanGate: HumanGate;
   signedVerdicts: Verdict[];
+  /** What every ERC-1271 isValidSignature call answers (false by default; throw: the chain is down). */
+  setContractWallets(answer: (wallet: Address, hash: Hex, signature: Hex) => Promise<boolean>): void;
   /** An attestation the stand-in store holds (for the success path of the attestation routes). */
   addAttestation(record: AttestationRecord): void;
   proposer: PrivateKeyAccount;
@@ -148,6 +150,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
   const attestations = new Map<string, AttestationRecord>();
   const evidence = new EvidenceStore({}, { db, events, logger });
   const signedVerdicts: Verdict[] = [];
+  let contractWallets: (wallet: Address, hash: Hex, signature: Hex) => Promise<boolean> = async () => false;
   const humanGate = new HumanGate(
     { networkId: NETWORK_ID },
     {
@@ -155,8 +158,8 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
       hasCandidate: (id) => store.has(id),
       sign: async (_admitted, verdict) => void signedVerdicts.push(verdict),
       publish: async () => {},
-      // No chain here: every contract wallet says no.
-      isValidSignature: async () => false,
+      // No chain here: every contract wallet says no, unless a test says otherwise.
+      isValidSignature: async (_chainId, wallet, hash, signature) => contractWallets(wallet, hash, signature),
       clock: systemClock,
       logger,
     },
@@ -201,6 +204,9 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     evidence,
     humanGate,
     signedVerdicts,
+    setContractWallets: (answer) => {
+      contractWallets = answer;
+    },
     proposer,
     committee,
     setRotationSet: (set) => {

@@ -97,7 +97,7 @@ export class CandidateVerification {
       verificationMs: Math.round(verificationMs),
       timings: result.timings,
     });
-    const gate = bundle.ok ? bundle.value.policy.humanGate : undefined;
+    const gate = bundle.ok ? bundle.value.policy?.humanGate : undefined;
     // An automated rejection never waits for humans.
     if (gate !== undefined && verdict.outcome === Outcome.Approve && this.#m.humanGate !== undefined) {
       await this.#m.humanGate.wait(admitted, verdict, gate);

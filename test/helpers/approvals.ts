@@ -12,13 +12,16 @@ export const APPROVAL_FINDINGS = keccak256(stringToHex("automated findings"));
 export interface GatedCandidate {
   id: Hex;
   approvers: PrivateKeyAccount[];
+  /** The approvers' private keys, in the same order. */
+  keys: Hex[];
   gate: HumanGate;
   verdict: Verdict;
 }
 
 /** Puts the stored candidate `id` under a 2-of-3 gate, as a verification that approved would. */
 export async function gateCandidate(node: ApiNode, id: Hex): Promise<GatedCandidate> {
-  const approvers = [0, 1, 2].map(() => privateKeyToAccount(generatePrivateKey()));
+  const keys = [0, 1, 2].map(() => generatePrivateKey());
+  const approvers = keys.map((key) => privateKeyToAccount(key));
   const gate: HumanGate = { threshold: 2, approvers: approvers.map((a) => a.address) };
   for await (const { admitted } of node.store.entries()) {
     if (admitted.id !== id) continue;
@@ -36,7 +39,7 @@ export async function gateCandidate(node: ApiNode, id: Hex): Promise<GatedCandid
       expiresAt: candidate.expiresAt,
     };
     await node.humanGate.wait(admitted, verdict, gate);
-    return { id, approvers, gate, verdict };
+    return { id, approvers, keys, gate, verdict };
   }
   throw new Error(`candidate ${id} is not stored`);
 }

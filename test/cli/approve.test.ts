@@ -1,0 +1,87 @@
+// `sentinel approve` against a real API node with the real gate: the report comes first (every
+// finding and its evidence), then the signed approval is submitted; a second approver's reaches
+// the threshold. A non-approver key, a declined or a mistyped invocation submit nothing.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { runApproveCommand } from "../../src/cli/approve.ts";
+import { NETWORK_ID, startApiNode, submission, type ApiNode } from "../helpers/apiNode.ts";
+import { APPROVAL_FINDINGS, gateCandidate, type GatedCandidate } from "../helpers/approvals.ts";
+
+describe("sentinel approve", () => {
+  let node: ApiNode;
+  let gated: GatedCandidate;
+  let dir: string;
+  const keys: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sentinel-approve-"));
+    node = await startApiNode({ enrolled: "proposer" });
+    const { body, id } = await submission(node.proposer, 1n);
+    assert.equal((await fetch(`${node.url}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status, 202);
+    await node.store.setVerification(id, {
+      outcome: 1,
+      reasons: "0",
+      findings: [
+        { check: "bytecode", code: "OK", severity: "info", message: "no forbidden opcode reachable; 1 function(s) added, 0 removed", evidence: { added: "0x12345678", removed: "" } },
+        { check: "shadow-deployment", code: "OK", severity: "info", message: "invariant supply holds", evidence: { invariant: "supply", relation: "unchanged", before: "1000", after: "1000" } },
+      ],
+      findingsDigest: APPROVAL_FINDINGS,
+      codehash: `0x${"ab".repeat(32)}`,
+      digest: `0x${"cd".repeat(32)}`,
+      verificationMs: 1,
+      timings: {},
+    });
+    gated = await gateCandidate(node, id);
+    // Keys of accounts that are no approvers.
+    for (const [i, key] of [generatePrivateKey(), generatePrivateKey()].entries()) {
+      writeFileSync(join(dir, `k${i}`), key);
+      keys.push(join(dir, `k${i}`));
+    }
+  });
+  after(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function approve(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await runApproveCommand(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+    return { code, out, err };
+  }
+
+  it("prints the report, then signs and submits; the second approver reaches the threshold", async () => {
+    const [a, b] = [0, 1].map((i) => {
+      const file = join(dir, `approver${i}`);
+      writeFileSync(file, gated.keys[i]!);
+      return file;
+    });
+    const first = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID, "--key-file", a!, "--yes"]);
+    assert.equal(first.code, 0, first.err);
+    const report = first.out.indexOf("[bytecode]");
+    assert.ok(report >= 0 && report < first.out.indexOf("approval accepted"), "the report comes before the submission");
+    assert.match(first.out, /selectors added: 0x12345678/);
+    assert.match(first.out, /value before: 1000/);
+    assert.match(first.out, /findings digest 0x[0-9a-f]{64} {3}<- what you sign/);
+    assert.match(first.out, /awaiting-approvals, 0 of 2 approvals/);
+    assert.deepEqual(JSON.parse(first.out.trim().split("\n").at(-1)!), { candidateId: gated.id, approver: privateKeyToAccount(gated.keys[0]!).address, added: true, state: "awaiting-approvals", count: 1, threshold: 2 });
+    const second = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID, "--key-file", b!, "--yes"]);
+    assert.equal(second.code, 0, second.err);
+    assert.equal(JSON.parse(second.out.trim().split("\n").at(-1)!).state, "approved");
+    assert.deepEqual(node.signedVerdicts, [gated.verdict]);
+  });
+
+  it("refuses a key that is no approver, and bad usage, submitting nothing", async () => {
+    const stranger = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID, "--key-file", keys[0]!, "--yes"]);
+    assert.equal(stranger.code, 1);
+    const usage = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID, "--safe", gated.approvers[0]!.address, "--signature", "0x11"]);
+    assert.equal(usage.code, 2, usage.err);
+    assert.match(usage.err, /--expires-at is required/);
+    const both = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID]);
+    assert.equal(both.code, 2);
+  });
+});

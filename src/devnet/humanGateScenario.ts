@@ -41,12 +41,14 @@ export interface HumanGateResult {
   countsAfterForged: number[];
   /** With one approval (the Safe's): every node's state, and what the registries recorded. */
   withOne: { states: string[]; counts: number[]; recorded: number[] };
+  /** With `restartWhilePending`: the restarted node's count once it verified the candidate again (1: its stored approval kept). */
+  afterRestart?: { node: number; count: number; state: string };
   /** After the second approval: APPROVE recorded on both chains. */
   approvedOnAllChains: boolean;
   seconds: { verified: number; attestedAfterSecond: number };
 }
 
-export async function runHumanGateScenario(devnet: Devnet, say: (message: string) => void): Promise<HumanGateResult> {
+export async function runHumanGateScenario(devnet: Devnet, say: (message: string) => void, options: { restartWhilePending?: boolean } = {}): Promise<HumanGateResult> {
   const chain = devnet.chains[0]!;
   const eoas = [generatePrivateKey(), generatePrivateKey()].map((key) => privateKeyToAccount(key));
   const owners = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()].map((key) => privateKeyToAccount(key));
@@ -108,6 +110,18 @@ export async function runHumanGateScenario(devnet: Devnet, say: (message: string
   };
   say(`with one approval: states ${withOne.states.join(", ")}; recorded outcomes ${withOne.recorded.join(", ")} (0: none)`);
 
+  let afterRestart: HumanGateResult["afterRestart"];
+  if (options.restartWhilePending) {
+    // A node restarted with one approval stored verifies the candidate again and still counts it.
+    const node = devnet.nodes.at(-1)!;
+    await node.stop();
+    node.start();
+    await node.waitReady();
+    const [gate] = await waitGates([clients.at(-1)!], candidateId, (g) => g.state === "awaiting-approvals", AWAIT_TIMEOUT_MS);
+    afterRestart = { node: node.index, count: gate!.count, state: gate!.state };
+    say(`node ${node.index} restarted: ${gate!.state} with ${gate!.count} approval(s) from its store`);
+  }
+
   const second = Date.now();
   await clients[2 % clients.length]!.approve(submission({ ...approval, approver: eoas[1]!.address, signature: await signEoa(eoas[1]!, approval) }));
   say("the second approval (an EOA) submitted to another node");
@@ -121,6 +135,7 @@ export async function runHumanGateScenario(devnet: Devnet, say: (message: string
     withOne.states.every((s) => s === "awaiting-approvals") &&
     withOne.counts.every((c) => c === 1) &&
     withOne.recorded.every((o) => o === 0) &&
+    (afterRestart === undefined || afterRestart.count === 1) &&
     approvedOnAllChains;
   return {
     ok,
@@ -132,6 +147,7 @@ export async function runHumanGateScenario(devnet: Devnet, say: (message: string
     forged,
     countsAfterForged,
     withOne,
+    ...(afterRestart !== undefined && { afterRestart }),
     approvedOnAllChains,
     seconds: { verified, attestedAfterSecond },
   };

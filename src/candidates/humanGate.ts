@@ -33,6 +33,8 @@ export interface HumanGateOptions {
 }
 
 export const DEFAULT_HUMAN_GATE = { closingMarginSeconds: 30, maxHeld: 1024 } as const;
+/** Approvals held for one candidate: a policy names at most 32 approvers, so twice that is plenty. */
+const MAX_HELD_PER_CANDIDATE = 64;
 
 export interface HumanGateModules {
   store: ApprovalStore;
@@ -100,6 +102,7 @@ export class HumanGate {
   async wait(admitted: AdmittedCandidate, verdict: Verdict, gate: GatePolicy): Promise<void> {
     const id = admitted.id.toLowerCase() as Hex;
     if (this.#waiting.has(id)) return;
+    this.#forgetExpired();
     const { createdAt, expiresAt } = admitted.signed.candidate;
     const latest = Number(expiresAt) - this.#options.closingMarginSeconds;
     const closes = gate.windowSeconds === undefined ? latest : Math.min(Number(createdAt) + gate.windowSeconds, latest);
@@ -166,6 +169,22 @@ export class HumanGate {
     for (const entry of this.#waiting.values()) entry.timer?.cancel();
   }
 
+  /** Expired candidates' entries and held approvals: nothing can be signed for them any more. */
+  #forgetExpired(): void {
+    const now = this.#m.clock.now();
+    for (const [id, entry] of this.#waiting) {
+      if (Number(entry.admitted.signed.candidate.expiresAt) * 1000 > now) continue;
+      entry.timer?.cancel();
+      this.#waiting.delete(id);
+    }
+    for (const [id, list] of this.#held) {
+      if (list.every((approval) => Number(approval.expiresAt) * 1000 <= now)) {
+        this.#held.delete(id);
+        this.#heldCount -= list.length;
+      }
+    }
+  }
+
   async #entryFor(approval: SignedHumanApproval): Promise<Waiting> {
     const id = approval.candidateId;
     const entry = this.#waiting.get(id);
@@ -205,6 +224,7 @@ export class HumanGate {
   #hold(approval: SignedHumanApproval): "ignore" {
     if (this.#heldCount >= this.#options.maxHeld) return "ignore";
     const list = this.#held.get(approval.candidateId) ?? [];
+    if (list.length >= MAX_HELD_PER_CANDIDATE) return "ignore";
     if (list.some((held) => held.approver === approval.approver && held.signature === approval.signature)) return "ignore";
     list.push(approval);
     this.#held.set(approval.candidateId, list);

@@ -340,5 +340,7 @@ export function policyProblems(input: unknown): PolicyProblem[] {
       else names.set(v["name"], i);
     }
   } else if (invariants !== undefined) attempt({ ...base, invariants });
+  // Rules between fields (a humanGate with requireHumanApproval false) show only in the whole.
+  if (problems.size === 0) attempt(input);
   return [...problems.values()];
 }

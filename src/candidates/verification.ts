@@ -22,6 +22,7 @@ import { BundleUnavailableError, type BundleSource } from "./bundleSource.ts";
 import type { CandidateStore } from "./candidateStore.ts";
 import { VerifyLaterError } from "./scheduler.ts";
 import type { Stage } from "./timelines.ts";
+import type { Json } from "../util/json.ts";
 
 export interface VerificationModules {
   networkId: Hex;
@@ -96,6 +97,7 @@ export class CandidateVerification {
       digest,
       verificationMs: Math.round(verificationMs),
       timings: result.timings,
+      ...(result.details !== undefined && { details: result.details as Json }),
     });
     const gate = bundle.ok ? bundle.value.policy?.humanGate : undefined;
     // An automated rejection never waits for humans.

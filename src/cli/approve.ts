@@ -149,6 +149,12 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+interface ReportDetails {
+  stateDiff?: { address: string; slot: string; before: string; after: string }[];
+  stateDiffTruncated?: boolean;
+  invariants?: { name: string; relation: string; before: string; after?: string; expected?: string; holds?: boolean }[];
+}
+
 interface ReportFinding {
   check: string;
   code: string;
@@ -166,7 +172,7 @@ export function report(status: CandidateStatus): string {
     lines.push(`  new implementation ${candidate["implementation"]}  pinned block ${candidate["blockNumber"]}`);
     lines.push(`  proposer ${status.proposer ?? "?"}  expires ${new Date(Number(candidate["expiresAt"]) * 1000).toISOString()}`);
   }
-  const verification = status.verification as { outcome?: number; reasons?: string; findings?: ReportFinding[]; findingsDigest?: string; codehash?: string } | null;
+  const verification = status.verification as { outcome?: number; reasons?: string; findings?: ReportFinding[]; findingsDigest?: string; codehash?: string; details?: ReportDetails } | null;
   if (!verification) return `${lines.join("\n")}\n  not verified on this node yet\n`;
   const reasons = verification.reasons && /^\d+$/.test(verification.reasons) ? reasonsFromBitmap(BigInt(verification.reasons)) : [];
   lines.push(`  automated checks: ${(OUTCOMES[verification.outcome ?? 0] ?? "?").toUpperCase()}${reasons.length ? ` (${reasons.join(", ")})` : ""}`);
@@ -181,6 +187,18 @@ export function report(status: CandidateStatus): string {
       const mark = finding.severity === "reject" ? "REJECT" : finding.severity === "warning" ? "WARN  " : "      ";
       lines.push(`  ${mark} ${finding.code === "OK" ? "" : `${finding.code}: `}${finding.message}`);
       for (const [key, value] of Object.entries(finding.evidence ?? {})) lines.push(`           ${labelOf(key)}: ${value === "" ? "(none)" : value}`);
+    }
+  }
+  const details = verification.details;
+  if (details?.stateDiff) {
+    lines.push("", `[shadow deployment: storage the upgrade wrote, ${details.stateDiff.length} slot(s)${details.stateDiffTruncated ? ", the first only" : ""}]`);
+    for (const change of details.stateDiff) lines.push(`  ${change.address} slot ${change.slot}`, `      ${change.before} -> ${change.after}`);
+  }
+  if (details?.invariants?.length) {
+    lines.push("", "[policy invariants: before -> after the upgrade]");
+    for (const invariant of details.invariants) {
+      const verdict = invariant.holds === undefined ? "" : invariant.holds ? "  holds" : "  VIOLATED";
+      lines.push(`  ${invariant.name} (${invariant.relation}${invariant.expected === undefined ? "" : ` ${invariant.expected}`}): ${invariant.before} -> ${invariant.after ?? "(no upgrade)"}${verdict}`);
     }
   }
   lines.push("", gateLine(status.humanGate ?? null), "");

@@ -34,6 +34,10 @@ describe("sentinel approve", () => {
       digest: `0x${"cd".repeat(32)}`,
       verificationMs: 1,
       timings: {},
+      details: {
+        stateDiff: [{ address: "0x00000000000000000000000000000000000000a1", slot: `0x${"00".repeat(31)}05`, before: `0x${"00".repeat(32)}`, after: `0x${"00".repeat(31)}02` }],
+        invariants: [{ name: "supply", relation: "unchanged", before: "1000", after: "1000", holds: true }],
+      },
     });
     gated = await gateCandidate(node, id);
     // Keys of accounts that are no approvers.
@@ -66,6 +70,8 @@ describe("sentinel approve", () => {
     assert.ok(report >= 0 && report < first.out.indexOf("approval accepted"), "the report comes before the submission");
     assert.match(first.out, /selectors added: 0x12345678/);
     assert.match(first.out, /value before: 1000/);
+    assert.match(first.out, /storage the upgrade wrote, 1 slot\(s\)\]\n  0x0+a1 slot 0x0+5\n      0x0{64} -> 0x0+2/);
+    assert.match(first.out, /supply \(unchanged\): 1000 -> 1000  holds/);
     assert.match(first.out, /findings digest 0x[0-9a-f]{64} {3}<- what you sign/);
     assert.match(first.out, /awaiting-approvals, 0 of 2 approvals/);
     assert.deepEqual(JSON.parse(first.out.trim().split("\n").at(-1)!), { candidateId: gated.id, approver: privateKeyToAccount(gated.keys[0]!).address, added: true, state: "awaiting-approvals", count: 1, threshold: 2 });

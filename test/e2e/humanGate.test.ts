@@ -35,6 +35,12 @@ describe("the human gate (real processes)", { timeout: 300_000 }, () => {
     assert.deepEqual(result.afterRestart, { node: 3, count: 1, state: "awaiting-approvals" });
   });
 
+  it("shows approvers the shadow deployment's state diff with the report", async () => {
+    const status = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/candidates/${result.candidateId}`)).json()) as { verification: { details?: { stateDiff?: { slot: string }[] } } };
+    // The upgrade writes at least the ERC-1967 implementation slot.
+    assert.ok(status.verification.details?.stateDiff?.some((change) => change.slot === "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"), JSON.stringify(status.verification.details));
+  });
+
   it("records APPROVE on both chains after the second approval", (t) => {
     t.diagnostic(`verified in ${result.seconds.verified} s; attested ${result.seconds.attestedAfterSecond} s after the second approval`);
     assert.equal(result.approvedOnAllChains, true);

@@ -33,6 +33,8 @@ export interface HumanGateOptions {
 }
 
 export const DEFAULT_HUMAN_GATE = { closingMarginSeconds: 30, maxHeld: 1024 } as const;
+/** setTimeout's largest delay (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Approvals held for one candidate: a policy names at most 32 approvers, so twice that is plenty. */
 const MAX_HELD_PER_CANDIDATE = 64;
 
@@ -109,7 +111,10 @@ export class HumanGate {
     const entry: Waiting = { admitted, verdict, gate, closesAtMs: closes * 1000, timer: undefined, state: "awaiting-approvals", approvedBy: [], message: "" };
     this.#waiting.set(id, entry);
     for (const approval of await this.#m.store.list(id)) {
-      if (gate.approvers.includes(approval.approver) && approval.findingsDigest === verdict.findingsDigest.toLowerCase()) entry.approvedBy.push(approval.approver);
+      // An approval gossiped in while the store was read is counted already: once per approver.
+      if (gate.approvers.includes(approval.approver) && approval.findingsDigest === verdict.findingsDigest.toLowerCase() && !entry.approvedBy.includes(approval.approver)) {
+        entry.approvedBy.push(approval.approver);
+      }
     }
     const held = this.#held.get(id) ?? [];
     this.#held.delete(id);
@@ -118,9 +123,18 @@ export class HumanGate {
     entry.message = this.#describe(entry);
     this.#m.logger.info({ candidate: id, count: entry.approvedBy.length, threshold: gate.threshold, closesAt: new Date(entry.closesAtMs).toISOString() }, "automated checks passed: awaiting human approvals");
     await this.#decide(entry);
-    if (entry.state === "awaiting-approvals") {
-      entry.timer = this.#m.clock.setTimeout(() => void this.#close(entry).catch((error: unknown) => this.#m.logger.error({ err: error, candidate: id }, "could not close the approval window")), Math.max(0, entry.closesAtMs - this.#m.clock.now()));
-    }
+    this.#schedule(entry);
+  }
+
+  /** The window's close, in steps a timer can take (a window can be longer than setTimeout's 24.8 days). */
+  #schedule(entry: Waiting): void {
+    if (entry.state !== "awaiting-approvals") return;
+    const delay = Math.max(0, entry.closesAtMs - this.#m.clock.now());
+    const step = Math.min(delay, MAX_TIMER_MS);
+    entry.timer = this.#m.clock.setTimeout(() => {
+      if (step < delay) return this.#schedule(entry);
+      void this.#close(entry).catch((error: unknown) => this.#m.logger.error({ err: error, candidate: entry.admitted.id }, "could not close the approval window"));
+    }, step);
   }
 
   /** An approval from the API: verified, stored, published. Throws ApprovalError or ApprovalFormatError. */

@@ -128,6 +128,19 @@ describe("HumanGate", () => {
     await h.close();
   });
 
+  it("closes a window longer than a timer can wait (30 days) on time, not at once", async () => {
+    const h = await harness();
+    const { admitted, verdict } = candidate("long");
+    (admitted.signed.candidate as { expiresAt: bigint }).expiresAt = BigInt(START + 31 * 86_400);
+    await h.gate.wait(admitted, verdict, { ...policyGate, windowSeconds: 30 * 86_400 });
+    await h.clock.advance(30 * 86_400_000 - 1_000);
+    assert.deepEqual(h.signed, []);
+    await h.clock.advance(1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((h.signed as Verdict[])[0]?.outcome, Outcome.Reject);
+    await h.close();
+  });
+
   it("closes the window a margin before the candidate expires when the policy sets none", async () => {
     const h = await harness();
     const { admitted, verdict } = candidate("c");

@@ -1,13 +1,19 @@
 // `sentinel approve` against a real API node with the real gate: the report comes first (every
 // finding and its evidence), then the signed approval is submitted; a second approver's reaches
-// the threshold. A non-approver key, a declined or a mistyped invocation submit nothing.
+// the threshold. A non-approver key or a mistyped invocation submits nothing. As a real Safe on
+// anvil: its owners' keys, or their signatures collected after --print-safe-message.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { Address, Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { isValidContractSignature } from "../../src/chains/erc1271.ts";
 import { runApproveCommand } from "../../src/cli/approve.ts";
+import { joinSafeSignatures } from "../../src/codec/humanApproval.ts";
+import { createSafe, deploySafeContracts } from "../../src/devnet/safe.ts";
+import { startTestChain, type TestChain } from "../helpers/chain.ts";
 import { NETWORK_ID, startApiNode, submission, type ApiNode } from "../helpers/apiNode.ts";
 import { APPROVAL_FINDINGS, gateCandidate, type GatedCandidate } from "../helpers/approvals.ts";
 
@@ -89,5 +95,71 @@ describe("sentinel approve", () => {
     assert.match(usage.err, /--expires-at is required/);
     const both = await approve([gated.id, "--node", node.url, "--network-id", NETWORK_ID]);
     assert.equal(both.code, 2);
+  });
+});
+
+// A real 2-of-3 Safe on anvil as the third approver; the API node asks it through ERC-1271.
+describe("sentinel approve --safe", () => {
+  let node: ApiNode;
+  let chain: TestChain;
+  let safe: Address;
+  let dir: string;
+  const ownerKeys = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sentinel-approve-safe-"));
+    chain = await startTestChain();
+    safe = await createSafe(chain.wallet, chain.client, await deploySafeContracts(chain.wallet, chain.client), ownerKeys.map((k) => privateKeyToAccount(k).address), 2);
+    node = await startApiNode({ enrolled: "proposer" });
+    node.setContractWallets((wallet, hash, signature) => isValidContractSignature({ client: chain.client, confirmations: 0 }, wallet, hash, signature));
+    ownerKeys.forEach((key, i) => writeFileSync(join(dir, `owner${i}`), key));
+  });
+  after(async () => {
+    await node.close();
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function gated(nonce: bigint): Promise<GatedCandidate> {
+    const { body, id } = await submission(node.proposer, nonce);
+    assert.equal((await fetch(`${node.url}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status, 202);
+    return gateCandidate(node, id, safe);
+  }
+
+  async function approve(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await runApproveCommand(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+    return { code, out, err };
+  }
+
+  it("signs as the Safe with two owners' keys; one owner's is refused", async () => {
+    const candidate = await gated(1n);
+    const base = [candidate.id, "--node", node.url, "--network-id", NETWORK_ID, "--safe", safe, "--yes"];
+    const one = await approve([...base, "--owner-key-files", join(dir, "owner0")]);
+    assert.equal(one.code, 1);
+    assert.match(one.err, /BAD_SIGNATURE/);
+    const two = await approve([...base, "--owner-key-files", `${join(dir, "owner2")},${join(dir, "owner0")}`]);
+    assert.equal(two.code, 0, two.err);
+    assert.equal(JSON.parse(two.out.trim().split("\n").at(-1)!).count, 1);
+  });
+
+  it("prints what owners sign, and submits their collected signatures", async () => {
+    const candidate = await gated(2n);
+    const expiresAt = String(Math.floor(Date.now() / 1000) + 3600);
+    const base = [candidate.id, "--node", node.url, "--network-id", NETWORK_ID, "--safe", safe, "--expires-at", expiresAt];
+    const printed = await approve([...base, "--print-safe-message"]);
+    assert.equal(printed.code, 0, printed.err);
+    const { safeTypedData } = JSON.parse(printed.out.slice(printed.out.indexOf("{\n"))) as { safeTypedData: { domain: { chainId: number; verifyingContract: Address }; message: { message: Hex } } };
+    assert.deepEqual(safeTypedData.domain, { chainId: 31337, verifyingContract: safe });
+    // Each owner signs on their own machine; joined in ascending owner order.
+    const signatures = await Promise.all(ownerKeys.slice(0, 2).map(async (key) => {
+      const owner = privateKeyToAccount(key);
+      return { owner: owner.address, signature: await owner.signTypedData({ ...safeTypedData, domain: { ...safeTypedData.domain, chainId: BigInt(safeTypedData.domain.chainId) }, types: { SafeMessage: [{ name: "message", type: "bytes" }] }, primaryType: "SafeMessage" }) };
+    }));
+    const submitted = await approve([...base, "--signature", joinSafeSignatures(signatures), "--yes"]);
+    assert.equal(submitted.code, 0, submitted.err);
+    assert.equal(node.humanGate.status(candidate.id)?.count, 1);
+    assert.deepEqual(node.humanGate.status(candidate.id)?.approvedBy, [safe]);
   });
 });

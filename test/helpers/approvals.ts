@@ -1,6 +1,6 @@
 // Human approvals for tests: a candidate put under a 2-of-3 gate on an API test node, and
 // approvals signed by its approvers.
-import { keccak256, stringToHex, type Hex } from "viem";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { signedApprovalToJson, type SignedHumanApprovalJson } from "../../src/codec/humanApproval.ts";
 import type { HumanGate } from "../../src/codec/policy.ts";
@@ -18,11 +18,14 @@ export interface GatedCandidate {
   verdict: Verdict;
 }
 
-/** Puts the stored candidate `id` under a 2-of-3 gate, as a verification that approved would. */
-export async function gateCandidate(node: ApiNode, id: Hex): Promise<GatedCandidate> {
+/**
+ * Puts the stored candidate `id` under a 2-of-3 gate, as a verification that approved would;
+ * `otherApprover` (a Safe, say) replaces the third EOA.
+ */
+export async function gateCandidate(node: ApiNode, id: Hex, otherApprover?: Address): Promise<GatedCandidate> {
   const keys = [0, 1, 2].map(() => generatePrivateKey());
   const approvers = keys.map((key) => privateKeyToAccount(key));
-  const gate: HumanGate = { threshold: 2, approvers: approvers.map((a) => a.address) };
+  const gate: HumanGate = { threshold: 2, approvers: [approvers[0]!.address, approvers[1]!.address, otherApprover ?? approvers[2]!.address] };
   for await (const { admitted } of node.store.entries()) {
     if (admitted.id !== id) continue;
     const { candidate } = admitted.signed;

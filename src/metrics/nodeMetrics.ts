@@ -35,6 +35,8 @@ export interface NodeMetricSources {
   equivocations: number;
   /** Continuous monitoring's counters (monitoring/monitor.ts). */
   monitor: { blocks: number; readings: number; unreadable: number; alerts: number; suppressed: number };
+  /** The human gate's counters (candidates/humanGate.ts); absent where no gate runs. */
+  humanGate?: { accepted: number; refused: number; held: number; approved: number; rejected: number };
 }
 
 /** The timeline stages whose gaps are measured (src/candidates/timelines.ts). */
@@ -211,6 +213,9 @@ export class NodeMetrics {
     sampled("counter", "sentinel_equivocations_total", "Equivocation proofs kept: a validator signed two different verdicts for one candidate (GET /v1/evidence).", [], (s) => one(s.equivocations));
     sampled("counter", "sentinel_monitor_events_total", "Continuous monitoring: new blocks read, invariant readings, readings that could not be taken (no answer: never a breach), alerts raised, breaks suppressed as part of an ongoing episode (GET /v1/monitoring).", ["event"], (s) =>
       byLabel("event", s.monitor),
+    );
+    sampled("counter", "sentinel_human_gate_events_total", "The human approval gate (docs/approvals.md): approvals accepted (counted), refused (invalid, or not for this report), held (arrived before this node's report), and candidates approved at the threshold or rejected when the window closed.", ["event"], (s) =>
+      s.humanGate ? byLabel("event", s.humanGate) : [],
     );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));

@@ -3,6 +3,7 @@
 import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { AttestationFollower } from "../attestations/follower.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
+import type { HumanGate } from "../candidates/humanGate.ts";
 import type { VerificationScheduler } from "../candidates/scheduler.ts";
 import type { CandidateVerification } from "../candidates/verification.ts";
 import type { Admission } from "../admission/admission.ts";
@@ -31,6 +32,7 @@ export interface MetricParts {
   eventStream: EventStream;
   evidence: EvidenceStore;
   monitor: Pick<InvariantMonitor, "stats">;
+  humanGate?: Pick<HumanGate, "stats">;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -64,5 +66,6 @@ export function metricSources(p: MetricParts): NodeMetricSources {
     rpcQuorums: p.chains.flatMap(({ chainId, quorum }) => (quorum ? [{ chainId, disagreements: Object.fromEntries(quorum.disagreements), endpointFailures: [...quorum.endpointFailures] }] : [])),
     equivocations: p.evidence.stats.recorded,
     monitor: p.monitor.stats,
+    ...(p.humanGate && { humanGate: { ...p.humanGate.stats } }),
   };
 }

@@ -405,7 +405,7 @@ export class SentinelNode {
       const started = network;
       closer.add("network", () => started.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, humanGate });
 
       const api = await startApiServer(
         config.api,

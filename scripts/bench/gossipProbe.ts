@@ -20,6 +20,7 @@ const network = await SentinelNetwork.create(
         return "accept";
       },
       verdict: accept,
+      approval: accept,
       attestation: accept,
     },
     bundles: { get: async () => undefined },

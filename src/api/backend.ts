@@ -7,6 +7,7 @@ import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { ChainHealthStatus } from "../chains/chainHealth.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import type { CandidateStore } from "../candidates/candidateStore.ts";
+import type { HumanGate } from "../candidates/humanGate.ts";
 import type { CandidateTimelines } from "../candidates/timelines.ts";
 import type { EventStream } from "./eventStream.ts";
 import type { RelayJobStatus } from "../chains/relayer.ts";
@@ -19,6 +20,8 @@ import { toJson, type Json } from "../util/json.ts";
 
 export interface NodeApiModules {
   submit(body: unknown): Promise<{ candidateId: Hex; duplicate: boolean }>;
+  /** The human gate: approvals taken, and where each gated candidate stands. */
+  humanGate: Pick<HumanGate, "submit" | "status">;
   /** This validator's rotation vote (src/consensus/rotationSigner.ts). */
   rotations: { vote(request: RotationRequest): Promise<RotationVote> };
   candidates: CandidateStore;
@@ -76,6 +79,8 @@ export class NodeApi implements ApiBackend {
       proposer: record?.proposer ?? null,
       admittedAt: record?.admittedAt ?? null,
       verification: record?.verification ?? null,
+      /** Under a policy's human gate: approvals held, threshold, state (null otherwise, or not verified yet). */
+      humanGate: (this.#m.humanGate.status(id) as Json | undefined) ?? null,
       /** Set while this node abstains: it could not observe the candidate (its RPC, a time limit). */
       abstention: record?.abstention ?? null,
       signedDigest: (await this.#m.signingRecord.signedDigest(id)) ?? null,
@@ -84,6 +89,11 @@ export class NodeApi implements ApiBackend {
       attestation: attestation ?? null,
       relay: await this.#relayStatus(id),
     };
+  }
+
+  async submitApproval(candidateId: Hex, body: unknown): Promise<{ added: boolean; status: Json }> {
+    const { added, status } = await this.#m.humanGate.submit(candidateId, body);
+    return { added, status: status as unknown as Json };
   }
 
   async attestation(id: Hex): Promise<Json | undefined> {

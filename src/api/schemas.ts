@@ -117,6 +117,22 @@ const attestationRecord = {
   },
 } as const;
 
+/** Where a candidate under a policy's human gate stands on this node (candidates/humanGate.ts). */
+const humanGateStatus = {
+  type: "object",
+  required: ["state", "count", "threshold", "approvers", "approvedBy", "findingsDigest", "closesAt", "message"],
+  properties: {
+    state: { enum: ["awaiting-approvals", "approved", "rejected"] },
+    count: { type: "integer", description: "distinct policy approvers whose valid approvals this node holds" },
+    threshold: { type: "integer" },
+    approvers: { type: "array", items: { type: "string" } },
+    approvedBy: { type: "array", items: { type: "string" } },
+    findingsDigest: { type: "string", pattern: HEX32, description: "this node's automated findings digest: what approvers sign" },
+    closesAt: { type: "string", description: "when the window closes (ISO 8601); without m approvals by then the node signs REJECT" },
+    message: { type: "string" },
+  },
+} as const;
+
 const relayStatus = { type: "object", description: "per chain id: the relay's result, or where it stands while pending (null before any)" } as const;
 
 export const routeSchemas = {
@@ -148,6 +164,7 @@ export const routeSchemas = {
           proposer: { type: ["string", "null"] },
           admittedAt: { type: ["string", "null"] },
           verification: { type: ["object", "null"] },
+          humanGate: { anyOf: [humanGateStatus, { type: "null" }] },
           signedDigest: { type: ["string", "null"] },
           verdictsSeen: {},
           timeline: {},
@@ -383,6 +400,31 @@ export const routeSchemas = {
       403: error("NOT_A_VALIDATOR: this node is not in the current set; NOT_APPROVED: its operator has not approved this change (validator.rotationApprovals)"),
       409: error("CONFLICTING_ROTATION: this node signed another rotation for this set index"),
       503: error("CHAIN_UNAVAILABLE: this node could not read a registry"),
+    },
+  },
+  approval: {
+    summary: "Submit a human approver's signed approval of a candidate's automated report (docs/approvals.md)",
+    params: candidateIdParams,
+    body: {
+      type: "object",
+      description: "checked field by field by the node (400 MALFORMED names the field)",
+      properties: {
+        candidateId: { type: "string", description: "the candidate id, as in the path" },
+        findingsDigest: { type: "string", description: "the node's automated findings digest (GET /v1/candidates/{id} humanGate.findingsDigest)" },
+        expiresAt: { type: "string", description: "unix seconds (decimal string) after which the approval no longer counts" },
+        approver: { type: "string", description: "one of the policy's humanGate.approvers" },
+        signature: { type: "string", description: "EOA: 65-byte ECDSA signature of the HumanApproval digest (low s); contract wallet: what its ERC-1271 isValidSignature accepts for it" },
+      },
+    },
+    response: {
+      200: { description: "counted (202: new; 200: this approver's approval was already held)", type: "object", required: ["candidateId", "status", "humanGate"], properties: { candidateId: { type: "string" }, status: { enum: ["accepted", "known"] }, humanGate: humanGateStatus } },
+      202: { description: "accepted: verified, stored, gossiped", type: "object", required: ["candidateId", "status", "humanGate"], properties: { candidateId: { type: "string" }, status: { enum: ["accepted", "known"] }, humanGate: humanGateStatus } },
+      400: error("MALFORMED naming the field; BAD_SIGNATURE: neither the approver's ECDSA signature nor accepted by its ERC-1271 isValidSignature (also a signature for another network or candidate); MALLEABLE_SIGNATURE: high s; EXPIRED; BAD_ID"),
+      403: error("NOT_APPROVER: not one of the policy's humanGate.approvers"),
+      404: error("UNKNOWN_CANDIDATE: this node holds no such candidate (or the body names another one)"),
+      409: error("NOT_VERIFIED: no approving automated report here yet (not verified, rejected, or no human gate); DECIDED: the verdict is signed; OTHER_FINDINGS: the approval is of another findings digest"),
+      415: error("UNSUPPORTED_MEDIA_TYPE: Content-Type must be application/json"),
+      503: error("UNVERIFIABLE: this node could not call the approver's isValidSignature"),
     },
   },
   openapi: {

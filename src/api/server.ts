@@ -14,6 +14,8 @@ import { EventStreamError } from "./eventStream.ts";
 import { SentinelError, describeError } from "../errors.ts";
 import { RotationCodecError } from "../codec/rotation.ts";
 import { RotationError, type RotationErrorCode } from "../consensus/rotationSigner.ts";
+import { ApprovalError, type ApprovalErrorCode } from "../consensus/validation/approval.ts";
+import { ApprovalFormatError } from "../codec/humanApproval.ts";
 import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
@@ -29,6 +31,8 @@ export interface ApiBackend {
   /** GET /v1/events: serves the event stream until the client goes; throws EventStreamError before writing anything. */
   streamEvents(request: IncomingMessage, response: ServerResponse): Promise<void>;
   candidateStatus(candidateId: Hex): Promise<Json | undefined>;
+  /** POST /v1/candidates/{id}/approvals: throws ApprovalFormatError or ApprovalError. */
+  submitApproval(candidateId: Hex, body: unknown): Promise<{ added: boolean; status: Json }>;
   attestation(candidateId: Hex): Promise<Json | undefined>;
   attestationsByTarget(chainId: bigint, target: Hex): Promise<Json[]>;
   health(): Json;
@@ -65,6 +69,7 @@ export type ApiErrorCode =
   | "MALFORMED"
   | "CHAIN_UNAVAILABLE"
   | RotationErrorCode
+  | ApprovalErrorCode
   | AdmissionCode;
 
 /** A request the API refuses: the status and code are sent, the message is the reason. */
@@ -108,6 +113,7 @@ const KNOWN_PATHS: readonly { pattern: RegExp; allow: string }[] = [
   { pattern: /^\/v1\/status$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/candidates$/, allow: "POST" },
   { pattern: /^\/v1\/candidates\/[^/]+$/, allow: "GET, HEAD" },
+  { pattern: /^\/v1\/candidates\/[^/]+\/approvals$/, allow: "POST" },
   { pattern: /^\/v1\/attestations\/[^/]+$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/attestations$/, allow: "GET, HEAD" },
   { pattern: /^\/v1\/events$/, allow: "GET" },
@@ -232,6 +238,23 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     if (!status) throw new HttpError(404, "NOT_FOUND", "no such candidate on this node");
     return status;
   });
+  app.post("/v1/candidates/:id/approvals", {
+    schema: routeSchemas.approval,
+    onRequest: async (request) => {
+      const type = request.headers["content-type"];
+      if (type === undefined || !JSON_CONTENT_TYPE.test(type)) throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send Content-Type: application/json");
+    },
+  }, async (request, reply) => {
+    const id = idOf(request);
+    try {
+      const { added, status } = await backend.submitApproval(id, request.body);
+      return reply.code(added ? 202 : 200).send({ candidateId: id, status: added ? "accepted" : "known", humanGate: status });
+    } catch (error) {
+      if (error instanceof ApprovalFormatError) throw new HttpError(400, "MALFORMED", error.message, { cause: error });
+      if (error instanceof ApprovalError) throw new HttpError(APPROVAL_STATUS[error.code], error.code, error.message, { cause: error });
+      throw error;
+    }
+  });
   app.get("/v1/attestations/:id", { schema: routeSchemas.attestation }, async (request) => {
     const attestation = await backend.attestation(idOf(request));
     if (!attestation) throw new HttpError(404, "NOT_FOUND", "no attestation for this candidate yet");
@@ -293,6 +316,21 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     },
   };
 }
+
+/** Each refused approval's HTTP status (the code is sent as the error). */
+const APPROVAL_STATUS: Record<ApprovalErrorCode, number> = {
+  MALFORMED: 400,
+  BAD_SIGNATURE: 400,
+  MALLEABLE_SIGNATURE: 400,
+  EXPIRED: 400,
+  NOT_APPROVER: 403,
+  UNKNOWN_CANDIDATE: 404,
+  NOT_VERIFIED: 409,
+  NOT_AWAITING: 409,
+  DECIDED: 409,
+  OTHER_FINDINGS: 409,
+  UNVERIFIABLE: 503,
+};
 
 function idOf(request: FastifyRequest): Hex {
   return (request.params as { id: string }).id.toLowerCase() as Hex;

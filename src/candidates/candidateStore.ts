@@ -35,6 +35,8 @@ export interface StoredVerification {
   digest: string;
   verificationMs: number;
   timings: Json;
+  /** For people reviewing the report (human approvers): the shadow deployment's state diff and invariant values. */
+  details?: Json;
 }
 
 export class CandidateStore {

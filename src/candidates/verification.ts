@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import type { AdmittedCandidate } from "../admission/admission.ts";
 import { BundleFormatError } from "../codec/bundle.ts";
-import { verdictDigest, type Verdict } from "../codec/types.ts";
+import type { HumanGate } from "../codec/policy.ts";
+import { Outcome, verdictDigest, type Verdict } from "../codec/types.ts";
 import type { Signer } from "../consensus/signer.ts";
 import { failuresToObserve } from "../verify/observation.ts";
 import type { PipelineResult } from "../verify/pipeline.ts";
@@ -21,6 +22,7 @@ import { BundleUnavailableError, type BundleSource } from "./bundleSource.ts";
 import type { CandidateStore } from "./candidateStore.ts";
 import { VerifyLaterError } from "./scheduler.ts";
 import type { Stage } from "./timelines.ts";
+import type { Json } from "../util/json.ts";
 
 export interface VerificationModules {
   networkId: Hex;
@@ -30,6 +32,8 @@ export interface VerificationModules {
   /** The served chains' coordinates, as the pipeline reads them. */
   chains: ReadonlyMap<number, { chainId: number; rpcUrl: string; registry: Address }>;
   signer: Signer;
+  /** Where an automated approval under a policy with a human gate waits for its approvers (candidates/humanGate.ts). */
+  humanGate?: { wait(admitted: AdmittedCandidate, verdict: Verdict, gate: HumanGate): Promise<void> };
   /** Timeline marks, and the signer's hook for the rest of the node (relay warm-up). */
   mark(candidateId: Hex, stage: Stage): void;
   onSigned(candidateId: Hex): void;
@@ -94,7 +98,19 @@ export class CandidateVerification {
       digest,
       verificationMs: Math.round(verificationMs),
       timings: result.timings,
+      ...(result.details !== undefined && { details: result.details as Json }),
     });
+    const gate = bundle.ok ? bundle.value.policy?.humanGate : undefined;
+    // An automated rejection never waits for humans.
+    if (gate !== undefined && verdict.outcome === Outcome.Approve && this.#m.humanGate !== undefined) {
+      await this.#m.humanGate.wait(admitted, verdict, gate);
+      return;
+    }
+    await this.sign(admitted, verdict, verificationMs);
+  }
+
+  /** The verdict through the signer (signing record first), and the node told. */
+  async sign(admitted: AdmittedCandidate, verdict: Verdict, verificationMs?: number): Promise<void> {
     const outcome = await this.#m.signer.signAndSend(verdict, {
       onSigned: () => {
         this.#m.mark(admitted.id, "signed");
@@ -102,7 +118,7 @@ export class CandidateVerification {
       },
     });
     if (outcome.status !== "signed") return;
-    this.#m.logger.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), verificationMs: Math.round(verificationMs) }, "verdict signed");
+    this.#m.logger.info({ candidate: admitted.id, outcome: verdict.outcome, reasons: verdict.reasons.toString(), ...(verificationMs !== undefined && { verificationMs: Math.round(verificationMs) }) }, "verdict signed");
     this.#m.mark(admitted.id, "published");
     this.#m.events?.emit("verdict.signed", admitted.id, {
       chainId: verdict.chainId.toString(),

@@ -5,7 +5,8 @@
 // one JSON summary as its last line and exits 0 only if every outcome was right; without, keeps
 // the network running (manifest in .devnet/manifest.json, removed when it stops) until Ctrl-C.
 // `--scenario revoke` runs devnet/revokeScenario.ts instead: an approved upgrade broken on chain,
-// revoked on both chains.
+// revoked on both chains. `--scenario human-gate` runs devnet/humanGateScenario.ts: an upgrade whose
+// policy requires 2 of 3 human approvers, pending with one approval, attested after the second.
 import { parseArgs } from "node:util";
 import type { Address, Hex } from "viem";
 import { GuardedVaultV1 } from "../../artifacts/contracts.ts";
@@ -22,10 +23,11 @@ import {
 import type { CommandIo } from "./keys.ts";
 import { prepareTryIt, tryItText } from "../devnet/tryIt.ts";
 import { runRevokeScenario } from "../devnet/revokeScenario.ts";
+import { runHumanGateScenario } from "../devnet/humanGateScenario.ts";
 import { callerPath } from "./common.ts";
 
 export const DEVNET_USAGE = `Usage:
-  sentinel devnet [--nodes <n>] [--scenario upgrade|revoke] [--exit] [--dir <dir>]
+  sentinel devnet [--nodes <n>] [--scenario upgrade|revoke|human-gate] [--exit] [--dir <dir>]
   sentinel devnet deploy --rpc <url>… --node-dir <dir>… --out <dir> --compile-cache <dir> [--node-host <pattern>]
       the chain side and each node's keys and config only, for docker-compose.yml (docs/operators.md)
 
@@ -41,7 +43,10 @@ Options:
   --scenario    upgrade (default): the demo above. revoke: an approved upgrade whose policy
                 invariant is then broken on chain; the nodes revoke it on both chains and a
                 pause-only guardian pauses the vault. The last line's JSON has the blocks from
-                breach to recorded revocation on each chain; exit 0 only if revoked everywhere
+                breach to recorded revocation on each chain; exit 0 only if revoked everywhere.
+                human-gate: an upgrade whose policy requires 2 of 3 human approvers (two keys and a
+                2-of-3 Safe): forged approvals refused, still pending with one approval, recorded on
+                both chains after the second; exit 0 only if all of that held
   --exit        run the demo, print one JSON summary as the last line, exit 0 only if every outcome was right
   --dir <dir>   working directory, wiped at start (default .devnet, relative to where you run it)
 `;
@@ -76,8 +81,8 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
     io.stderr("--nodes must be an integer from 1 to 64\n");
     return 2;
   }
-  if (values.scenario !== "upgrade" && values.scenario !== "revoke") {
-    io.stderr("--scenario must be upgrade or revoke\n");
+  if (values.scenario !== "upgrade" && values.scenario !== "revoke" && values.scenario !== "human-gate") {
+    io.stderr("--scenario must be upgrade, revoke or human-gate\n");
     return 2;
   }
   const say = (message: string) => io.stdout(`[devnet] ${message}\n`);
@@ -96,6 +101,17 @@ export async function runDevnetCommand(argv: string[], io: CommandIo): Promise<n
       const result = await runRevokeScenario(devnet, say);
       say(result.ok ? `revoked on every chain, at most ${result.maxBlocks} block(s) after the breach; the guardian paused` : "NOT REVOKED EVERYWHERE (or not paused)");
       io.stdout(`${JSON.stringify({ ...result, nodes, threshold: devnet.committee.threshold, manifest: devnet.manifestPath })}\n`);
+      if (values.exit) {
+        await devnet.stop();
+        return result.ok ? 0 : 1;
+      }
+      say("network running; Ctrl-C stops everything");
+      await new Promise(() => {});
+    }
+    if (values.scenario === "human-gate") {
+      const result = await runHumanGateScenario(devnet, say);
+      say(result.ok ? "forged approvals refused; pending with one approval; approved on every chain after the second" : "THE HUMAN GATE DID NOT HOLD");
+      io.stdout(`${JSON.stringify({ ...result, nodes, validatorThreshold: devnet.committee.threshold, manifest: devnet.manifestPath })}\n`);
       if (values.exit) {
         await devnet.stop();
         return result.ok ? 0 : 1;

@@ -29,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   registry: { run: async () => (await import("./registry.ts")).runRegistryCommand, usage: async () => (await import("./registry.ts")).REGISTRY_USAGE },
   enroll: { run: async () => (await import("./enroll.ts")).runEnrollCommand, usage: async () => (await import("./enroll.ts")).ENROLL_USAGE },
   submit: { run: async () => (await import("./submit.ts")).runSubmitCommand, usage: async () => (await import("./submit.ts")).SUBMIT_USAGE },
+  approve: { run: async () => (await import("./approve.ts")).runApproveCommand, usage: async () => (await import("./approve.ts")).APPROVE_USAGE },
   status: { run: async () => (await import("./status.ts")).runStatusCommand, usage: async () => (await import("./status.ts")).STATUS_USAGE },
   attestation: { run: async () => (await import("./attestation.ts")).runAttestationCommand, usage: async () => (await import("./attestation.ts")).ATTESTATION_USAGE },
   "verify-attestation": {
@@ -51,6 +52,7 @@ A protocol team:
   sentinel check <candidate.json> --rpc <url> --registry <addr> --network-id <id>   the nodes' checks, locally (a CI dry run)
   sentinel submit <candidate.json> --node <url> [--wait]   submit, and wait until recorded on every chain
   sentinel status <candidateId> --node <url>
+  sentinel approve <candidateId> --node <url> --network-id <id> (--key-file <f> | --safe <addr> …)   a policy approver's approval
   sentinel attestation <candidateId> --node <url> [--json | --out <file>]
   sentinel upgrade --rpc <url> --proxy <addr> --implementation <addr> --key-file <owner key>   the guarded upgrade
 A relayer or a bridge:

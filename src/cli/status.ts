@@ -55,6 +55,7 @@ export function describe(status: CandidateStatus): string {
     verified = `${outcome}${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
   }
   lines.push(`  verification   ${verified}`);
+  if (status.humanGate) lines.push(`  human gate     ${status.humanGate.state}, ${status.humanGate.count} of ${status.humanGate.threshold} approvals (closes ${status.humanGate.closesAt})`);
   lines.push(`  signed digest  ${status.signedDigest ?? "none yet"}`);
   const attestation = status.attestation;
   lines.push(`  attestation    ${attestation ? `${(OUTCOMES[attestation.outcome] ?? "?").toUpperCase()} by validators ${attestation.signers.join(", ")} of set ${attestation.setIndex}` : "none yet"}`);

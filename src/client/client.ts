@@ -7,8 +7,10 @@ import { ClientError } from "./errors.ts";
 import { SseOverflowError, SseParser } from "./sse.ts";
 import {
   OUTCOMES,
+  type ApprovalSubmission,
   type AttestationRecord,
   type CandidateStatus,
+  type HumanGateStatus,
   type Decision,
   type NodeEvent,
   type Progress,
@@ -93,6 +95,18 @@ export class SentinelClient {
     const candidateId = (body as { candidateId?: unknown }).candidateId;
     if ((status !== 200 && status !== 202) || !isBytes32(candidateId)) throw badResponse(this.url, status, "no candidateId in the answer");
     return { candidateId: candidateId.toLowerCase() as Hex, duplicate: status === 200 };
+  }
+
+  /**
+   * POST /v1/candidates/:id/approvals: a human approver's signed approval. `added` is false when
+   * the node already held this approver's approval. A refusal is a ClientError REFUSED whose
+   * apiCode says why (NOT_APPROVER, BAD_SIGNATURE, OTHER_FINDINGS, DECIDED, ...).
+   */
+  async approve(approval: ApprovalSubmission): Promise<{ added: boolean; humanGate: HumanGateStatus }> {
+    const { status, body } = await this.#request("POST", `/v1/candidates/${checkId(approval.candidateId)}/approvals`, approval);
+    const humanGate = (body as { humanGate?: unknown }).humanGate;
+    if ((status !== 200 && status !== 202) || !isObject(humanGate) || !Number.isSafeInteger(humanGate["count"])) throw badResponse(this.url, status, "no humanGate in the answer");
+    return { added: status === 202, humanGate: humanGate as unknown as HumanGateStatus };
   }
 
   /** GET /v1/candidates/:id; undefined if the node does not know the candidate. */

@@ -5,7 +5,9 @@ export { verifyAttestationOffline, readValidatorSet, type OfflineVerification } 
 export { ClientError, type ClientErrorCode, type ClientErrorMeta } from "./errors.ts";
 export { SseParser, type SseMessage } from "./sse.ts";
 export type {
+  ApprovalSubmission,
   AttestationRecord,
+  HumanGateStatus,
   CandidateStatus,
   Decision,
   DecisionOutcome,

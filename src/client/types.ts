@@ -58,7 +58,32 @@ export interface CandidateStatus {
   timeline: Record<string, number> | null;
   attestation: AttestationRecord | null;
   relay: RelayStatus;
+  /** Under a policy's human gate: where the approvals stand (null otherwise). */
+  humanGate?: HumanGateStatus | null;
   [key: string]: unknown;
+}
+
+/** Where a candidate under a policy's human gate stands on a node (`humanGate` of its status). */
+export interface HumanGateStatus {
+  state: "awaiting-approvals" | "approved" | "rejected";
+  count: number;
+  threshold: number;
+  approvers: Address[];
+  approvedBy: Address[];
+  /** The node's automated findings digest: what approvers sign. */
+  findingsDigest: Hex;
+  closesAt: string;
+  message: string;
+}
+
+/** A human approval as `POST /v1/candidates/{id}/approvals` takes it (docs/approvals.md). */
+export interface ApprovalSubmission {
+  candidateId: Hex;
+  findingsDigest: Hex;
+  /** Unix seconds, decimal. */
+  expiresAt: string;
+  approver: Address;
+  signature: Hex;
 }
 
 export type DecisionOutcome = "approve" | "reject" | "revoke";

@@ -68,10 +68,34 @@ export interface Policy {
   forbiddenOpcodes: ForbiddableOpcode[];
   allowSelectorRemoval: boolean;
   allowAdminChange: boolean;
-  /** Another component gates on human approvals; until it exists such a policy cannot approve. */
+  /**
+   * After the automated checks pass, the verdict also waits for human approvers. True with a
+   * `humanGate` (which names them); true without one is a legacy document that names no
+   * approvers, so nothing can satisfy it: the policy check rejects with HUMAN_APPROVAL_REQUIRED.
+   */
   requireHumanApproval: boolean;
   invariants: Invariant[];
+  /**
+   * m-of-k designated approvers (docs/approvals.md). Absent, not empty, when unused: the parsed
+   * form of every policy written before the gate existed, and so its hash, stays what it was.
+   */
+  humanGate?: HumanGate;
 }
+
+/** Who must approve an upgrade after the automated checks, and until when. */
+export interface HumanGate {
+  /** m: distinct approvers needed. */
+  threshold: number;
+  /** The k approvers: EOAs (ECDSA) or contract wallets such as a Safe (ERC-1271); checksummed, ascending. */
+  approvers: Address[];
+  /**
+   * Approvals are gathered until the candidate's createdAt plus this many seconds (at most its
+   * expiry less the node's closing margin); absent, until that margin before expiry.
+   */
+  windowSeconds?: number;
+}
+
+export const MAX_APPROVERS = 32;
 
 export const MAX_INVARIANTS = 32;
 
@@ -113,7 +137,7 @@ export class PolicyError extends SentinelError<"POLICY_INVALID", { field: string
 /** Validates an untrusted policy document; throws PolicyError naming the field and the fix. */
 export function parsePolicy(input: unknown): Policy {
   const p = object(input, "policy");
-  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants"]);
+  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants", "humanGate"]);
   if (p["schema"] !== POLICY_SCHEMA) throw new PolicyError("policy.schema", `must be "${POLICY_SCHEMA}"`);
   const name = p["name"];
   if (typeof name !== "string" || name.length === 0 || name.length > 100) throw new PolicyError("policy.name", "must be a string of 1 to 100 characters");
@@ -151,6 +175,11 @@ export function parsePolicy(input: unknown): Policy {
     names.add(invariant.name);
   }
 
+  const humanGate = p["humanGate"] === undefined ? undefined : parseHumanGate(p["humanGate"], "policy.humanGate");
+  const requireHumanApproval = flag(p["requireHumanApproval"], "policy.requireHumanApproval", humanGate !== undefined);
+  if (humanGate !== undefined && !requireHumanApproval) {
+    throw new PolicyError("policy.requireHumanApproval", "cannot be false with a policy.humanGate (leave it out, or true)");
+  }
   return {
     schema: POLICY_SCHEMA,
     name,
@@ -159,9 +188,37 @@ export function parsePolicy(input: unknown): Policy {
     forbiddenOpcodes,
     allowSelectorRemoval: flag(p["allowSelectorRemoval"], "policy.allowSelectorRemoval", false),
     allowAdminChange: flag(p["allowAdminChange"], "policy.allowAdminChange", false),
-    requireHumanApproval: flag(p["requireHumanApproval"], "policy.requireHumanApproval", false),
+    requireHumanApproval,
     invariants,
+    ...(humanGate !== undefined && { humanGate }),
   };
+}
+
+function parseHumanGate(value: unknown, field: string): HumanGate {
+  const v = object(value, field);
+  only(v, field, ["threshold", "approvers", "windowSeconds"]);
+  const list = array(v["approvers"], `${field}.approvers`);
+  if (list.length === 0 || list.length > MAX_APPROVERS) throw new PolicyError(`${field}.approvers`, `must name 1 to ${MAX_APPROVERS} approvers`);
+  const approvers: Address[] = [];
+  for (const [i, approver] of list.entries()) {
+    if (typeof approver !== "string" || !isAddress(approver, { strict: false })) throw new PolicyError(`${field}.approvers[${i}]`, "must be an address");
+    const address = getAddress(approver);
+    if (approvers.includes(address)) throw new PolicyError(`${field}.approvers[${i}]`, `${address} is listed twice`);
+    approvers.push(address);
+  }
+  // Ascending, so that the same set of approvers is the same policy hash in any order.
+  approvers.sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+  const threshold = v["threshold"];
+  if (typeof threshold !== "number" || !Number.isSafeInteger(threshold) || threshold < 1 || threshold > approvers.length) {
+    throw new PolicyError(`${field}.threshold`, `must be an integer from 1 to the number of approvers (${approvers.length})`);
+  }
+  const gate: HumanGate = { threshold, approvers };
+  if (v["windowSeconds"] !== undefined) {
+    const window = v["windowSeconds"];
+    if (typeof window !== "number" || !Number.isSafeInteger(window) || window < 60) throw new PolicyError(`${field}.windowSeconds`, "must be an integer number of seconds ≥ 60");
+    gate.windowSeconds = window;
+  }
+  return gate;
 }
 
 const FUNCTION_PATTERN = /^function [A-Za-z_$][A-Za-z0-9_$]*\([^()]*\) (external )?(view|pure) returns \((u?int\d*|address|bool|bytes\d+)( [A-Za-z_$][A-Za-z0-9_$]*)?\)$/;
@@ -283,5 +340,7 @@ export function policyProblems(input: unknown): PolicyProblem[] {
       else names.set(v["name"], i);
     }
   } else if (invariants !== undefined) attempt({ ...base, invariants });
+  // Rules between fields (a humanGate with requireHumanApproval false) show only in the whole.
+  if (problems.size === 0) attempt(input);
   return [...problems.values()];
 }

@@ -28,6 +28,14 @@ export const SENTINEL_TYPES = {
     { name: "threshold", type: "uint16" },
   ],
   ProofOfPossession: [{ name: "pubkey", type: "bytes" }],
+  // What a policy's human approver signs (docs/approvals.md): the candidate and the findings of
+  // this network's automated report, so a different report needs new approvals. Verified off
+  // chain only (by the nodes), so contracts/lib/SentinelTypes.sol has no mirror of it.
+  HumanApproval: [
+    { name: "candidateId", type: "bytes32" },
+    { name: "findingsDigest", type: "bytes32" },
+    { name: "expiresAt", type: "uint64" },
+  ],
 } as const;
 
 export interface Verdict {
@@ -84,6 +92,23 @@ export function proofOfPossessionDigest(networkId: Hex, pubkeyRaw: Hex): Hex {
     types: SENTINEL_TYPES,
     primaryType: "ProofOfPossession",
     message: { pubkey: pubkeyRaw },
+  });
+}
+
+export interface HumanApproval {
+  candidateId: Hex;
+  findingsDigest: Hex;
+  /** Unix seconds after which no node counts the approval. */
+  expiresAt: bigint;
+}
+
+/** The digest an EOA approver signs, and the `bytes32` a contract wallet's isValidSignature is asked about. */
+export function humanApprovalDigest(networkId: Hex, approval: HumanApproval): Hex {
+  return hashTypedData({
+    domain: sentinelDomain(networkId),
+    types: SENTINEL_TYPES,
+    primaryType: "HumanApproval",
+    message: approval,
   });
 }
 

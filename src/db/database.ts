@@ -21,7 +21,7 @@ export class DataDirLockedError extends SentinelError<"DATA_DIR_LOCKED", { dataD
 }
 
 /** Record kinds, each its own sublevel. */
-export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "relayPending", "events", "webhooks", "bundles", "meta"] as const;
+export const SUBLEVELS = ["candidates", "signed", "verdicts", "evidence", "attestations", "relay", "relayPending", "events", "webhooks", "bundles", "meta", "approvals"] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 export interface Sublevel<V> {

@@ -39,6 +39,8 @@ export interface NodeMetricSources {
   webhooks: { name: string; results: Record<string, number>; outbox: number }[];
   /** Recent candidates asked of peers on (re)connection, and answered to them (candidates/backfill.ts). */
   backfill: Record<string, number>;
+  /** The human gate's counters (candidates/humanGate.ts); absent where no gate runs. */
+  humanGate?: { accepted: number; refused: number; held: number; approved: number; rejected: number };
 }
 
 /** The timeline stages whose gaps are measured (src/candidates/timelines.ts). */
@@ -222,6 +224,9 @@ export class NodeMetrics {
     sampled("gauge", "sentinel_webhook_outbox", "Webhook deliveries pending in the outbox, by webhook.", ["webhook"], (s) => s.webhooks.map(({ name, outbox }) => ({ labels: { webhook: name }, value: outbox })));
     sampled("counter", "sentinel_candidate_backfill_total", "Recent candidates asked of a peer after a connection opened (candidates/backfill.ts), by event: requests, failures, skipped (asked too recently, or too many in flight), received, admitted (gossip had not brought them), refused (admission rejected them), and answers to peers: served, throttled.", ["event"], (s) =>
       byLabel("event", s.backfill),
+    );
+    sampled("counter", "sentinel_human_gate_events_total", "The human approval gate (docs/approvals.md): approvals accepted (counted), refused (invalid, or not for this report), held (arrived before this node's report), and candidates approved at the threshold or rejected when the window closed.", ["event"], (s) =>
+      s.humanGate ? byLabel("event", s.humanGate) : [],
     );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));

@@ -33,6 +33,8 @@ export interface GossipHandlers {
   candidate(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;
   verdict(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;
   attestation(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;
+  /** A human approval of a candidate's report (candidates/humanGate.ts). */
+  approval(data: Uint8Array, from: PeerId): Promise<GossipVerdict>;
 }
 
 /** What validation did, since start; counts what is dropped. */
@@ -90,6 +92,7 @@ export class GossipValidator {
     candidate: { accept: 0, ignore: 0, reject: 0 },
     verdict: { accept: 0, ignore: 0, reject: 0 },
     attestation: { accept: 0, ignore: 0, reject: 0 },
+    approval: { accept: 0, ignore: 0, reject: 0 },
   };
   private pending = 0;
 
@@ -104,7 +107,7 @@ export class GossipValidator {
 
   /** Validation results per gossip kind and action, since start. */
   countersByKind(): Record<GossipKind, Record<GossipVerdict, number>> {
-    return { candidate: { ...this.byKind.candidate }, verdict: { ...this.byKind.verdict }, attestation: { ...this.byKind.attestation } };
+    return { candidate: { ...this.byKind.candidate }, verdict: { ...this.byKind.verdict }, attestation: { ...this.byKind.attestation }, approval: { ...this.byKind.approval } };
   }
 
   /** Validations in flight (handlers that have not settled yet). */

@@ -147,7 +147,7 @@ export class SentinelNetwork {
 
   /**
    * Builds, starts and connects the host: checks options and score settings, subscribes to
-   * the three topics, serves bundles, dials the bootstrap peers. Throws NetworkError.
+   * the four topics, serves bundles, dials the bootstrap peers. Throws NetworkError.
    */
   static async create(input: NetworkOptions, modules: NetworkModules): Promise<SentinelNetwork> {
     const options = resolveNetworkOptions(input);

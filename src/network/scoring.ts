@@ -29,7 +29,8 @@ export function decayOver(seconds: number): number {
 }
 
 // Every kind is equally essential: without candidates nothing is verified, without verdicts
-// nothing is aggregated, without attestations nothing is relayed. So every topic weighs 1.
+// nothing is aggregated, without attestations nothing is relayed, without approvals a gated
+// candidate is never approved. So every topic weighs 1.
 const TOPIC_WEIGHT = 1;
 
 // P1, time in mesh: +0.1 per minute, capped at 10 minutes (+1). A modest reward for stable
@@ -46,12 +47,12 @@ const FIRST_DELIVERIES_CAP = 4;
 const FIRST_DELIVERIES_DECAY = decayOver(3_600);
 
 // P4, invalid messages: -100 x counter^2 per topic. One invalid message (-100) outweighs the
-// most any peer can earn (MAX_POSITIVE_SCORE = 9), so its sender is below zero at once:
-// -91 at best, under the gossip (-10) and publish (-50) thresholds. Two (-400) cross the
+// most any peer can earn (MAX_POSITIVE_SCORE = 12), so its sender is below zero at once:
+// -88 at best, under the gossip (-10) and publish (-50) thresholds. Two (-400) cross the
 // graylist (-200). Honest peers never forward an invalid message (validation runs before
 // forwarding), so a REJECT is evidence against the peer that sent it. The counter decays to
 // zero over an hour: after one invalid message the penalty is -50 after about 4.5 min (back
-// at the publish threshold), -9 after about 16 min, gone after an hour. Reconnecting does not
+// at the publish threshold), -12 after about 14 min, gone after an hour. Reconnecting does not
 // skip this (see RETAIN_SCORE_MS).
 const INVALID_MESSAGE_WEIGHT = -100;
 const INVALID_MESSAGE_DECAY = decayOver(3_600);
@@ -61,7 +62,7 @@ const INVALID_MESSAGE_DECAY = decayOver(3_600);
 // keeps the counters.
 const MESH_DELIVERIES_DECAY = decayOver(600);
 
-/** Per topic, at most P1 + P2 = 1 + 2; over three topics, 9. */
+/** Per topic, at most P1 + P2 = 1 + 2; over four topics, 12. */
 export const MAX_POSITIVE_SCORE =
   GOSSIP_KINDS.length * TOPIC_WEIGHT * (TIME_IN_MESH_WEIGHT * TIME_IN_MESH_CAP + FIRST_DELIVERIES_WEIGHT * FIRST_DELIVERIES_CAP);
 
@@ -129,7 +130,7 @@ function inboxParams(): TopicScoreParams {
   return { ...topicParams(), timeInMeshWeight: 0, firstMessageDeliveriesWeight: 0 };
 }
 
-/** Score parameters for the network's three topics and its `inboxes` verdict inboxes. */
+/** Score parameters for the network's four topics and its `inboxes` verdict inboxes. */
 export function scoreParamsFor(topics: SentinelTopics, inboxes = 0): PeerScoreParams {
   return createPeerScoreParams({
     topics: Object.fromEntries([

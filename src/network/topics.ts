@@ -5,7 +5,7 @@ import type { Hex } from "viem";
 import { NetworkError } from "./errors.ts";
 import { isNetworkId } from "../codec/types.ts";
 
-export const GOSSIP_KINDS = ["candidate", "verdict", "attestation"] as const;
+export const GOSSIP_KINDS = ["candidate", "verdict", "attestation", "approval"] as const;
 export type GossipKind = (typeof GOSSIP_KINDS)[number];
 
 export type SentinelTopics = Readonly<Record<GossipKind, string>>;
@@ -19,6 +19,7 @@ const TOPIC_NAMES: Record<GossipKind, string> = {
   candidate: "candidates",
   verdict: "verdicts",
   attestation: "attestations",
+  approval: "approvals",
 };
 
 /** The first 8 bytes of the network id as 16 lowercase hex characters (no 0x). */
@@ -38,6 +39,7 @@ export function topicsFor(networkId: Hex): SentinelTopics {
     candidate: `${base}/${TOPIC_NAMES.candidate}`,
     verdict: `${base}/${TOPIC_NAMES.verdict}`,
     attestation: `${base}/${TOPIC_NAMES.attestation}`,
+    approval: `${base}/${TOPIC_NAMES.approval}`,
   };
 }
 

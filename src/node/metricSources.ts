@@ -3,6 +3,7 @@
 import type { AttestationStore } from "../attestations/attestationStore.ts";
 import type { AttestationFollower } from "../attestations/follower.ts";
 import type { RelayDispatcher } from "../attestations/relayDispatcher.ts";
+import type { HumanGate } from "../candidates/humanGate.ts";
 import type { VerificationScheduler } from "../candidates/scheduler.ts";
 import type { CandidateVerification } from "../candidates/verification.ts";
 import type { Admission } from "../admission/admission.ts";
@@ -35,6 +36,7 @@ export interface MetricParts {
   monitor: Pick<InvariantMonitor, "stats">;
   webhooks: Webhooks;
   backfill: CandidateBackfill;
+  humanGate?: Pick<HumanGate, "stats">;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -74,5 +76,6 @@ export function metricSources(p: MetricParts): NodeMetricSources {
       results: { ...results, dropped: p.webhooks.outbox.stats.dropped.get(name) ?? 0 },
       outbox: p.webhooks.outbox.size(name),
     })),
+    ...(p.humanGate && { humanGate: { ...p.humanGate.stats } }),
   };
 }

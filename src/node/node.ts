@@ -19,7 +19,10 @@ import { AttestationStore } from "../attestations/attestationStore.ts";
 import { AttestationFollower } from "../attestations/follower.ts";
 import { RelayDispatcher } from "../attestations/relayDispatcher.ts";
 import { BundleSource } from "../candidates/bundleSource.ts";
+import { ApprovalStore } from "../candidates/approvalStore.ts";
 import { CandidateStore } from "../candidates/candidateStore.ts";
+import { HumanGate } from "../candidates/humanGate.ts";
+import { isValidContractSignature } from "../chains/erc1271.ts";
 import { Intake } from "../candidates/intake.ts";
 import { CandidateBackfill } from "../candidates/backfill.ts";
 import { RecentCandidates } from "../candidates/recent.ts";
@@ -291,6 +294,24 @@ export class SentinelNode {
         },
       );
 
+      // Approvals are taken, checked and stored by every node; only a validator's are ever signed on.
+      const humanGate = new HumanGate(
+        { networkId: config.networkId },
+        {
+          store: new ApprovalStore({}, { db }),
+          hasCandidate: (id) => candidates.has(id),
+          sign: async (admitted, verdict) => verification?.sign(admitted, verdict),
+          publish: async (bytes) => void (await net().publish("approval", bytes)),
+          isValidSignature: (chainId, wallet, hash, signature) => {
+            const chain = chains.find((parts) => parts.chainId === chainId);
+            if (!chain) throw new Error(`chain ${chainId} is not served`);
+            return isValidContractSignature(chain, wallet, hash, signature);
+          },
+          clock,
+          logger: log.child({ module: "human-gate" }),
+        },
+      );
+      closer.add("human gate", () => humanGate.stop());
       let scheduler: VerificationScheduler | undefined;
       let verification: CandidateVerification | undefined;
       let signer: Signer | undefined;
@@ -327,6 +348,7 @@ export class SentinelNode {
             },
             chains: new Map(chains.map(({ chainId, rpcUrl, registry }) => [chainId, { chainId, rpcUrl, registry }])),
             signer: signer!,
+            humanGate,
             mark,
             onSigned: anticipateRelay,
             events,
@@ -404,7 +426,7 @@ export class SentinelNode {
           ...(validatorIndex !== undefined && { inbox: validatorIndex }),
         },
         {
-          handlers: gossipHandlers({ networkId: config.networkId, set }, { intake, aggregator, attestations }),
+          handlers: gossipHandlers({ networkId: config.networkId, set }, { intake, aggregator, attestations, humanGate }),
           bundles: { get: (hash) => candidates.bundleBytes(hash) },
           logger: log,
           metricsRegistry: metrics.registry,
@@ -416,7 +438,7 @@ export class SentinelNode {
       closer.add("network", () => started.stop());
       closer.add("candidate backfill", () => backfill.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill });
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill, humanGate });
 
       const api = await startApiServer(
         config.api,
@@ -424,6 +446,7 @@ export class SentinelNode {
           {},
           {
             submit: (body) => intake.submit(body),
+            humanGate,
             rotations,
             candidates,
             attestations,

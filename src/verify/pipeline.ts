@@ -37,7 +37,20 @@ export interface PipelineResult {
   codehash: Hex;
   /** Per check wall time, for reports and benchmarks; not part of the verdict. */
   timings: Partial<Record<CheckName, number>>;
+  /** What a person reviewing the report reads beyond the findings (a human approver); not part of the verdict. */
+  details?: ReportDetails;
 }
+
+/** The shadow deployment's facts in full, for people: the findings carry only their digest and violations. */
+export interface ReportDetails {
+  /** Every storage slot the upgrade wrote, at most MAX_DETAIL_CHANGES (then `stateDiffTruncated`). */
+  stateDiff?: { address: string; slot: string; before: string; after: string }[];
+  stateDiffTruncated?: boolean;
+  /** Every policy invariant, before and after the upgrade. */
+  invariants?: { name: string; relation: string; before: string; after?: string; expected?: string; holds?: boolean }[];
+}
+
+export const MAX_DETAIL_CHANGES = 256;
 
 /** keccak256 of empty code: the hash a verdict names when there is no code to approve. */
 export const EMPTY_CODEHASH: Hex = keccak256("0x");

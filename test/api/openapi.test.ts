@@ -10,6 +10,8 @@ import { rotationRequest } from "../helpers/rotation.ts";
 import { generateSecretKey } from "../../src/crypto/bls.ts";
 import { rawRequest } from "../helpers/rawHttp.ts";
 import { streamTextUntil } from "../helpers/streamText.ts";
+import { gateCandidate, signApproval } from "../helpers/approvals.ts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
@@ -124,6 +126,25 @@ describe("the OpenAPI document", () => {
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`);
     await call("GET", "/v1/candidates/{id}", `/v1/candidates/0x${"00".repeat(32)}`);
     await call("GET", "/v1/candidates/{id}", "/v1/candidates/0x12");
+
+    // Human approvals (test/api/approvals.test.ts has each refusal's code): every answer documented.
+    const gated = await gateCandidate(node, id);
+    const approvalPath = "/v1/candidates/{id}/approvals";
+    const approve = (body: unknown, target = id, type = "application/json") =>
+      call("POST", approvalPath, `/v1/candidates/${target}/approvals`, { headers: { "content-type": type }, body: JSON.stringify(body) });
+    await approve({});
+    await approve(await signApproval(privateKeyToAccount(generatePrivateKey()), id));
+    await approve(await signApproval(gated.approvers[0]!, `0x${"00".repeat(32)}`), `0x${"00".repeat(32)}`);
+    await approve(await signApproval(gated.approvers[0]!, id, { findingsDigest: `0x${"99".repeat(32)}` }));
+    await approve(await signApproval(gated.approvers[0]!, id), id, "text/plain");
+    node.setContractWallets(async () => {
+      throw new Error("chain down");
+    });
+    await approve({ ...(await signApproval(gated.approvers[0]!, id)), signature: `0x${"11".repeat(130)}` });
+    node.setContractWallets(async () => false);
+    assert.equal((await approve(await signApproval(gated.approvers[0]!, id))).status, 202);
+    await call("GET", "/v1/candidates/{id}", `/v1/candidates/${id}`); // awaiting approvals
+    assert.equal((await approve(await signApproval(gated.approvers[0]!, id, { expiresAt: 4_000_000_000n }))).status, 200);
 
     node.addAttestation({
       candidateId: id,

@@ -63,6 +63,7 @@ describe("CandidateVerification", () => {
     await store.add(admitted, "api", null, new Date(0));
     const signed: Verdict[] = [];
     const events: { type: EventType; data: unknown }[] = [];
+    const waiting: Verdict[] = [];
     const part = new CandidateVerification(
       {},
       {
@@ -72,6 +73,7 @@ describe("CandidateVerification", () => {
         pipeline: { verify: answer },
         chains: new Map([[31337, { chainId: 31337, rpcUrl: "http://127.0.0.1:1", registry: getAddress("0x0000000000000000000000000000000000000001") }]]),
         signer: { signAndSend: async (verdict: Verdict) => (signed.push(verdict), { status: "signed", digest: hash("d") }) } as unknown as Signer,
+        humanGate: { wait: async (_admitted, verdict) => void waiting.push(verdict) },
         mark: () => {},
         onSigned: () => {},
         events: { emit: (type, _id, data) => void events.push({ type, data }) },
@@ -79,7 +81,7 @@ describe("CandidateVerification", () => {
         logger: pino({ level: "silent" }),
       },
     );
-    return { part, store, signed, events };
+    return { part, store, signed, events, waiting };
   }
 
   for (const code of ["CHECK_FAILED", "CHECK_TIMED_OUT", "COMPILER_UNAVAILABLE", "BLOCK_UNAVAILABLE"] as const) {
@@ -113,6 +115,22 @@ describe("CandidateVerification", () => {
     const record = await store.get(admitted.id);
     assert.equal(record?.abstention, undefined);
     assert.equal((record?.verification as { outcome: number }).outcome, Outcome.Reject);
+  });
+
+  it("under a human gate, an automated approval waits for approvers and an automated rejection is signed at once", async () => {
+    const gated = { load: async () => ({ policy: { humanGate: { threshold: 2, approvers: [] } } }) as never };
+    const approving = await verification(async () => result([{ check: "bytecode", code: "OK", severity: "info", message: "fine" }]), gated);
+    await approving.part.run(admitted);
+    assert.deepEqual(approving.signed, []);
+    assert.equal(approving.waiting.length, 1);
+    assert.equal(approving.waiting[0]!.outcome, Outcome.Approve);
+    assert.equal(((await approving.store.get(admitted.id))?.verification as { outcome: number }).outcome, Outcome.Approve, "the automated report is stored for approvers to read");
+    await db.close();
+    db = await Database.open(join(dir, "rejecting"));
+    const rejecting = await verification(async () => result([{ check: "bytecode", code: "SELFDESTRUCT_REACHABLE", severity: "reject", message: "reachable" }], Outcome.Reject), gated);
+    await rejecting.part.run(admitted);
+    assert.deepEqual(rejecting.waiting, []);
+    assert.equal(rejecting.signed.length, 1);
   });
 
   it("a bundle no peer served, or a worker that died, is this node's problem: retried, never a finding", async () => {

@@ -56,6 +56,7 @@ const COMMANDS: [string[], RegExp][] = [
   [["enroll"], /sentinel enroll --rpc <url> --registry <address> --key-file/],
   [["submit"], /sentinel submit <candidate\.json> --node <url>/],
   [["status"], /sentinel status <candidateId \| candidate\.json> --node <url>/],
+  [["approve"], /sentinel approve <candidateId \| candidate\.json> --node <url> --network-id <id> --key-file/],
   [["attestation"], /sentinel attestation <candidateId \| candidate\.json> --node <url>/],
   [["verify-attestation"], /sentinel verify-attestation <file \| 0x…hex> --rpc <url> --registry <address>/],
   [["upgrade"], /sentinel upgrade --rpc <url> --proxy <address>/],

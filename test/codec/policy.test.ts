@@ -359,3 +359,41 @@ describe("checkMode", () => {
     }
   });
 });
+
+describe("the human gate section", () => {
+  const A = "0x00000000000000000000000000000000000000bb";
+  const B = "0x00000000000000000000000000000000000000aa";
+  const C = "0x00000000000000000000000000000000000000cc";
+
+  it("parses m-of-k approvers, ascending and checksummed, and implies requireHumanApproval", () => {
+    const policy = parsePolicy({ ...rawPolicy(), requireHumanApproval: undefined, humanGate: { threshold: 2, approvers: [A, B, C], windowSeconds: 3600 } });
+    assert.deepEqual(policy.humanGate, { threshold: 2, approvers: [B, A, C].map((a) => getAddress(a)), windowSeconds: 3600 });
+    assert.equal(policy.requireHumanApproval, true);
+    // The same approvers in another order are the same policy, by hash.
+    const reordered = parsePolicy({ ...rawPolicy(), requireHumanApproval: undefined, humanGate: { threshold: 2, approvers: [C, A, B], windowSeconds: 3600 } });
+    assert.equal(policyHash(reordered), policyHash(policy));
+    // The approvers and the threshold are part of the hash the authority enrolls.
+    assert.notEqual(policyHash(parsePolicy({ ...rawPolicy(), requireHumanApproval: true, humanGate: { threshold: 1, approvers: [A, B, C], windowSeconds: 3600 } })), policyHash(policy));
+    assert.notEqual(policyHash(parsePolicy({ ...rawPolicy(), requireHumanApproval: true, humanGate: { threshold: 2, approvers: [A, B], windowSeconds: 3600 } })), policyHash(policy));
+  });
+
+  it("leaves a policy without one as it was (no key, same hash)", () => {
+    assert.equal("humanGate" in parsePolicy(rawPolicy()), false);
+    assert.equal("humanGate" in DEFAULT_POLICY, false);
+  });
+
+  it("refuses bad thresholds, approvers and windows, naming the field", () => {
+    const gate = (humanGate: unknown, extra: object = {}) => ({ ...rawPolicy(), ...extra, humanGate });
+    refuses(gate({ threshold: 0, approvers: [A] }), "policy.humanGate.threshold");
+    refuses(gate({ threshold: 3, approvers: [A, B] }), "policy.humanGate.threshold", /1 to the number of approvers \(2\)/);
+    refuses(gate({ threshold: 1.5, approvers: [A, B] }), "policy.humanGate.threshold");
+    refuses(gate({ threshold: 1, approvers: [] }), "policy.humanGate.approvers", /1 to 32/);
+    refuses(gate({ threshold: 1, approvers: Array.from({ length: 33 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`) }), "policy.humanGate.approvers", /1 to 32/);
+    refuses(gate({ threshold: 1, approvers: [A, "0x12"] }), "policy.humanGate.approvers[1]", /address/);
+    refuses(gate({ threshold: 1, approvers: [A, A.toUpperCase().replace("0X", "0x")] }), "policy.humanGate.approvers[1]", /twice/);
+    refuses(gate({ threshold: 1, approvers: [A], windowSeconds: 10 }), "policy.humanGate.windowSeconds");
+    refuses(gate({ threshold: 1, approvers: [A], who: 1 }), "policy.humanGate.who", /unknown field/);
+    refuses(gate([A]), "policy.humanGate", /object/);
+    refuses(gate({ threshold: 1, approvers: [A] }, { requireHumanApproval: false }), "policy.requireHumanApproval", /cannot be false/);
+  });
+});

@@ -46,4 +46,10 @@ describe("policyProblems", () => {
       assert.ok(policyProblems(document).some((p) => p.field === field), `${JSON.stringify(document)}: ${field}`);
     }
   });
+
+  it("reports a rule between fields: a human gate with requireHumanApproval false", () => {
+    const document = { ...DEFAULT_POLICY, humanGate: { threshold: 1, approvers: ["0x00000000000000000000000000000000000000aa"] } };
+    assert.deepEqual(policyProblems(document).map((p) => p.field), ["policy.requireHumanApproval"]);
+    assert.deepEqual(policyProblems({ ...document, requireHumanApproval: true }), []);
+  });
 });

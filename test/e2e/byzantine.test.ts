@@ -46,7 +46,7 @@ describe(`Byzantine validators (f = ${F} of ${N})`, { timeout: 600_000 }, () => 
         await SentinelNetwork.create(
           { networkId: devnet.networkId, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: devnet.nodes.slice(0, HONEST).map((node) => node.p2pAddress), inboxes: N, inbox: index },
           {
-            handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept" },
+            handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept", approval: async () => "accept" },
             bundles: { get: async () => undefined },
             logger: pino({ level: "silent" }),
           },

@@ -249,7 +249,7 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     const rogue = await SentinelNetwork.create(
       { networkId: devnet.networkId, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: devnet.nodes.map((node) => node.p2pAddress) },
       {
-        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept" },
+        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept", approval: async () => "accept" },
         bundles: { get: async () => undefined },
         logger: pino({ level: "silent" }),
       },
@@ -282,7 +282,7 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     const rogue = await SentinelNetwork.create(
       { networkId: devnet.networkId, listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [devnet.nodes[0]!.p2pAddress] },
       {
-        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept" },
+        handlers: { candidate: async () => "accept", verdict: async () => "accept", attestation: async () => "accept", approval: async () => "accept" },
         bundles: { get: async () => undefined },
         logger: pino({ level: "silent" }),
       },

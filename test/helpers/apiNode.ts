@@ -19,13 +19,15 @@ import { LocalCommittee } from "../../src/devnet/committee.ts";
 import { EventStream } from "../../src/api/eventStream.ts";
 import { startApiServer, type ApiBackend, type ApiServer, type ApiServerOptions } from "../../src/api/server.ts";
 import type { AttestationRecord } from "../../src/attestations/attestationStore.ts";
+import { ApprovalStore } from "../../src/candidates/approvalStore.ts";
 import { CandidateStore } from "../../src/candidates/candidateStore.ts";
+import { HumanGate } from "../../src/candidates/humanGate.ts";
 import { Intake } from "../../src/candidates/intake.ts";
 import { CandidateTimelines } from "../../src/candidates/timelines.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle } from "../../src/codec/bundle.ts";
 import { CANDIDATE_TYPES, candidateId, signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
 import { DEFAULT_POLICY } from "../../src/codec/policy.ts";
-import { sentinelDomain } from "../../src/codec/types.ts";
+import { sentinelDomain, type Verdict } from "../../src/codec/types.ts";
 import { Database } from "../../src/db/database.ts";
 import { EventLog } from "../../src/events/eventLog.ts";
 import { systemClock } from "../../src/util/clock.ts";
@@ -83,6 +85,11 @@ export interface ApiNode {
   events: EventLog;
   /** The node's evidence store, for the success path of /v1/evidence. */
   evidence: EvidenceStore;
+  /** The real human gate, its signer a list: verdicts it would have signed. */
+  humanGate: HumanGate;
+  signedVerdicts: Verdict[];
+  /** What every ERC-1271 isValidSignature call answers (false by default; throw: the chain is down). */
+  setContractWallets(answer: (wallet: Address, hash: Hex, signature: Hex) => Promise<boolean>): void;
   /** An attestation the stand-in store holds (for the success path of the attestation routes). */
   addAttestation(record: AttestationRecord): void;
   proposer: PrivateKeyAccount;
@@ -146,8 +153,24 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
   });
   const attestations = new Map<string, AttestationRecord>();
   const evidence = new EvidenceStore({}, { db, events, logger });
+  const signedVerdicts: Verdict[] = [];
+  let contractWallets: (wallet: Address, hash: Hex, signature: Hex) => Promise<boolean> = async () => false;
+  const humanGate = new HumanGate(
+    { networkId: NETWORK_ID },
+    {
+      store: new ApprovalStore({}, { db }),
+      hasCandidate: (id) => store.has(id),
+      sign: async (_admitted, verdict) => void signedVerdicts.push(verdict),
+      publish: async () => {},
+      // No chain here: every contract wallet says no, unless a test says otherwise.
+      isValidSignature: async (_chainId, wallet, hash, signature) => contractWallets(wallet, hash, signature),
+      clock: systemClock,
+      logger,
+    },
+  );
   const modules: NodeApiModules = {
     submit: (body) => intake.submit(body),
+    humanGate,
     rotations,
     candidates: store,
     attestations: {
@@ -183,6 +206,11 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
     store,
     events,
     evidence,
+    humanGate,
+    signedVerdicts,
+    setContractWallets: (answer) => {
+      contractWallets = answer;
+    },
     proposer,
     committee,
     setRotationSet: (set) => {
@@ -198,6 +226,7 @@ export async function startApiNode(options: { enrolled?: EnrollmentMode; server?
       return n;
     },
     async close() {
+      humanGate.stop();
       await server.close();
       await recovery.close();
       await events.flush();

@@ -23,6 +23,7 @@ const sources = (peers = 3): NodeMetricSources => ({
   monitor: { blocks: 4, readings: 8, unreadable: 1, alerts: 1, suppressed: 2 },
   backfill: { requests: 2, admitted: 1 },
   webhooks: [{ name: "ops", results: { delivered: 3, failed: 2, refused: 0, expired: 0, dropped: 1 }, outbox: 4 }],
+  humanGate: { accepted: 2, refused: 1, held: 0, approved: 1, rejected: 0 },
 });
 
 describe("NodeMetrics", () => {
@@ -39,6 +40,7 @@ describe("NodeMetrics", () => {
     assert.match(text, /^sentinel_rpc_endpoint_failures_total\{chain="31339",endpoint="1"\} 4$/m);
     assert.match(text, /^sentinel_equivocations_total 1$/m);
     assert.match(text, /^sentinel_monitor_events_total\{event="alerts"\} 1$/m);
+    assert.match(text, /^sentinel_human_gate_events_total\{event="accepted"\} 2$/m);
     assert.match(text, /^sentinel_monitor_events_total\{event="unreadable"\} 1$/m);
     assert.match(text, /^sentinel_relay_jobs_total\{chain="31337",outcome="submitted"\} 1$/m);
     assert.match(text, /^sentinel_queue_drops_total\{queue="event_stream"\} 1$/m);

@@ -37,6 +37,9 @@ export class RecordingHandlers implements GossipHandlers {
   attestation(data: Uint8Array, from: PeerId): Promise<GossipVerdict> {
     return this.handle("attestation", data, from);
   }
+  approval(data: Uint8Array, from: PeerId): Promise<GossipVerdict> {
+    return this.handle("approval", data, from);
+  }
 
   saw(data: Uint8Array, kind?: GossipKind): boolean {
     return this.entry(data, kind) !== undefined;

@@ -56,7 +56,7 @@ describe("checkScoreThresholds", () => {
 describe("score parameters", () => {
   const params = scoreParamsFor(topicsFor(NETWORK_ID));
 
-  it("score the three topics and pass gossipsub's own validation", () => {
+  it("score the four topics and pass gossipsub's own validation", () => {
     assert.deepEqual(Object.keys(params.topics).sort(), Object.values(topicsFor(NETWORK_ID)).sort());
     checkScoreParams(params);
   });
@@ -76,7 +76,7 @@ describe("score parameters", () => {
 
   it("with a full set's verdict inboxes: each inbox earns nothing and one invalid message costs the same", () => {
     const withInboxes = scoreParamsFor(topicsFor(NETWORK_ID), 218);
-    assert.equal(Object.keys(withInboxes.topics).length, 3 + 218);
+    assert.equal(Object.keys(withInboxes.topics).length, 4 + 218);
     checkScoreParams(withInboxes);
     assert.equal(maxPositiveScore(withInboxes), MAX_POSITIVE_SCORE, "218 inboxes add nothing a peer could bank against a penalty");
     const inbox = withInboxes.topics[inboxTopic(topicsFor(NETWORK_ID), 217)]!;

@@ -29,6 +29,7 @@ describe("topics", () => {
       candidate: "/sentinel/0123456789abcdef/1/candidates",
       verdict: "/sentinel/0123456789abcdef/1/verdicts",
       attestation: "/sentinel/0123456789abcdef/1/attestations",
+      approval: "/sentinel/0123456789abcdef/1/approvals",
     });
     assert.equal(bundleProtocolFor(ID), "/sentinel/0123456789abcdef/bundle/1");
   });

@@ -20,7 +20,7 @@ function validator(
     calls += 1;
     return handler(data);
   };
-  const handlers: GossipHandlers = { candidate: wrapped, verdict: wrapped, attestation: wrapped };
+  const handlers: GossipHandlers = { candidate: wrapped, verdict: wrapped, attestation: wrapped, approval: wrapped };
   const v = new GossipValidator(
     { maxMessageBytes: 16, validationTimeoutMs: options.validationTimeoutMs ?? 1_000, maxPendingValidations: options.maxPendingValidations ?? 8 },
     { handlers, logger: testLogger(), report: (_id, _from, verdict) => reports.push(verdict) },

@@ -12,7 +12,7 @@ import { PrerequisiteUnavailable } from "../../src/verify/errors.ts";
 import { applyPolicy, EMPTY_CODEHASH, findingsDigest, runPipeline, type Check, type Finding } from "../../src/verify/pipeline.ts";
 import { DEFAULT_POLICY, MANDATORY_CHECKS, parsePolicy, PolicyError, type CheckName, type Policy } from "../../src/codec/policy.ts";
 import { reasonBitmap, ReasonCode, reasonsFromBitmap } from "../../src/verify/reasons.ts";
-import { implementationCodeCheck, MAX_PINNED_BLOCK_AGE_SECONDS } from "../../src/verify/inputs/index.ts";
+import { implementationCodeCheck, MAX_PINNED_BLOCK_AGE_SECONDS, policyCheck } from "../../src/verify/inputs/index.ts";
 import { FIXED_CANDIDATE } from "../helpers/fixedCandidate.ts";
 
 const CODE: Hex = "0x6080604052348015600e575f5ffd5b50";
@@ -445,5 +445,23 @@ describe("the pinned block", () => {
     assert.equal(stale.code, "PINNED_BLOCK_STALE");
     assert.equal(stale.severity, "reject");
     assert.equal(stale.evidence?.["blockTimestamp"], String(candidate.createdAt - MAX_PINNED_BLOCK_AGE_SECONDS - 1n));
+  });
+});
+
+describe("policy check: the human gate", () => {
+  const approvers = ["0x00000000000000000000000000000000000000aa", "0x00000000000000000000000000000000000000bb", "0x00000000000000000000000000000000000000cc"];
+
+  it("a policy with a humanGate is no finding against the candidate: the gate comes after the report", async () => {
+    const policy = parsePolicy({ ...DEFAULT_POLICY, requireHumanApproval: true, humanGate: { threshold: 2, approvers } });
+    const findings = await policyCheck.run(stubContext({ bundle: bundleWith(policy) }));
+    assert.equal(findings.some((f) => f.code === "HUMAN_APPROVAL_REQUIRED"), false);
+    assert.match(findings[0]!.evidence?.["humanGate"] ?? "", /^2 of 3: /);
+  });
+
+  it("a legacy requireHumanApproval without approvers rejects, saying so", async () => {
+    const findings = await policyCheck.run(stubContext({ bundle: bundleWith({ requireHumanApproval: true }) }));
+    const gate = findings.find((f) => f.code === "HUMAN_APPROVAL_REQUIRED");
+    assert.equal(gate?.severity, "reject");
+    assert.match(gate!.message, /names no approvers/);
   });
 });

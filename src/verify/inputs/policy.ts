@@ -26,8 +26,13 @@ export const policyCheck: Check = {
     if (enrollment?.enrolled && enrolled !== claimed) {
       findings.push({ check: this.name, code: "POLICY_MISMATCH", severity: "reject", message: "candidate.policyHash is not the policy the upgrade authority enrolled", evidence });
     }
-    if (bundle.policy.requireHumanApproval) {
-      findings.push({ check: this.name, code: "HUMAN_APPROVAL_REQUIRED", severity: "reject", message: "the policy requires human approval, which this network does not gather yet", evidence });
+    const gate = bundle.policy.humanGate;
+    if (gate !== undefined) {
+      // Not a finding: the human gate comes after the automated report (candidates/humanGate.ts),
+      // and its approvers sign that report's findings digest.
+      Object.assign(evidence, { humanGate: `${gate.threshold} of ${gate.approvers.length}: ${gate.approvers.join(", ")}` });
+    } else if (bundle.policy.requireHumanApproval) {
+      findings.push({ check: this.name, code: "HUMAN_APPROVAL_REQUIRED", severity: "reject", message: "the policy requires human approval but names no approvers (policy.humanGate)", evidence });
     }
     return findings.length > 0 ? findings : [{ check: this.name, code: "OK", severity: "info", message: "policy is the enrolled one", evidence }];
   },

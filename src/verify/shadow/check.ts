@@ -4,7 +4,8 @@ import { keccak256 } from "viem";
 import type { CheckName } from "../../codec/policy.ts";
 import type { VerificationContext } from "../context.ts";
 import { PrerequisiteUnavailable } from "../errors.ts";
-import type { Check, Finding } from "../pipeline.ts";
+import { MAX_DETAIL_CHANGES, type Check, type Finding, type ReportDetails } from "../pipeline.ts";
+import type { InvariantResult } from "./invariants.ts";
 import { shadowDeploymentFindings, shadowFailureFindings } from "./findings.ts";
 import { proxySafetyFindings } from "./proxySafety.ts";
 import { registryApprovalOverride } from "./registryApproval.ts";
@@ -48,6 +49,30 @@ async function findings(context: VerificationContext, pick: (report: ShadowRepor
   }
   const { policy } = await context.need("source bundle", () => context.bundle());
   return pick(shadow, policy.allowAdminChange);
+}
+
+/** The shadow deployment's state diff and invariant values, once the checks ran (undefined if it did not complete). */
+export async function shadowDetails(context: VerificationContext): Promise<ReportDetails | undefined> {
+  let shadow: ShadowReport;
+  try {
+    shadow = await report(context);
+  } catch {
+    return undefined;
+  }
+  const changes = shadow.stateDiff?.changes ?? [];
+  const text = (value: InvariantResult["before"]) => ("value" in value ? value.value : `reverted (${value.reverted})`);
+  return {
+    stateDiff: changes.slice(0, MAX_DETAIL_CHANGES).map(({ address, slot, before, after }) => ({ address, slot, before, after })),
+    ...(changes.length > MAX_DETAIL_CHANGES && { stateDiffTruncated: true }),
+    invariants: shadow.invariants.map((result) => ({
+      name: result.name,
+      relation: result.relation,
+      before: text(result.before),
+      ...(result.after !== undefined && { after: text(result.after) }),
+      ...(result.expected !== undefined && { expected: result.expected }),
+      ...(result.holds !== undefined && { holds: result.holds }),
+    })),
+  };
 }
 
 export const shadowDeploymentCheck: Check = {

@@ -14,7 +14,7 @@ export {
   type AnvilOptions,
   type AnvilProcessesOptions,
 } from "./anvil.ts";
-export { proxySafetyCheck, SHADOW_TIMEOUT_MS, shadowDeploymentCheck } from "./check.ts";
+export { proxySafetyCheck, SHADOW_TIMEOUT_MS, shadowDeploymentCheck, shadowDetails } from "./check.ts";
 export { ShadowDeploymentError, type ShadowErrorCode } from "./errors.ts";
 export { SHADOW_DEPLOYMENT_CHECK, shadowDeploymentFindings, shadowFailureFindings, shadowFindings } from "./findings.ts";
 export { decodeRevert, JsonRpc, type Revert } from "./fork.ts";

@@ -23,7 +23,7 @@ import { VerificationContext, type Enrollment } from "../context.ts";
 import { runPipeline, type PipelineResult } from "../pipeline.ts";
 import { lowerThisThreadPriority } from "../../util/priority.ts";
 import { BuildCompiler } from "../reproducibleBuild/index.ts";
-import { AnvilProcesses } from "../shadow/index.ts";
+import { AnvilProcesses, shadowDetails } from "../shadow/index.ts";
 
 export interface PipelineWorkerInit {
   compileCacheDir: string;
@@ -106,7 +106,10 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
         }),
     });
     try {
-      return await runPipeline(context, checks, { checkTimeoutMs: init.checkTimeoutMs });
+      const result = await runPipeline(context, checks, { checkTimeoutMs: init.checkTimeoutMs });
+      // Only once the shadow check ran: its report is then shared, and reading it starts no fork.
+      const details = result.timings["shadow-deployment"] === undefined ? undefined : await shadowDetails(context);
+      return details === undefined ? result : { ...result, details };
     } finally {
       enrollments.delete(id);
     }

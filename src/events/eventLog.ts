@@ -73,6 +73,9 @@ export interface EventSink {
 }
 
 /** Keys sort as numbers: ids zero-padded to 16 digits. */
+/** Events read back for the status page's recent candidates: a few per candidate, so a few hundred. */
+const RECENT_EVENTS = 500;
+
 const keyOf = (id: number): string => id.toString().padStart(16, "0");
 const NEXT_ID_KEY = "events.nextId";
 
@@ -173,5 +176,14 @@ export class EventLog implements EventSink {
     if (ops.length > 0) await this.#m.db.batch(ops, { sync: false });
     this.stats.pruned += ops.length;
     this.#oldestId = Math.max(this.#oldestId, keepFrom);
+  }
+
+  /** The candidates of the newest events (the status page's), newest first, each once; and the newest event's id. */
+  async recentCandidates(limit: number): Promise<{ candidates: Hex[]; lastEventId: number }> {
+    const lastEventId = this.lastId;
+    const newest = await this.read(Math.max(0, lastEventId - RECENT_EVENTS), RECENT_EVENTS);
+    const ids = new Set<Hex>();
+    for (let i = newest.length - 1; i >= 0 && ids.size < limit; i--) ids.add(newest[i]!.candidateId as Hex);
+    return { candidates: [...ids], lastEventId };
   }
 }

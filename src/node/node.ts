@@ -79,18 +79,6 @@ export interface NodeModules {
   onValidatorSetChanged?(setIndex: number): void;
 }
 
-/** Events read back for the status page's recent candidates: a few per candidate, so a few hundred. */
-const RECENT_EVENTS = 500;
-
-/** The candidates of the newest events, newest first, each once; and the newest event's id. */
-async function recentCandidates(events: EventLog, limit: number): Promise<{ candidates: Hex[]; lastEventId: number }> {
-  const lastEventId = events.lastId;
-  const newest = await events.read(Math.max(0, lastEventId - RECENT_EVENTS), RECENT_EVENTS);
-  const ids = new Set<Hex>();
-  for (let i = newest.length - 1; i >= 0 && ids.size < limit; i--) ids.add(newest[i]!.candidateId as Hex);
-  return { candidates: [...ids], lastEventId };
-}
-
 /** What a node is made of, once started: kept for the few accessors callers use. */
 interface Started {
   network: SentinelNetwork;
@@ -470,7 +458,7 @@ export class SentinelNode {
             network: { peerId: () => started.peerId.toString(), peers: () => started.peers(), scoreOf: (peer) => started.scoreOf(peer), counters: () => ({ ...started.counters() }) },
             identity: { name: config.name, validatorIndex: validatorIndex ?? null, setIndex: set.index },
             validatorSet: { threshold: set.threshold, publicKeys: set.keys.map((key: PublicKey) => `0x${Buffer.from(key.toBytes(true)).toString("hex")}`) },
-            recentCandidates: (limit) => recentCandidates(events, limit),
+            recentCandidates: (limit) => events.recentCandidates(limit),
             expectsPeers: config.p2p.bootstrap.length > 0,
             healthExtra: () => ({ aggregator: aggregator.stats, verifier: verifier.stats }),
             metrics: () => metrics.render(),

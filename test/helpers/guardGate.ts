@@ -122,7 +122,7 @@ export class Gate {
   }
 
   /** Approves the code now at `implementation` as the next implementation of `proxy`. */
-  async approve(proxy: Address, implementation: Address, options: { chainId?: bigint; lifetime?: bigint; binding?: Hex } = {}) {
+  async approve(proxy: Address, implementation: Address, options: { chainId?: bigint; lifetime?: bigint; binding?: Hex; issuedAt?: bigint } = {}) {
     return this.record({ target: proxy, codehash: await this.codehash(implementation), ...options });
   }
 

@@ -289,6 +289,40 @@ describe("SentinelTimelockController: bound approvals", () => {
     assert.equal(await gate.implementationOf(proxy), v2);
   });
 
+  it("an operation that re-enters to execute another keeps its own id for its later calls", async () => {
+    // Executor role open to all (address zero), so the timelock may execute from inside itself.
+    const open = await gate.deploy(SentinelTimelockController, [gate.registry, MIN_DELAY, [gate.chain.wallet.account.address], [zeroAddress], zeroAddress]);
+    const init = encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "initialize", args: [open] });
+    const proxy = await gate.deploy(SentinelTestERC1967Proxy, [plainV1, init]);
+    const v2 = await gate.deploy(PlainUUPSVault);
+    const scheduleOn = async (operation: Operation) =>
+      gate.mined(
+        operation.targets.length === 1
+          ? gate.chain.wallet.writeContract({ address: open, abi: SentinelTimelockController.abi, functionName: "schedule", args: [operation.targets[0]!, 0n, operation.payloads[0]!, zeroHash, operation.salt, MIN_DELAY] })
+          : gate.chain.wallet.writeContract({ address: open, abi: SentinelTimelockController.abi, functionName: "scheduleBatch", args: [operation.targets, operation.targets.map(() => 0n), operation.payloads, zeroHash, operation.salt, MIN_DELAY] }),
+      );
+    const inner: Operation = {
+      targets: [proxy],
+      payloads: [encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "setValue", args: [3n] })],
+      salt: numberToHex(++salts, { size: 32 }),
+    };
+    const executeInner = encodeFunctionData({ abi: SentinelTimelockController.abi, functionName: "execute", args: [proxy, 0n, inner.payloads[0]!, zeroHash, inner.salt] });
+    const outer: Operation = {
+      targets: [open, proxy],
+      payloads: [executeInner, upgradeCall(proxy, v2).data],
+      salt: numberToHex(++salts, { size: 32 }),
+    };
+    await scheduleOn(inner);
+    await scheduleOn(outer);
+    await gate.warp(MIN_DELAY);
+    await gate.approve(proxy, v2, { binding: operationId(outer) });
+    await gate.mined(
+      gate.chain.wallet.writeContract({ address: open, abi: SentinelTimelockController.abi, functionName: "executeBatch", args: [outer.targets, [0n, 0n], outer.payloads, zeroHash, outer.salt] }),
+    );
+    assert.equal(await gate.implementationOf(proxy), v2);
+    assert.equal(await gate.chain.client.readContract({ address: proxy, abi: PlainUUPSVault.abi, functionName: "value" }), 3n);
+  });
+
   it("a bound approval does not let a UUPS guard (which names no operation) upgrade", async () => {
     const owner = gate.chain.wallet.account.address;
     const implV1 = await gate.deploy(GuardedVaultV1, [gate.registry]);

@@ -68,25 +68,17 @@ describe("SentinelSafeGuard with Safe 1.5.0", () => {
   let multiSend: Address;
   let multiSendCallOnly: Address;
   let plainV1: Address;
+  let singleton: Address;
+  let factory: Address;
   const owners = [1, 2, 3].map((i) => privateKeyToAccount(ANVIL_DEV_KEYS[i]!));
 
   before(async () => {
     gate = await Gate.start("safe-guard");
-    const singleton = await gate.deploy(Safe);
-    const factory = await gate.deploy(SafeProxyFactory);
+    singleton = await gate.deploy(Safe);
+    factory = await gate.deploy(SafeProxyFactory);
     multiSend = await gate.deploy(MultiSend);
     multiSendCallOnly = await gate.deploy(MultiSendCallOnly);
-    const initializer = encodeFunctionData({
-      abi: SAFE_ABI,
-      functionName: "setup",
-      args: [owners.map((o) => o.address), 2n, zeroAddress, "0x", zeroAddress, zeroAddress, 0n, zeroAddress],
-    });
-    const created = await gate.mined(
-      gate.chain.wallet.writeContract({ address: factory, abi: FACTORY_ABI, functionName: "createProxyWithNonce", args: [singleton, initializer, 1n] }),
-    );
-    const receipt = await gate.chain.client.getTransactionReceipt({ hash: created });
-    const [creation] = parseEventLogs({ abi: FACTORY_ABI, logs: receipt.logs, eventName: "ProxyCreation" });
-    safe = getAddress(creation!.args.proxy);
+    safe = await createSafe(factory, singleton, 1n);
     guard = await gate.deploy(SentinelSafeGuard, [gate.registry, multiSend, multiSendCallOnly]);
     // Setting the guard is the last transaction the Safe runs without it.
     await gate.mined(exec({ to: safe, data: encodeFunctionData({ abi: SAFE_ABI, functionName: "setGuard", args: [guard] }) }));
@@ -95,25 +87,40 @@ describe("SentinelSafeGuard with Safe 1.5.0", () => {
   });
   after(() => gate?.stop());
 
-  const nonce = () => gate.chain.client.readContract({ address: safe, abi: SAFE_ABI, functionName: "nonce" });
+  const nonce = (of = safe) => gate.chain.client.readContract({ address: of, abi: SAFE_ABI, functionName: "nonce" });
+
+  /** A 2-of-3 Safe of `owners`, made by the real factory, without a guard. */
+  async function createSafe(factory: Address, singleton: Address, saltNonce: bigint): Promise<Address> {
+    const initializer = encodeFunctionData({
+      abi: SAFE_ABI,
+      functionName: "setup",
+      args: [owners.map((o) => o.address), 2n, zeroAddress, "0x", zeroAddress, zeroAddress, 0n, zeroAddress],
+    });
+    const created = await gate.mined(
+      gate.chain.wallet.writeContract({ address: factory, abi: FACTORY_ABI, functionName: "createProxyWithNonce", args: [singleton, initializer, saltNonce] }),
+    );
+    const receipt = await gate.chain.client.getTransactionReceipt({ hash: created });
+    const [creation] = parseEventLogs({ abi: FACTORY_ABI, logs: receipt.logs, eventName: "ProxyCreation" });
+    return getAddress(creation!.args.proxy);
+  }
 
   /** The hash the Safe computes (and its owners sign) for `tx` at `atNonce`. */
-  async function safeTxHash(tx: SafeTx, atNonce?: bigint): Promise<Hex> {
+  async function safeTxHash(tx: SafeTx, atNonce?: bigint, of = safe): Promise<Hex> {
     return gate.chain.client.readContract({
-      address: safe,
+      address: of,
       abi: SAFE_ABI,
       functionName: "getTransactionHash",
-      args: [tx.to, tx.value ?? 0n, tx.data, tx.operation ?? CALL, 0n, 0n, 0n, zeroAddress, zeroAddress, atNonce ?? (await nonce())],
+      args: [tx.to, tx.value ?? 0n, tx.data, tx.operation ?? CALL, 0n, 0n, 0n, zeroAddress, zeroAddress, atNonce ?? (await nonce(of))],
     });
   }
 
   /** Two of the three owners sign the Safe transaction hash (ECDSA, sorted by owner); anyone submits. */
-  async function exec(tx: SafeTx): Promise<Hex> {
-    const hash = await safeTxHash(tx);
+  async function exec(tx: SafeTx, of = safe): Promise<Hex> {
+    const hash = await safeTxHash(tx, undefined, of);
     const signers = [...owners.slice(0, 2)].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
     const signatures = concatHex(await Promise.all(signers.map((o) => o.sign({ hash }))));
     return gate.chain.wallet.writeContract({
-      address: safe,
+      address: of,
       abi: SAFE_ABI,
       functionName: "execTransaction",
       args: [tx.to, tx.value ?? 0n, tx.data, tx.operation ?? CALL, 0n, 0n, 0n, zeroAddress, zeroAddress, signatures],
@@ -157,6 +164,18 @@ describe("SentinelSafeGuard with Safe 1.5.0", () => {
     await gate.approve(proxy, v2);
     const hash = await gate.mined(exec(upgradeTx(proxy, v2)));
     console.log(`# gas Safe execTransaction, guarded upgrade (unbound approval): ${await gate.gasUsed(hash)}`);
+    assert.equal(await gate.implementationOf(proxy), v2);
+  });
+
+  it("costs: the same upgrade from a Safe without the guard, for comparison", async () => {
+    const unguarded = await createSafe(factory, singleton, 2n);
+    const init = encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "initialize", args: [unguarded] });
+    const proxy = await gate.deploy(SentinelTestERC1967Proxy, [plainV1, init]);
+    const v2 = await gate.deploy(PlainUUPSVault);
+    // One transaction first, so its nonce write costs what the guarded Safe's does (non-zero to non-zero).
+    await gate.mined(exec({ to: unguarded, data: "0x" }, unguarded));
+    const hash = await gate.mined(exec(upgradeTx(proxy, v2), unguarded));
+    console.log(`# gas Safe execTransaction, upgrade without a guard: ${await gate.gasUsed(hash)}`);
     assert.equal(await gate.implementationOf(proxy), v2);
   });
 

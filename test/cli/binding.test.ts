@@ -1,15 +1,19 @@
 // The binding on the command line, in process, against a real anvil chain and registry:
 // `sentinel candidate create --binding` signs a BoundCandidate (and refuses a zero binding);
-// `sentinel verify-attestation` shows whether an attestation is bound, and to what.
+// `sentinel verify-attestation` shows whether an attestation is bound, and to what;
+// `sentinel upgrade` names a bound approval as the reason the UUPS guard refused.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { bytesToHex, keccak256, stringToHex, zeroHash, type Address, type Hex } from "viem";
+import { bytesToHex, encodeFunctionData, keccak256, stringToHex, zeroHash, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { GuardedVaultV1, GuardedVaultV2, SentinelTestERC1967Proxy } from "../../artifacts/contracts.ts";
 import { runCandidateCommand } from "../../src/cli/candidate.ts";
+import { runUpgradeCommand } from "../../src/cli/upgrade.ts";
+import { ANVIL_DEV_KEYS } from "../../src/devnet/accounts.ts";
 import { runVerifyAttestationCommand } from "../../src/cli/verifyAttestation.ts";
 import { encodeAttestation } from "../../src/codec/attestation.ts";
 import { candidateId, parseSignedCandidate, recoverProposer } from "../../src/codec/candidate.ts";
@@ -98,5 +102,27 @@ describe("the binding in the CLI", () => {
     const plain = await run(runVerifyAttestationCommand, args(unbound, ["--json"]));
     assert.equal((JSON.parse(plain.stdout) as { binding: Hex | null }).binding, null);
     assert.match((await run(runVerifyAttestationCommand, args(unbound))).stdout, /unbound: any operation/);
+  });
+
+  it("upgrade: a UUPS guard refuses a bound approval, and the CLI says it is bound and to what", async () => {
+    const owner = gate.chain.wallet.account.address;
+    const v1 = await gate.deploy(GuardedVaultV1, [gate.registry]);
+    const v2 = await gate.deploy(GuardedVaultV2, [gate.registry]);
+    const init = encodeFunctionData({ abi: GuardedVaultV1.abi, functionName: "initialize", args: [owner, 1n] });
+    const proxy = await gate.deploy(SentinelTestERC1967Proxy, [v1, init]);
+    const ownerKey = join(dir, "owner.key");
+    writeFileSync(ownerKey, `${ANVIL_DEV_KEYS[0]}\n`, { mode: 0o600 });
+    const binding = randomHex(32);
+    await gate.approve(proxy, v2, { binding });
+    const upgrade = () => run(runUpgradeCommand, ["--rpc", gate.chain.anvil.rpcUrl, "--proxy", proxy, "--implementation", v2, "--key-file", ownerKey]);
+    const refused = await upgrade();
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, new RegExp(`is bound to operation ${binding}`));
+    assert.equal(await gate.implementationOf(proxy), v1);
+    // An unbound approval issued later replaces it, and the same command upgrades.
+    await gate.approve(proxy, v2, { issuedAt: (await gate.now()) + 1n });
+    const upgraded = await upgrade();
+    assert.equal(upgraded.status, 0, upgraded.stderr);
+    assert.equal(await gate.implementationOf(proxy), v2);
   });
 });

@@ -220,6 +220,23 @@ describe("SentinelSafeGuard with Safe 1.5.0", () => {
     assert.equal(await gate.implementationOf(proxy), v2);
   });
 
+  it("an approval bound to one Safe's transaction is not usable by another Safe sending the same calls", async () => {
+    const other = await createSafe(factory, singleton, 3n);
+    await gate.mined(exec({ to: other, data: encodeFunctionData({ abi: SAFE_ABI, functionName: "setGuard", args: [guard] }) }, other));
+    // `proxy` is the second Safe's; its approval is first bound to the first Safe's hash of the
+    // very same transaction (same calls, same nonce): the Safe's address is in the hash's domain.
+    const init = encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "initialize", args: [other] });
+    const proxy = await gate.deploy(SentinelTestERC1967Proxy, [plainV1, init]);
+    const v2 = await gate.deploy(PlainUUPSVault);
+    const tx = upgradeTx(proxy, v2);
+    const otherNonce = await nonce(other);
+    await gate.approve(proxy, v2, { binding: await safeTxHash(tx, otherNonce) });
+    await expectRevert(exec(tx, other), SentinelSafeGuard.abi, "UpgradeNotApproved", [proxy, v2, await gate.codehash(v2)]);
+    await gate.approve(proxy, v2, { binding: await safeTxHash(tx, otherNonce, other), issuedAt: (await gate.now()) + 1n });
+    await gate.mined(exec(tx, other));
+    assert.equal(await gate.implementationOf(proxy), v2);
+  });
+
   it("lets transactions that are not upgrades through, batched or not", async () => {
     const proxy = await newProxy();
     const setValue = (v: bigint) => ({ to: proxy, data: encodeFunctionData({ abi: PlainUUPSVault.abi, functionName: "setValue", args: [v] }) });

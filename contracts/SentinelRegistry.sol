@@ -34,6 +34,9 @@ contract SentinelRegistry is ISentinelRegistry {
         uint64 recordedAt;
         uint64 issuedAt;
         uint64 expiresAt;
+        /// @dev True when the verdict was bound to one operation (its binding in `_bindings`).
+        /// A flag in the decision's slot, so an unbound verdict costs no second slot.
+        bool bound;
     }
 
     struct Enrollment {
@@ -61,6 +64,9 @@ contract SentinelRegistry is ISentinelRegistry {
 
     mapping(bytes32 digest => bool) public isRecorded;
     mapping(bytes32 subject => Decision) private _decisions;
+    /// @dev Read only while the subject's decision is `bound`; a stale entry under an unbound
+    /// decision is never consulted.
+    mapping(bytes32 subject => bytes32 binding) private _bindings;
     mapping(address target => mapping(address authority => Enrollment)) private _enrollments;
 
     event ValidatorSetProposed(uint32 indexed index, bytes32 keysHash, uint16 size, uint16 threshold);
@@ -79,6 +85,9 @@ contract SentinelRegistry is ISentinelRegistry {
         bytes32 findingsDigest,
         uint64 expiresAt
     );
+    /// @notice The verdict recorded with `digest` is bound to one operation: a TimelockController
+    /// operation id or a Safe transaction hash (see `isApprovedFor`).
+    event VerdictBound(bytes32 indexed digest, bytes32 binding);
     event Enrolled(address indexed target, address indexed authority, bytes32 policyHash, address[] proposers);
 
     // Attestation and signature errors.
@@ -153,8 +162,13 @@ contract SentinelRegistry is ISentinelRegistry {
             setIndex: header.setIndex,
             recordedAt: uint64(block.timestamp),
             issuedAt: verdict.issuedAt,
-            expiresAt: verdict.expiresAt
+            expiresAt: verdict.expiresAt,
+            bound: verdict.binding != bytes32(0)
         });
+        if (verdict.binding != bytes32(0)) {
+            _bindings[subject] = verdict.binding;
+            emit VerdictBound(digest, verdict.binding);
+        }
         emit VerdictRecorded(
             digest,
             verdict.chainId,
@@ -171,9 +185,32 @@ contract SentinelRegistry is ISentinelRegistry {
     }
 
     /// @inheritdoc ISentinelRegistry
+    /// @dev A bound approval answers false here: the caller names no operation, so it cannot be
+    /// the one the approval is bound to.
     function isApproved(uint256 chainId, address target, bytes32 codehash) external view returns (bool) {
         Decision storage decision = _decisions[_subject(chainId, target, codehash)];
-        return decision.outcome == SentinelTypes.OUTCOME_APPROVE && block.timestamp < decision.expiresAt;
+        return decision.outcome == SentinelTypes.OUTCOME_APPROVE && block.timestamp < decision.expiresAt
+            && !decision.bound;
+    }
+
+    /// @inheritdoc ISentinelRegistry
+    function isApprovedFor(uint256 chainId, address target, bytes32 codehash, bytes32 operation)
+        external
+        view
+        returns (bool)
+    {
+        bytes32 subject = _subject(chainId, target, codehash);
+        Decision storage decision = _decisions[subject];
+        if (decision.outcome != SentinelTypes.OUTCOME_APPROVE || block.timestamp >= decision.expiresAt) return false;
+        // A zero operation never matches a binding: bindings are never zero.
+        return !decision.bound || _bindings[subject] == operation;
+    }
+
+    /// @notice The operation the current decision on (chainId, target, codehash) is bound to;
+    /// zero when it is unbound or there is none.
+    function bindingOf(uint256 chainId, address target, bytes32 codehash) external view returns (bytes32) {
+        bytes32 subject = _subject(chainId, target, codehash);
+        return _decisions[subject].bound ? _bindings[subject] : bytes32(0);
     }
 
     function decisionOf(uint256 chainId, address target, bytes32 codehash) external view returns (Decision memory) {

@@ -71,7 +71,9 @@ const started = Date.now();
 const output = JSON.parse(solc.compile(input, { import: resolveImport })) as CompilerOutput;
 const errors = (output.errors ?? []).filter((e) => e.severity === "error");
 // Dependencies' warnings are not ours to fix, and test fixtures misbehave on purpose.
-const quiet = (message: string) => message.includes("node_modules") || message.includes("contracts/test/");
+// An npm import is named by its package (`--> @scope/pkg/...`), not by node_modules.
+const quiet = (message: string) =>
+  message.includes("node_modules") || message.includes("contracts/test/") || /--> @/.test(message);
 for (const warning of (output.errors ?? []).filter((e) => e.severity !== "error")) {
   if (!quiet(warning.formattedMessage)) console.warn(warning.formattedMessage);
 }

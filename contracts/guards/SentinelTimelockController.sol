@@ -11,12 +11,20 @@ import {UpgradeCalls} from "./UpgradeCalls.sol";
 /// Scheduling is unchanged, so an operation may be scheduled before the network has reviewed
 /// it; only execution waits for the approval. An operation refused at execution stays pending
 /// and can be executed again once the approval is recorded.
+/// An approval bound to an operation id (the network's verdict names this timelock's
+/// `hashOperation`/`hashOperationBatch` of one operation) lets only that operation execute the
+/// upgrade; an unbound approval lets any operation execute it.
 /// @dev Only direct upgrade calls are recognised (see UpgradeCalls): the timelock's proposers
 /// are still trusted not to hand proxy ownership to an unguarded account.
 contract SentinelTimelockController is TimelockController {
     /// @notice The registry consulted at execution. Immutable: pointing the timelock at a
     /// different registry means deploying a new timelock and moving ownership to it.
     ISentinelRegistry public immutable SENTINEL_REGISTRY;
+
+    /// @dev The id of the operation whose calls `_execute` is running. OZ computes the id in
+    /// `execute` but does not pass it down, so the overrides below keep it here for the
+    /// duration of the call (transient: never left behind in storage).
+    bytes32 private transient _executing;
 
     /// @notice The registry has no current approval of `codehash` for `proxy` on this chain.
     /// All fields are zero when the upgrade calldata was malformed.
@@ -35,6 +43,31 @@ contract SentinelTimelockController is TimelockController {
         SENTINEL_REGISTRY = registry;
     }
 
+    function execute(address target, uint256 value, bytes calldata payload, bytes32 predecessor, bytes32 salt)
+        public
+        payable
+        override
+    {
+        // Saved and restored: an executed call may re-enter to execute another ready operation.
+        bytes32 outer = _executing;
+        _executing = hashOperation(target, value, payload, predecessor, salt);
+        super.execute(target, value, payload, predecessor, salt);
+        _executing = outer;
+    }
+
+    function executeBatch(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata payloads,
+        bytes32 predecessor,
+        bytes32 salt
+    ) public payable override {
+        bytes32 outer = _executing;
+        _executing = hashOperationBatch(targets, values, payloads, predecessor, salt);
+        super.executeBatch(targets, values, payloads, predecessor, salt);
+        _executing = outer;
+    }
+
     /// @dev Both `execute` and `executeBatch` run each call through here. Not virtual, so a
     /// derived timelock cannot drop the check. The codehash is read at execution, in the same
     /// transaction as the upgrade, so the approved code is the code installed.
@@ -43,7 +76,7 @@ contract SentinelTimelockController is TimelockController {
         if (isUpgrade) {
             if (implementation == address(0)) revert UpgradeNotApproved(address(0), address(0), bytes32(0));
             bytes32 codehash = implementation.codehash;
-            if (!SENTINEL_REGISTRY.isApproved(block.chainid, proxy, codehash)) {
+            if (!SENTINEL_REGISTRY.isApprovedFor(block.chainid, proxy, codehash, _executing)) {
                 revert UpgradeNotApproved(proxy, implementation, codehash);
             }
         }

@@ -4,9 +4,10 @@ pragma solidity ^0.8.28;
 import {SentinelTypes} from "./SentinelTypes.sol";
 
 /// @title The attestation wire format: a verdict, who signed it, and the aggregate signature.
-/// @notice A fixed-length packed encoding (554 bytes), mirrored by src/codec/attestation.ts.
+/// @notice A fixed-length packed encoding per version, mirrored by src/codec/attestation.ts.
 /// Fixed length means "truncated" and "trailing bytes" are exact checks, and a bridge can carry
-/// the bytes to any chain unchanged.
+/// the bytes to any chain unchanged. Version 1 (554 bytes) carries an unbound verdict; version
+/// 2 (586 bytes) a verdict bound to one operation, its `binding` inserted before the signers.
 ///
 ///   offset  size  field
 ///        0     1  version (1)
@@ -17,9 +18,16 @@ import {SentinelTypes} from "./SentinelTypes.sol";
 ///                                 issuedAt 8, expiresAt 8
 ///      266    32  signers         bitmap; bit i = the i-th key of the set (sorted order)
 ///      298   256  signature       aggregate G2 signature, EIP-2537 encoding
+///
+///   version 2: offsets 0..265 as above (version byte 2), then
+///      266    32  binding         never zero (an unbound verdict is version 1, one encoding each)
+///      298    32  signers
+///      330   256  signature
 library Attestation {
     uint8 internal constant VERSION = 1;
     uint256 internal constant LENGTH = 554;
+    uint8 internal constant BOUND_VERSION = 2;
+    uint256 internal constant BOUND_LENGTH = 586;
 
     uint256 private constant NETWORK_ID = 1;
     uint256 private constant SET_INDEX = 33;
@@ -35,10 +43,14 @@ library Attestation {
     uint256 private constant EXPIRES_AT = 258;
     uint256 private constant SIGNERS = 266;
     uint256 internal constant SIGNATURE = 298;
+    uint256 private constant BINDING = 266;
+    uint256 private constant BOUND_SIGNERS = 298;
+    uint256 private constant BOUND_SIGNATURE = 330;
 
     error AttestationTruncated(uint256 length, uint256 expected);
     error AttestationTrailingBytes(uint256 length, uint256 expected);
     error UnsupportedAttestationVersion(uint8 version);
+    error ZeroBinding();
 
     struct Header {
         bytes32 networkId;
@@ -52,15 +64,17 @@ library Attestation {
         pure
         returns (Header memory header, SentinelTypes.Verdict memory verdict)
     {
-        if (attestation.length < LENGTH) revert AttestationTruncated(attestation.length, LENGTH);
-        if (attestation.length > LENGTH) revert AttestationTrailingBytes(attestation.length, LENGTH);
-        uint8 version = uint8(attestation[0]);
-        if (version != VERSION) revert UnsupportedAttestationVersion(version);
+        uint8 version = attestation.length == 0 ? 0 : uint8(attestation[0]);
+        uint256 expected = version == BOUND_VERSION ? BOUND_LENGTH : LENGTH;
+        if (attestation.length < expected) revert AttestationTruncated(attestation.length, expected);
+        if (attestation.length > expected) revert AttestationTrailingBytes(attestation.length, expected);
+        if (version != VERSION && version != BOUND_VERSION) revert UnsupportedAttestationVersion(version);
+        uint256 signers = version == BOUND_VERSION ? BOUND_SIGNERS : SIGNERS;
         assembly ("memory-safe") {
             let data := attestation.offset
             mstore(header, calldataload(add(data, NETWORK_ID)))
             mstore(add(header, 0x20), shr(224, calldataload(add(data, SET_INDEX))))
-            mstore(add(header, 0x40), calldataload(add(data, SIGNERS)))
+            mstore(add(header, 0x40), calldataload(add(data, signers)))
 
             mstore(verdict, calldataload(add(data, CANDIDATE_ID)))
             mstore(add(verdict, 0x20), calldataload(add(data, CHAIN_ID)))
@@ -73,10 +87,17 @@ library Attestation {
             mstore(add(verdict, 0x100), shr(192, calldataload(add(data, ISSUED_AT))))
             mstore(add(verdict, 0x120), shr(192, calldataload(add(data, EXPIRES_AT))))
         }
+        if (version == BOUND_VERSION) {
+            verdict.binding = bytes32(attestation[BINDING:BINDING + 32]);
+            // A zero binding would be a second encoding of an unbound verdict.
+            if (verdict.binding == bytes32(0)) revert ZeroBinding();
+        }
     }
 
     /// @notice The aggregate signature, copied to memory for the pairing check.
+    /// The caller has decoded the attestation, so its length matches its version.
     function signature(bytes calldata attestation) internal pure returns (bytes memory sig) {
-        sig = attestation[SIGNATURE:SIGNATURE + 256];
+        uint256 offset = attestation.length == BOUND_LENGTH ? BOUND_SIGNATURE : SIGNATURE;
+        sig = attestation[offset:offset + 256];
     }
 }

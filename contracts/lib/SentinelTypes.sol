@@ -14,11 +14,17 @@ library SentinelTypes {
     bytes internal constant DOMAIN_TYPE = "EIP712Domain(string name,string version,bytes32 salt)";
     bytes internal constant VERDICT_TYPE =
         "Verdict(bytes32 candidateId,uint256 chainId,address target,bytes32 codehash,uint8 outcome,bytes32 policyHash,uint256 reasons,bytes32 findingsDigest,uint64 issuedAt,uint64 expiresAt)";
+    /// @dev A verdict bound to one governance operation: the Verdict's fields, then `binding`.
+    /// A separate type rather than a new Verdict field, so an unbound verdict's digest (and
+    /// every attestation signed before bindings existed) is unchanged.
+    bytes internal constant BOUND_VERDICT_TYPE =
+        "BoundVerdict(bytes32 candidateId,uint256 chainId,address target,bytes32 codehash,uint8 outcome,bytes32 policyHash,uint256 reasons,bytes32 findingsDigest,uint64 issuedAt,uint64 expiresAt,bytes32 binding)";
     bytes internal constant ROTATION_TYPE = "ValidatorSetRotation(uint32 setIndex,bytes32 keysHash,uint16 threshold)";
     bytes internal constant PROOF_OF_POSSESSION_TYPE = "ProofOfPossession(bytes pubkey)";
 
     bytes32 internal constant DOMAIN_TYPEHASH = keccak256(DOMAIN_TYPE);
     bytes32 internal constant VERDICT_TYPEHASH = keccak256(VERDICT_TYPE);
+    bytes32 internal constant BOUND_VERDICT_TYPEHASH = keccak256(BOUND_VERDICT_TYPE);
     bytes32 internal constant ROTATION_TYPEHASH = keccak256(ROTATION_TYPE);
     bytes32 internal constant PROOF_OF_POSSESSION_TYPEHASH = keccak256(PROOF_OF_POSSESSION_TYPE);
 
@@ -37,6 +43,9 @@ library SentinelTypes {
         bytes32 findingsDigest;
         uint64 issuedAt;
         uint64 expiresAt;
+        /// @dev Zero: unbound (signed as a Verdict). Otherwise the TimelockController operation
+        /// id or Safe transaction hash the approval is limited to (signed as a BoundVerdict).
+        bytes32 binding;
     }
 
     function domainSeparator(bytes32 networkId) internal pure returns (bytes32) {
@@ -56,6 +65,7 @@ library SentinelTypes {
     }
 
     function verdictStructHash(Verdict memory v) internal pure returns (bytes32) {
+        if (v.binding != bytes32(0)) return boundVerdictStructHash(v);
         return keccak256(
             abi.encode(
                 VERDICT_TYPEHASH,
@@ -69,6 +79,25 @@ library SentinelTypes {
                 v.findingsDigest,
                 v.issuedAt,
                 v.expiresAt
+            )
+        );
+    }
+
+    function boundVerdictStructHash(Verdict memory v) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                BOUND_VERDICT_TYPEHASH,
+                v.candidateId,
+                v.chainId,
+                v.target,
+                v.codehash,
+                v.outcome,
+                v.policyHash,
+                v.reasons,
+                v.findingsDigest,
+                v.issuedAt,
+                v.expiresAt,
+                v.binding
             )
         );
     }

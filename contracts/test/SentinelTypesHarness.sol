@@ -6,12 +6,17 @@ import {SentinelTypes} from "../lib/SentinelTypes.sol";
 /// @dev Exposes the Solidity side of the EIP-712 definitions so a test can compare them with
 /// src/codec/types.ts.
 contract SentinelTypesHarness {
-    function typeStrings() external pure returns (string memory, string memory, string memory, string memory) {
+    function typeStrings()
+        external
+        pure
+        returns (string memory, string memory, string memory, string memory, string memory)
+    {
         return (
             string(SentinelTypes.DOMAIN_TYPE),
             string(SentinelTypes.VERDICT_TYPE),
             string(SentinelTypes.ROTATION_TYPE),
-            string(SentinelTypes.PROOF_OF_POSSESSION_TYPE)
+            string(SentinelTypes.PROOF_OF_POSSESSION_TYPE),
+            string(SentinelTypes.BOUND_VERDICT_TYPE)
         );
     }
 

@@ -38,6 +38,11 @@ export const candidateSchema = {
     nonce: uint("uint64"),
     createdAt: uint("unix seconds (uint64): the verdict's issue time"),
     expiresAt: uint("unix seconds (uint64)"),
+    binding: {
+      type: "string",
+      pattern: "^0x(?!0{64}$)[0-9a-fA-F]{64}$",
+      description: "optional: the TimelockController operation id or Safe transaction hash the approval is limited to (signed as a BoundCandidate); leave out for an unbound approval, never zero",
+    },
   },
 } as const;
 
@@ -108,7 +113,7 @@ const attestationRecord = {
   properties: {
     candidateId: { type: "string" },
     digest: { type: "string" },
-    encoded: { type: "string", description: "the 554-byte attestation, hex" },
+    encoded: { type: "string", description: "the attestation, hex: 554 bytes, or 586 when its verdict is bound to an operation" },
     setIndex: { type: "integer" },
     signers: { type: "array", items: { type: "integer" } },
     outcome: { type: "integer" },

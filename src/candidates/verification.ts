@@ -146,5 +146,8 @@ export function toVerdict(admitted: AdmittedCandidate, result: PipelineResult): 
     // Both come from the signed candidate, so every node signs the same digest.
     issuedAt: candidate.createdAt,
     expiresAt: candidate.expiresAt,
+    // The proposer signed it; verification neither checks nor changes it (the shadow
+    // deployment of a bound candidate is the same as an unbound one's).
+    ...(candidate.binding !== undefined ? { binding: candidate.binding } : {}),
   };
 }

@@ -97,7 +97,7 @@ export interface RelayJob {
   candidateId: Hex;
   /** EIP-712 digest of the attested verdict; checked against the attestation. */
   digest: Hex;
-  /** The 554-byte attestation, as submitAttestation takes it. */
+  /** The attestation (554 bytes, 586 when bound), as submitAttestation takes it. */
   attestation: Hex;
   /** This node's rank in the candidate's relay order (relayRank). */
   rank: number;

@@ -9,7 +9,7 @@ import type { CommandIo } from "./keys.ts";
 export const ATTESTATION_USAGE = `Usage:
   sentinel attestation <candidateId | candidate.json> --node <url> [--json | --out <file>]
 
-Prints the attestation's 554 bytes as hex (what registry.verifyAttestation and
+Prints the attestation's bytes (554, or 586 when bound to an operation) as hex (what registry.verifyAttestation and
 \`sentinel verify-attestation\` take).
 
 Options:

@@ -8,8 +8,8 @@ import { createPublicClient, getAddress, http, isAddress, type Address, type Hex
 import { privateKeyToAccount } from "viem/accounts";
 import { DEFAULT_ADMISSION } from "../admission/admission.ts";
 import { bundleHash, parseBundle } from "../codec/bundle.ts";
-import { CANDIDATE_TYPES, candidateId, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
-import { isNetworkId, sentinelDomain } from "../codec/types.ts";
+import { candidateId, candidateTypedData, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
+import { isBinding, isNetworkId, sentinelDomain } from "../codec/types.ts";
 import { loadKeyFile } from "../crypto/secp256k1.ts";
 import { policyHash } from "../codec/policy.ts";
 import type { CommandIo } from "./keys.ts";
@@ -27,6 +27,11 @@ Options:
   --network-id <0x…>          the Sentinel network the signature is for (required with a key)
   --lifetime <seconds>        how long the approval asked for lasts (default 86400, at most ${DEFAULT_ADMISSION.maxLifetimeSeconds})
   --nonce <n>                 default: the current time in milliseconds
+  --binding <0x…>             limit the approval to one operation: the TimelockController operation id
+                              (hashOperation / hashOperationBatch) or the Safe transaction hash
+                              (getTransactionHash, with the nonce it will execute at) that will run the
+                              upgrade; SentinelTimelockController and SentinelSafeGuard then execute no
+                              other operation under it, and SentinelGuardedUUPS cannot use it
   --out <file>                default: stdout
 `;
 
@@ -48,6 +53,7 @@ export async function runCandidateCommand(argv: string[], io: CommandIo): Promis
         "network-id": { type: "string" },
         lifetime: { type: "string", default: "86400" },
         nonce: { type: "string" },
+        binding: { type: "string" },
         out: { type: "string" },
       },
       strict: true,
@@ -64,6 +70,8 @@ export async function runCandidateCommand(argv: string[], io: CommandIo): Promis
     const networkId = values["network-id"];
     if (values["proposer-key-file"] && !networkId) throw new Error("--network-id is required to sign: a signature is bound to one Sentinel network");
     if (networkId !== undefined && !isNetworkId(networkId)) throw new Error("--network-id must be 0x followed by 64 hex digits, not all zero");
+    const binding = values.binding;
+    if (binding !== undefined && !isBinding(binding)) throw new Error("--binding must be 0x followed by 64 hex digits, not all zero (leave it out for an unbound approval)");
 
     let bundle;
     try {
@@ -86,12 +94,13 @@ export async function runCandidateCommand(argv: string[], io: CommandIo): Promis
       nonce: values.nonce === undefined ? BigInt(Date.now()) : integer(values.nonce, "--nonce"),
       createdAt: now,
       expiresAt: now + lifetime,
+      ...(binding !== undefined ? { binding: binding.toLowerCase() as Hex } : {}),
     };
     let signature: Hex | undefined;
     let proposer: Address | undefined;
     if (values["proposer-key-file"]) {
       const account = privateKeyToAccount(loadKeyFile(callerPath(values["proposer-key-file"]), "proposer"));
-      signature = await account.signTypedData({ domain: sentinelDomain(networkId as Hex), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
+      signature = await account.signTypedData({ domain: sentinelDomain(networkId as Hex), ...candidateTypedData(candidate) });
       proposer = account.address;
     }
     // The proposer's address rides along (`sentinel submit` sends it): a node that recovers

@@ -1,9 +1,9 @@
 // `sentinel upgrade`: the guarded upgrade itself, from the proxy's upgrade authority: calls
 // upgradeToAndCall, which a Sentinel guard lets through only for code the network approved. The
 // call is simulated first, so a refusal costs nothing and is named (UpgradeNotApproved).
-import { BaseError, ContractFunctionRevertedError, createPublicClient, http, isHex, keccak256, type Hex } from "viem";
-import { SentinelGuardedUUPS } from "../../artifacts/contracts.ts";
-import { connectChain } from "../chains/clients.ts";
+import { BaseError, ContractFunctionRevertedError, createPublicClient, http, isHex, keccak256, type Address, type Hex } from "viem";
+import { SentinelGuardedUUPS, SentinelRegistry } from "../../artifacts/contracts.ts";
+import { connectChain, type ChainClients } from "../chains/clients.ts";
 import { UsageError } from "./errors.ts";
 import { EXIT, EXIT_CODES_HELP, addressFlag, chainError, parseCommand, readKeyFile, requireFlag, runCommand } from "./common.ts";
 import type { CommandIo } from "./keys.ts";
@@ -13,7 +13,8 @@ export const UPGRADE_USAGE = `Usage:
 
 Calls the UUPS proxy's upgradeToAndCall(implementation, call) from its owner. A proxy behind
 SentinelGuardedUUPS accepts it only if the registry approved this implementation's code for this
-proxy on this chain; the call is simulated first, so a refusal sends nothing.
+proxy on this chain, unbound (an approval bound to a timelock operation or Safe transaction is
+for that operation alone); the call is simulated first, so a refusal sends nothing.
 
 Options:
   --rpc <url>               the proxy's chain
@@ -64,8 +65,11 @@ export async function runUpgradeCommand(argv: string[], io: CommandIo): Promise<
       const revert = error instanceof BaseError ? (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
       if (!revert) throw chainError(rpc, error);
       const name = revert.data?.errorName ?? revert.reason ?? "a revert";
+      const binding = name === "UpgradeNotApproved" ? await boundTo(chain.client, proxy, BigInt(chainId), keccak256(code)) : undefined;
       const why =
-        name === "UpgradeNotApproved"
+        binding !== undefined
+          ? `the guard refused it: the approval of codehash ${keccak256(code)} for ${proxy} is bound to operation ${binding}, which only that timelock operation or Safe transaction may execute`
+          : name === "UpgradeNotApproved"
           ? `the guard refused it: the registry has not approved codehash ${keccak256(code)} for ${proxy} on chain ${chainId} (submit a candidate and wait for its approval)`
           : `it reverted with ${name}${revert.data?.args ? ` ${JSON.stringify(revert.data.args, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}` : ""}`;
       io.stderr(`sentinel upgrade: ${proxy} was not upgraded: ${why}\n`);
@@ -80,4 +84,19 @@ export async function runUpgradeCommand(argv: string[], io: CommandIo): Promise<
     io.stdout(`upgraded ${proxy} to ${implementation} on chain ${chainId} (tx ${hash})\n`);
     return EXIT.OK;
   });
+}
+
+/**
+ * The operation an approval is bound to, when that is why the UUPS guard refused (it names no
+ * operation, so it cannot use a bound approval); undefined when unbound or unreadable: the
+ * refusal is then reported as it is.
+ */
+async function boundTo(client: ChainClients["client"], proxy: Address, chainId: bigint, codehash: Hex): Promise<Hex | undefined> {
+  try {
+    const registry = await client.readContract({ address: proxy, abi: SentinelGuardedUUPS.abi, functionName: "SENTINEL_REGISTRY" });
+    const binding = await client.readContract({ address: registry, abi: SentinelRegistry.abi, functionName: "bindingOf", args: [chainId, proxy, codehash] });
+    return /^0x0{64}$/.test(binding) ? undefined : binding;
+  } catch {
+    return undefined;
+  }
 }

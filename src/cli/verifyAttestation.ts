@@ -23,7 +23,7 @@ Options:
   --rpc <url>            JSON-RPC of a chain with the network's registry (any chain: the verdict names its own)
   --registry <address>   the SentinelRegistry on that chain
   --on-chain             also ask the registry (an eth_call, no transaction)
-  --json                 print { valid, offline, onChain?, digest, verdict, signers }
+  --json                 print { valid, offline, onChain?, digest, verdict, binding, signers }
 
 ${EXIT_CODES_HELP}
 0 valid (offline and, with --on-chain, on chain), 1 invalid.
@@ -61,11 +61,16 @@ export async function runVerifyAttestationCommand(argv: string[], io: CommandIo)
     if (values["on-chain"]) onChain = await verifyOnChain(rpc, registry, encoded);
     const valid = offline.valid && (onChain?.valid ?? true);
     if (values.json) {
-      io.stdout(`${JSON.stringify({ valid, networkId: networkId ?? null, offline: { valid: offline.valid, reason: offline.reason ?? null }, onChain: onChain ?? null, digest: offline.digest, verdict: offline.verdict, signers: offline.signers }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
+      io.stdout(`${JSON.stringify({ valid, networkId: networkId ?? null, offline: { valid: offline.valid, reason: offline.reason ?? null }, onChain: onChain ?? null, digest: offline.digest, verdict: offline.verdict, binding: offline.verdict.binding ?? null, signers: offline.signers }, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
     } else {
       const v = offline.verdict;
       io.stdout(`attestation for candidate ${v.candidateId}: ${(OUTCOMES[v.outcome] ?? "?").toUpperCase()} of codehash ${v.codehash} at ${v.target} on chain ${v.chainId}\n`);
       io.stdout(`  signed by validators ${offline.signers.join(", ")} of set ${setIndex}; digest ${offline.digest}\n`);
+      io.stdout(
+        v.binding === undefined
+          ? "  unbound: any operation of a guard may execute the upgrade\n"
+          : `  bound to operation ${v.binding}: only that timelock operation or Safe transaction may execute the upgrade\n`,
+      );
       io.stdout(`  offline (the node's code, set read from ${registry}): ${offline.valid ? "VALID" : `INVALID: ${offline.reason}`}\n`);
       if (onChain) io.stdout(`  on chain (registry.verifyAttestation): ${onChain.valid ? "VALID" : `INVALID: ${onChain.reason}`}\n`);
     }

@@ -32,7 +32,7 @@ export interface AttestationRecord {
   candidateId: Hex;
   /** The verdict's EIP-712 digest: what the registry records. */
   digest: Hex;
-  /** The 554-byte attestation, hex: what `registry.verifyAttestation` and `verifyAttestationOffline` take. */
+  /** The attestation, hex (554 bytes, 586 when bound to an operation): what `registry.verifyAttestation` and `verifyAttestationOffline` take. */
   encoded: Hex;
   setIndex: number;
   /** Indices (in the set's key order) of the validators whose signatures are aggregated. */

@@ -15,6 +15,7 @@ export interface OfflineVerification {
   valid: boolean;
   /** The verdict's digest under `networkId`. */
   digest: Hex;
+  /** `verdict.binding` is the operation the approval is limited to (a timelock operation id, a Safe transaction hash); absent when unbound. */
   verdict: Verdict;
   signers: number[];
   /** Why it is not valid: the node's rule code and message (WRONG_NETWORK, OTHER_SET, BELOW_THRESHOLD, BAD_SIGNATURE, EXPIRED_SET, …). */
@@ -22,7 +23,7 @@ export interface OfflineVerification {
 }
 
 /**
- * Verifies a 554-byte attestation offline with the node's own validation code.
+ * Verifies an attestation (554 bytes, or 586 when bound to an operation) offline with the node's own validation code.
  * `set` may carry `validUntil` (as readValidatorSet returns it): a set past it is refused, as the registry does.
  * @throws ClientError ATTESTATION_MALFORMED when the bytes do not decode at all (no verdict to report)
  * @example

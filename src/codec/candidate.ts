@@ -16,7 +16,7 @@ import {
   type Hex,
 } from "viem";
 import { recoverSigner } from "../crypto/ecdsa.ts";
-import { sentinelDomain } from "./types.ts";
+import { isBinding, sentinelDomain } from "./types.ts";
 import { SentinelError } from "../errors.ts";
 
 export const CANDIDATE_TYPES = {
@@ -30,6 +30,21 @@ export const CANDIDATE_TYPES = {
     { name: "nonce", type: "uint64" },
     { name: "createdAt", type: "uint64" },
     { name: "expiresAt", type: "uint64" },
+  ],
+  // A candidate whose approval is to be limited to one governance operation: the proposer signs
+  // the binding, so no relay or node can move it. Its own type so that an unbound candidate's id
+  // is unchanged (docs/contracts.md, "Operation binding").
+  BoundCandidate: [
+    { name: "chainId", type: "uint256" },
+    { name: "target", type: "address" },
+    { name: "implementation", type: "address" },
+    { name: "sourceHash", type: "bytes32" },
+    { name: "policyHash", type: "bytes32" },
+    { name: "blockNumber", type: "uint64" },
+    { name: "nonce", type: "uint64" },
+    { name: "createdAt", type: "uint64" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "binding", type: "bytes32" },
   ],
 } as const;
 
@@ -54,6 +69,12 @@ export interface Candidate {
   createdAt: bigint;
   /** After this the candidate is not verified and its approval lapses. */
   expiresAt: bigint;
+  /**
+   * The TimelockController operation id (`hashOperation`/`hashOperationBatch`) or Safe
+   * transaction hash (`getTransactionHash`) that alone may execute the upgrade once approved.
+   * Absent for an approval any operation of the guard may use; never zero.
+   */
+  binding?: Hex;
 }
 
 export interface SignedCandidate {
@@ -78,7 +99,18 @@ export function candidateId(networkId: Hex, candidate: Candidate): Hex {
   // hashTypedData's digest, without recomputing the domain separator and re-validating the
   // typed data each time: every field is checked by encoding it anyway, and admission computes
   // an id for every candidate anyone sends (test/codec/candidate.test.ts holds the two equal).
-  return keccak256(concat(["0x1901", domainSeparatorOf(networkId), hashStruct({ data: candidate, primaryType: "Candidate", types: CANDIDATE_TYPES })]));
+  const { types, primaryType, message } = candidateTypedData(candidate);
+  return keccak256(concat(["0x1901", domainSeparatorOf(networkId), hashStruct({ data: message, primaryType, types })]));
+}
+
+/** What the proposer signs (EIP-712 types, primary type, message), without the domain. */
+export function candidateTypedData(candidate: Candidate) {
+  const { binding, ...fields } = candidate;
+  if (binding !== undefined) {
+    if (!isBinding(binding)) throw new CandidateFormatError("candidate.binding", "must be 32 bytes of hex, not zero");
+    return { types: CANDIDATE_TYPES, primaryType: "BoundCandidate" as const, message: { ...fields, binding } };
+  }
+  return { types: CANDIDATE_TYPES, primaryType: "Candidate" as const, message: fields };
 }
 
 const domainSeparators = new Map<Hex, Hex>();
@@ -116,6 +148,7 @@ export interface SignedCandidateJson {
     nonce: string;
     createdAt: string;
     expiresAt: string;
+    binding?: string;
   };
   signature: string;
 }
@@ -132,6 +165,7 @@ export function signedCandidateToJson({ candidate, signature }: SignedCandidate)
       nonce: candidate.nonce.toString(),
       createdAt: candidate.createdAt.toString(),
       expiresAt: candidate.expiresAt.toString(),
+      ...(candidate.binding !== undefined ? { binding: candidate.binding } : {}),
     },
     signature,
   };
@@ -147,6 +181,11 @@ export function parseSignedCandidate(input: unknown): SignedCandidate {
   if (!isHex(signature) || size(signature) !== 65) {
     throw new CandidateFormatError("signature", "must be a 0x-prefixed 65-byte hex string");
   }
+  const binding = c["binding"];
+  // Absent when unbound: a zero binding would give one candidate two ids.
+  if (binding !== undefined && !isBinding(binding)) {
+    throw new CandidateFormatError("candidate.binding", "must be a 0x-prefixed 32-byte hex string, not zero (omit it for an unbound candidate)");
+  }
   return {
     candidate: {
       chainId: parseUint(c["chainId"], "candidate.chainId", 2n ** 256n - 1n),
@@ -158,6 +197,7 @@ export function parseSignedCandidate(input: unknown): SignedCandidate {
       nonce: parseUint(c["nonce"], "candidate.nonce", UINT64_MAX),
       createdAt: parseUint(c["createdAt"], "candidate.createdAt", UINT64_MAX),
       expiresAt: parseUint(c["expiresAt"], "candidate.expiresAt", UINT64_MAX),
+      ...(binding !== undefined ? { binding: binding.toLowerCase() as Hex } : {}),
     },
     signature,
   };

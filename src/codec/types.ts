@@ -22,6 +22,21 @@ export const SENTINEL_TYPES = {
     { name: "issuedAt", type: "uint64" },
     { name: "expiresAt", type: "uint64" },
   ],
+  // A verdict bound to one governance operation. Its own type, not a new Verdict field, so an
+  // unbound verdict's digest is what it always was (docs/contracts.md, "Operation binding").
+  BoundVerdict: [
+    { name: "candidateId", type: "bytes32" },
+    { name: "chainId", type: "uint256" },
+    { name: "target", type: "address" },
+    { name: "codehash", type: "bytes32" },
+    { name: "outcome", type: "uint8" },
+    { name: "policyHash", type: "bytes32" },
+    { name: "reasons", type: "uint256" },
+    { name: "findingsDigest", type: "bytes32" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "binding", type: "bytes32" },
+  ],
   ValidatorSetRotation: [
     { name: "setIndex", type: "uint32" },
     { name: "keysHash", type: "bytes32" },
@@ -49,6 +64,16 @@ export interface Verdict {
   findingsDigest: Hex;
   issuedAt: bigint;
   expiresAt: bigint;
+  /**
+   * The TimelockController operation id or Safe transaction hash the verdict is limited to,
+   * copied from the candidate. Absent when unbound; never zero (see `isBinding`).
+   */
+  binding?: Hex;
+}
+
+/** A binding as the signed structures carry it: 32 bytes of hex, not all zero (zero = unbound). */
+export function isBinding(value: unknown): value is Hex {
+  return typeof value === "string" && /^0x[0-9a-fA-F]{64}$/.test(value) && !/^0x0{64}$/.test(value);
 }
 
 /** A Sentinel network id: 32 bytes of hex, not all zero (a zero salt names no network). */
@@ -67,12 +92,25 @@ export function encodeType(primaryType: keyof typeof SENTINEL_TYPES): string {
   return `${primaryType}(${fields.join(",")})`;
 }
 
+/**
+ * A bound verdict is signed as a BoundVerdict, an unbound one as a Verdict, exactly as
+ * SentinelTypes.verdictStructHash chooses (a zero binding counts as unbound on both sides).
+ */
 export function verdictDigest(networkId: Hex, verdict: Verdict): Hex {
+  const { binding, ...fields } = verdict;
+  if (binding !== undefined && !/^0x0{64}$/.test(binding)) {
+    return hashTypedData({
+      domain: sentinelDomain(networkId),
+      types: SENTINEL_TYPES,
+      primaryType: "BoundVerdict",
+      message: { ...fields, binding },
+    });
+  }
   return hashTypedData({
     domain: sentinelDomain(networkId),
     types: SENTINEL_TYPES,
     primaryType: "Verdict",
-    message: { ...verdict, outcome: verdict.outcome },
+    message: fields,
   });
 }
 

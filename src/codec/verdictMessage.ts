@@ -4,7 +4,7 @@
 import { getAddress, isHex, size, type Address, type Hex } from "viem";
 import { SentinelError } from "../errors.ts";
 import { parseUntrustedJson } from "../util/json.ts";
-import { Outcome, type Verdict } from "./types.ts";
+import { isBinding, Outcome, type Verdict } from "./types.ts";
 
 export interface VerdictMessage {
   setIndex: number;
@@ -44,6 +44,7 @@ export function encodeVerdictMessage(message: VerdictMessage): Uint8Array {
         findingsDigest: verdict.findingsDigest,
         issuedAt: verdict.issuedAt.toString(),
         expiresAt: verdict.expiresAt.toString(),
+        ...(verdict.binding !== undefined ? { binding: verdict.binding } : {}),
       },
       signature: message.signature,
     }),
@@ -66,6 +67,11 @@ export function decodeVerdictMessage(bytes: Uint8Array): VerdictMessage {
   if (outcome !== Outcome.Approve && outcome !== Outcome.Reject && outcome !== Outcome.Revoke) {
     throw new VerdictMessageError("MALFORMED", "verdict.outcome must be 1, 2 or 3");
   }
+  const binding = v["binding"];
+  // Absent when unbound; a zero binding would be a second spelling of "unbound".
+  if (binding !== undefined && !isBinding(binding)) {
+    throw new VerdictMessageError("MALFORMED", "verdict.binding must be 32 bytes of hex, not zero", { field: "verdict.binding" });
+  }
   return {
     setIndex: uint(json["setIndex"], "setIndex", 2 ** 32 - 1),
     validatorIndex: uint(json["validatorIndex"], "validatorIndex", 255),
@@ -80,6 +86,7 @@ export function decodeVerdictMessage(bytes: Uint8Array): VerdictMessage {
       findingsDigest: bytes32(v["findingsDigest"], "verdict.findingsDigest"),
       issuedAt: bigUint(v["issuedAt"], "verdict.issuedAt", 64),
       expiresAt: bigUint(v["expiresAt"], "verdict.expiresAt", 64),
+      ...(binding !== undefined ? { binding: binding.toLowerCase() as Hex } : {}),
     },
     signature: fixedHex(json["signature"], "signature", 96),
   };

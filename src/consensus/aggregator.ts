@@ -168,7 +168,7 @@ export class VerdictAggregator {
 
   /** The EIP-712 digest, computed once per distinct verdict (it dominates ingest cost otherwise). */
   private digestOf(verdict: Verdict): Hex {
-    const key = `${verdict.candidateId}|${verdict.chainId}|${verdict.target}|${verdict.codehash}|${verdict.outcome}|${verdict.policyHash}|${verdict.reasons}|${verdict.findingsDigest}|${verdict.issuedAt}|${verdict.expiresAt}`;
+    const key = `${verdict.candidateId}|${verdict.chainId}|${verdict.target}|${verdict.codehash}|${verdict.outcome}|${verdict.policyHash}|${verdict.reasons}|${verdict.findingsDigest}|${verdict.issuedAt}|${verdict.expiresAt}|${verdict.binding ?? ""}`;
     let digest = this.digests.get(key);
     if (digest === undefined) {
       digest = verdictDigest(this.networkId, verdict);

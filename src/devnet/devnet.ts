@@ -20,7 +20,7 @@ import type { CompiledBuild } from "../verify/context.ts";
 import { DEFAULT_POLICY, policyHash } from "../codec/policy.ts";
 import { deployBuild, fixtureInput } from "./upgradeFixture.ts";
 import { deployRegistry } from "../chains/registry.ts";
-import { CANDIDATE_TYPES, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
+import { candidateTypedData, signedCandidateToJson, type Candidate } from "../codec/candidate.ts";
 import { sentinelDomain } from "../codec/types.ts";
 import { signProofOfPossession } from "../consensus/validatorSet.ts";
 import { createKeystore, INSECURE_FAST_KDF, writeKeystore } from "../crypto/keystore.ts";
@@ -404,7 +404,8 @@ export async function fund(chain: ChainClients, address: Address): Promise<void>
 }
 
 /** A candidate for `implementation` on `chain`, signed by the devnet's proposer, with its bundle: the body to POST. */
-export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint, bundleOverride?: SourceBundle, target = chain.protocol.proxy) {
+/** `binding`: the operation (timelock operation id, Safe transaction hash) the approval is limited to. */
+export async function signCandidate(devnet: Devnet, chain: DevnetChain, implementation: Address, nonce: bigint, bundleOverride?: SourceBundle, target = chain.protocol.proxy, binding?: Hex) {
   const bundle = bundleOverride ?? (implementation === chain.protocol.malicious ? chain.protocol.bundles.malicious : chain.protocol.bundles.benign);
   const now = BigInt(Math.floor(Date.now() / 1000));
   const candidate: Candidate = {
@@ -417,12 +418,11 @@ export async function signCandidate(devnet: Devnet, chain: DevnetChain, implemen
     nonce,
     createdAt: now,
     expiresAt: now + 86_400n,
+    ...(binding !== undefined ? { binding } : {}),
   };
   const signature = await privateKeyToAccount(devnet.proposer.privateKey).signTypedData({
     domain: sentinelDomain(devnet.networkId),
-    types: CANDIDATE_TYPES,
-    primaryType: "Candidate",
-    message: candidate,
+    ...candidateTypedData(candidate),
   });
   return { ...signedCandidateToJson({ candidate, signature }), bundle };
 }

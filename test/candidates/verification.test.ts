@@ -58,9 +58,13 @@ describe("CandidateVerification", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function verification(answer: () => Promise<PipelineResult>, bundles: Pick<BundleSource, "load"> = { load: async () => ({}) as never }) {
+  async function verification(
+    answer: () => Promise<PipelineResult>,
+    bundles: Pick<BundleSource, "load"> = { load: async () => ({}) as never },
+    candidate: AdmittedCandidate = admitted,
+  ) {
     const store = new CandidateStore({}, { db });
-    await store.add(admitted, "api", null, new Date(0));
+    await store.add(candidate, "api", null, new Date(0));
     const signed: Verdict[] = [];
     const events: { type: EventType; data: unknown }[] = [];
     const waiting: Verdict[] = [];
@@ -131,6 +135,22 @@ describe("CandidateVerification", () => {
     await rejecting.part.run(admitted);
     assert.deepEqual(rejecting.waiting, []);
     assert.equal(rejecting.signed.length, 1);
+  });
+
+  it("a bound candidate's verdict carries its binding and is otherwise the unbound one's; the store keeps it", async () => {
+    const binding = hash("operation");
+    const bound: AdmittedCandidate = { ...admitted, id: hash("bound"), signed: { ...admitted.signed, candidate: { ...admitted.signed.candidate, binding } } };
+    const plain = await verification(async () => result([]));
+    await plain.part.run(admitted);
+    const boundRun = await verification(async () => result([]), undefined, bound);
+    await boundRun.part.run(bound);
+    const [unboundVerdict] = plain.signed;
+    const [boundVerdict] = boundRun.signed;
+    assert.equal(unboundVerdict!.binding, undefined);
+    assert.ok(!("binding" in unboundVerdict!), "an unbound verdict has no binding field at all");
+    assert.deepEqual(boundVerdict, { ...unboundVerdict, candidateId: bound.id, binding });
+    const stored = await boundRun.store.get(bound.id);
+    assert.equal((stored?.signed as { candidate: { binding?: string } }).candidate.binding, binding);
   });
 
   it("a bundle no peer served, or a worker that died, is this node's problem: retried, never a finding", async () => {

@@ -83,6 +83,21 @@ describe("verdict aggregator", () => {
     assert.deepEqual(results, ["accept", "reject", "accept"]);
   });
 
+  it("a bound verdict's signature is not accepted for its binding stripped or moved, even once the bound digest is cached", async () => {
+    const { aggregator, attestations } = setup();
+    const bound = { ...verdict(), binding: bytesToHex(randomBytes(32)) };
+    // A junk-signed copy first: it is refused, but its digest is now computed (and cached).
+    const junk = { ...message(bound, 3), signature: message(verdict(), 3).signature };
+    assert.equal(await aggregator.ingest(junk), "reject");
+    const { binding: _stripped, ...unbound } = bound;
+    const real = message(bound, 0);
+    assert.equal(await aggregator.ingest({ ...real, verdict: unbound }), "reject");
+    assert.equal(await aggregator.ingest({ ...real, verdict: { ...bound, binding: bytesToHex(randomBytes(32)) } }), "reject");
+    for (const i of [0, 1, 2]) assert.equal(await aggregator.ingest(message(bound, i)), "accept");
+    assert.equal(attestations.length, 1);
+    assert.equal(attestations[0]!.verdict.binding, bound.binding);
+  });
+
   it("two validators' signatures swapped: their sum is valid, each alone is not, and both are rejected", async () => {
     // A plain fast-aggregate check of the pair would pass; the random scalars of the same-message
     // combination must not.

@@ -14,6 +14,7 @@ import {
   keccak256,
   sliceHex,
   stringToHex,
+  zeroHash,
   type Hex,
 } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
@@ -135,7 +136,7 @@ describe("SentinelRegistry", () => {
       const { SentinelTypesHarness } = await import("../../artifacts/contracts.ts");
       const { encodeType } = await import("../../src/codec/types.ts");
       const harness = await chain.deploy(SentinelTypesHarness);
-      const [domain, verdict, rotation, pop] = await chain.client.readContract({
+      const [domain, verdict, rotation, pop, boundVerdict] = await chain.client.readContract({
         address: harness,
         abi: SentinelTypesHarness.abi,
         functionName: "typeStrings",
@@ -144,11 +145,13 @@ describe("SentinelRegistry", () => {
       assert.equal(verdict, encodeType("Verdict"));
       assert.equal(rotation, encodeType("ValidatorSetRotation"));
       assert.equal(pop, encodeType("ProofOfPossession"));
+      assert.equal(boundVerdict, encodeType("BoundVerdict"));
     });
 
-    it("viem and the registry compute the same digest for 50 random verdicts", async () => {
+    it("viem and the registry compute the same digest for 50 random verdicts, bound and unbound", async () => {
       const { verdictDigest } = await import("../../src/codec/types.ts");
       for (let i = 0; i < 50; i++) {
+        const binding = i % 2 === 0 ? undefined : randomHex(32);
         const verdict: Verdict = {
           ...(await freshVerdict(chain)),
           outcome: ([Outcome.Approve, Outcome.Reject, Outcome.Revoke] as const)[i % 3]!,
@@ -156,9 +159,21 @@ describe("SentinelRegistry", () => {
           reasons: BigInt(randomHex(32)),
           issuedAt: BigInt(randomBytes(4).readUInt32BE()),
           expiresAt: 2n ** 64n - 1n - BigInt(i),
+          ...(binding !== undefined ? { binding } : {}),
         };
-        assert.equal(await registry.read("verdictDigest", [verdict]), verdictDigest(NETWORK_ID, verdict));
+        // The contract's struct always has the field: zero there is what absent is here.
+        const onChain = await registry.read("verdictDigest", [{ ...verdict, binding: binding ?? zeroHash }]);
+        assert.equal(onChain, verdictDigest(NETWORK_ID, verdict));
       }
+    });
+
+    it("a bound verdict's digest is not its unbound twin's, and a zero binding is unbound", async () => {
+      const { verdictDigest } = await import("../../src/codec/types.ts");
+      const verdict = await freshVerdict(chain);
+      const bound = verdictDigest(NETWORK_ID, { ...verdict, binding: randomHex(32) });
+      assert.notEqual(bound, verdictDigest(NETWORK_ID, verdict));
+      assert.equal(verdictDigest(NETWORK_ID, { ...verdict, binding: zeroHash }), verdictDigest(NETWORK_ID, verdict));
+      assert.equal(await registry.read("verdictDigest", [{ ...verdict, binding: zeroHash }]), verdictDigest(NETWORK_ID, verdict));
     });
   });
 
@@ -232,7 +247,9 @@ describe("SentinelRegistry", () => {
 
     it("an unknown version byte (UnsupportedAttestationVersion)", async () => {
       const encoded = encodeAttestation(await attest());
-      await assert.rejects(verify(setHexByte(encoded, 0, 2)), /UnsupportedAttestationVersion/);
+      await assert.rejects(verify(setHexByte(encoded, 0, 3)), /UnsupportedAttestationVersion/);
+      // Version 2 is the bound layout: 554 bytes are too few for it.
+      await assert.rejects(verify(setHexByte(encoded, 0, 2)), /AttestationTruncated/);
     });
 
     it("another network's attestation (WrongNetwork)", async () => {

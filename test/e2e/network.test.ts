@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import type { Hex } from "viem";
+import { keccak256, stringToHex, type Hex } from "viem";
 import { SentinelRegistry } from "../../artifacts/contracts.ts";
 import { runScenario } from "../../src/cli/devnet.ts";
 import { parseBundle } from "../../src/codec/bundle.ts";
 import { candidateId, parseSignedCandidate } from "../../src/codec/candidate.ts";
-import { Outcome } from "../../src/codec/types.ts";
+import { Outcome, verdictDigest } from "../../src/codec/types.ts";
 import {
   addProtocol,
   codehashOf,
@@ -307,5 +307,47 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
     } finally {
       await rogue.stop();
     }
+  });
+
+  it("a candidate bound to an operation: every node signs the BoundVerdict, recorded bound on every chain", async () => {
+    // Later than every earlier approval of this code (issue times are whole seconds), so it is newer.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const chain = devnet.chains[0]!;
+    const binding = keccak256(stringToHex("a timelock operation id"));
+    const body = await signCandidate(devnet, chain, chain.protocol.benign, nonce++, undefined, undefined, binding);
+    const id = await submitCandidate(devnet.nodes[0]!, body);
+    const { candidate } = parseSignedCandidate(body);
+    assert.equal(id, candidateId(devnet.networkId, candidate));
+    const codehash = await codehashOf(chain, chain.protocol.benign);
+    const bindingOn = (registryChain: DevnetChain) =>
+      registryChain.client.readContract({
+        address: registryChain.registry,
+        abi: SentinelRegistry.abi,
+        functionName: "bindingOf",
+        args: [BigInt(chain.chainId), chain.protocol.proxy, codehash],
+      });
+    await waitFor("the bound approval on every chain", async () => {
+      for (const registryChain of devnet.chains) if ((await bindingOn(registryChain)) !== binding) return undefined;
+      return true;
+    });
+    const attestation = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/attestations/${id}`)).json()) as { digest: Hex; encoded: Hex };
+    assert.equal((attestation.encoded.length - 2) / 2, 586);
+    const record = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/candidates/${id}`)).json()) as {
+      verification: { findingsDigest: Hex; reasons: string };
+    };
+    const expected = verdictDigest(devnet.networkId, {
+      candidateId: id,
+      chainId: candidate.chainId,
+      target: candidate.target,
+      codehash,
+      outcome: Outcome.Approve,
+      policyHash: candidate.policyHash,
+      reasons: BigInt(record.verification.reasons),
+      findingsDigest: record.verification.findingsDigest,
+      issuedAt: candidate.createdAt,
+      expiresAt: candidate.expiresAt,
+      binding,
+    });
+    assert.equal(attestation.digest, expected, "the attestation is over the BoundVerdict of the candidate's binding");
   });
 });

@@ -202,6 +202,7 @@ describe("the package, packed and installed into a fresh project", { timeout: 60
       "dist/src/abi/index.d.ts",
       "contracts/guards/SentinelGuardedUUPS.sol",
       "contracts/guards/SentinelTimelockController.sol",
+      "contracts/guards/SentinelSafeGuard.sol",
       "contracts/guards/UpgradeCalls.sol",
       "contracts/interfaces/ISentinelRegistry.sol",
       "contracts/lib/Attestation.sol",

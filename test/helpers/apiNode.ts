@@ -25,7 +25,7 @@ import { HumanGate } from "../../src/candidates/humanGate.ts";
 import { Intake } from "../../src/candidates/intake.ts";
 import { CandidateTimelines } from "../../src/candidates/timelines.ts";
 import { BUNDLE_SCHEMA, bundleHash, parseBundle } from "../../src/codec/bundle.ts";
-import { CANDIDATE_TYPES, candidateId, signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
+import { candidateId, candidateTypedData, signedCandidateToJson, type Candidate } from "../../src/codec/candidate.ts";
 import { DEFAULT_POLICY } from "../../src/codec/policy.ts";
 import { sentinelDomain, type Verdict } from "../../src/codec/types.ts";
 import { Database } from "../../src/db/database.ts";
@@ -56,8 +56,8 @@ export function rawBundle(): Record<string, Json> {
   };
 }
 
-/** A signed submission body `{candidate, signature, bundle}` for `TARGET`, created now. */
-export async function submission(account: PrivateKeyAccount, nonce: bigint, networkId: Hex = NETWORK_ID): Promise<{ body: Record<string, Json>; id: Hex }> {
+/** A signed submission body `{candidate, signature, bundle}` for `TARGET`, created now; bound to `binding` if given. */
+export async function submission(account: PrivateKeyAccount, nonce: bigint, networkId: Hex = NETWORK_ID, binding?: Hex): Promise<{ body: Record<string, Json>; id: Hex }> {
   const bundle = rawBundle();
   const now = BigInt(Math.floor(Date.now() / 1000));
   const candidate: Candidate = {
@@ -70,8 +70,9 @@ export async function submission(account: PrivateKeyAccount, nonce: bigint, netw
     nonce,
     createdAt: now - 10n,
     expiresAt: now + 3600n,
+    ...(binding !== undefined ? { binding } : {}),
   };
-  const signature = await account.signTypedData({ domain: sentinelDomain(networkId), types: CANDIDATE_TYPES, primaryType: "Candidate", message: candidate });
+  const signature = await account.signTypedData({ domain: sentinelDomain(networkId), ...candidateTypedData(candidate) });
   const json = signedCandidateToJson({ candidate, signature });
   return { body: { ...json, bundle } as unknown as Record<string, Json>, id: candidateId(NETWORK_ID, candidate) };
 }

@@ -8,7 +8,7 @@
 import { fastAggregateVerify } from "@chainsafe/blst";
 import { hexToBytes, type Hex } from "viem";
 import {
-  ATTESTATION_LENGTH,
+  isAttestationLength,
   AttestationFormatError,
   attestationCandidateId,
   decodeAttestation,
@@ -23,7 +23,7 @@ import { signerIndices } from "../validatorSet.ts";
 export type AttestationErrorCode =
   /** This node already holds an attestation for the candidate. */
   | "ALREADY_HELD"
-  /** Not exactly ATTESTATION_LENGTH bytes: truncated or padded. */
+  /** Not exactly one version's length (554 unbound, 586 bound): truncated or padded. */
   | "WRONG_LENGTH"
   /** The right length, but an unknown version or outcome. */
   | "MALFORMED"
@@ -87,8 +87,8 @@ export interface ValidatedAttestation {
 export function validateAttestation(bytes: Uint8Array, options: AttestationValidationOptions): ValidatedAttestation {
   const { networkId, set } = options;
   // [REJECT] not exactly one attestation's length: truncated or padded.
-  if (bytes.length !== ATTESTATION_LENGTH) {
-    throw new AttestationError("WRONG_LENGTH", `attestation is ${bytes.length} bytes, expected ${ATTESTATION_LENGTH}`);
+  if (!isAttestationLength(bytes.length)) {
+    throw new AttestationError("WRONG_LENGTH", `attestation is ${bytes.length} bytes, expected 554 or 586`);
   }
   // [REJECT] an unknown version or outcome.
   let attestation: Attestation;

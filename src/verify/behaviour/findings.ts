@@ -23,6 +23,12 @@ export function behaviourFindings(report: BehaviourReport & { probeProblems?: { 
     findings.push({ check, code: "POLICY_INVALID", severity: "reject", message: `probe ${probe}: ${problem}`, evidence: { probe } });
   }
   const intended = new Set<Hex>((policy.intendedChanges ?? []).map((signature) => toFunctionSelector(signature)));
+  // A replayed transaction carries only its selector: named from the policy's probes and intended changes when they know it.
+  const names = new Map<Hex, string>([
+    ...(policy.intendedChanges ?? []).map((signature): [Hex, string] => [toFunctionSelector(signature), signature]),
+    ...report.calls.flatMap((call): [Hex, string][] => (call.signature === undefined ? [] : [[call.selector, call.signature]])),
+  ]);
+  const functionName = (call: BehaviourCall) => call.signature ?? names.get(call.selector) ?? `function ${call.selector}`;
   const summary: Record<string, string> = {
     forkBlockNumber: report.forkBlockNumber.toString(),
     callsCompared: String(report.calls.length),
@@ -80,10 +86,6 @@ function firstCallDifference(report: BehaviourReport, c: number): { step: number
     }
   }
   return undefined;
-}
-
-function functionName(call: BehaviourCall): string {
-  return call.signature ?? `function ${call.selector}`;
 }
 
 function callText(call: BehaviourCall): string {

@@ -7,8 +7,12 @@ import { firstLine, registryApprovalOverride, ShadowDeploymentError } from "../s
 import { BEHAVIOUR_CHECK, behaviourFindings } from "./findings.ts";
 import { DEFAULT_LATENT_STEPS, runBehaviourDifferential } from "./run.ts";
 
-/** Two sides × (the upgrade's point + the latent steps) × the calls, each a mined transaction and two traces. */
-export const BEHAVIOUR_TIMEOUT_MS = 60_000;
+/**
+ * Two sides × (the upgrade's point + the latent steps) × the calls, each a mined transaction and
+ * two traces. Below a node's 60 s bound for a check, as the shadow deployment's, so that the run
+ * stops its forks itself rather than outlive the check.
+ */
+export const BEHAVIOUR_TIMEOUT_MS = 45_000;
 
 export const behaviourCheck: Check = {
   name: BEHAVIOUR_CHECK,

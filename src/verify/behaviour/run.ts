@@ -57,6 +57,12 @@ export const REPLAY_LIMIT = 16;
 /** The fork's blocks are this far apart, as the shadow deployment's. */
 const BLOCK_SPACING_SECONDS = 12n;
 const MAX_CALL_GAS = 30_000_000n;
+/**
+ * Anyone can send transactions to the proxy, so anyone chooses what is replayed: a replay gets at
+ * most this much gas, which bounds what 16 expensive transactions can cost every node (a probe,
+ * which the protocol chooses, gets the block's gas).
+ */
+export const REPLAY_MAX_GAS = 5_000_000n;
 
 export interface BehaviourParams {
   rpcUrl: string;
@@ -240,7 +246,8 @@ async function side(rpc: JsonRpc, calls: readonly BehaviourCall[], prepared: rea
       const reps: Effect[] = [];
       for (let r = 0; r < call.repeat; r++) {
         const timestamp = start + BigInt(offset.seconds) + BLOCK_SPACING_SECONDS * BigInt(r + 1);
-        reps.push(await effectOf(rpc, { from: call.from, to: proxy, data: call.data, value: BigInt(call.value) }, timestamp, gas));
+        const limit = call.kind === "replay" && gas > REPLAY_MAX_GAS ? REPLAY_MAX_GAS : gas;
+        reps.push(await effectOf(rpc, { from: call.from, to: proxy, data: call.data, value: BigInt(call.value) }, timestamp, limit));
       }
       effects.push(reps);
       await rpc.request("evm_revert", [snapshot]);

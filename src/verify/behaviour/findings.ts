@@ -16,10 +16,10 @@ import type { BehaviourCall, BehaviourReport, Offset } from "./report.ts";
 
 export const BEHAVIOUR_CHECK: CheckName = "behaviour";
 
-export function behaviourFindings(report: BehaviourReport & { probeProblems?: { probe: string; problem: string }[] }, policy: Pick<Policy, "intendedChanges">): Finding[] {
+export function behaviourFindings(report: BehaviourReport, policy: Pick<Policy, "intendedChanges">): Finding[] {
   const check = BEHAVIOUR_CHECK;
   const findings: Finding[] = [];
-  for (const { probe, problem } of report.probeProblems ?? []) {
+  for (const { probe, problem } of report.probeProblems) {
     findings.push({ check, code: "POLICY_INVALID", severity: "reject", message: `probe ${probe}: ${problem}`, evidence: { probe } });
   }
   const intended = new Set<Hex>((policy.intendedChanges ?? []).map((signature) => toFunctionSelector(signature)));

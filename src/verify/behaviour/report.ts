@@ -55,6 +55,8 @@ export interface BehaviourReport {
   notCompared?: string;
   /** The calls compared, in order: replays oldest first, then probes. */
   calls: BehaviourCall[];
+  /** Probes the policy declares that cannot be made as written (its problem, not a chain fact). */
+  probeProblems: { probe: string; problem: string }[];
   /** Calls not compared, and why (a function V1 did not have, one V2 removed, no selector). */
   skipped: { label: string; selector: Hex; why: string }[];
   /** The upgrade's own point first (offset zero), then each latent step. */

@@ -90,7 +90,7 @@ export interface BehaviourModules {
  * returns or throws. Throws ShadowDeploymentError: CHECK_TIMED_OUT past `timeoutMs`,
  * BLOCK_UNAVAILABLE, CHECK_FAILED.
  */
-export async function runBehaviourDifferential(params: BehaviourParams, modules: BehaviourModules): Promise<BehaviourReport & { probeProblems: { probe: string; problem: string }[] }> {
+export async function runBehaviourDifferential(params: BehaviourParams, modules: BehaviourModules): Promise<BehaviourReport> {
   const controller = new AbortController();
   const forks: AnvilInstance[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -134,7 +134,7 @@ export async function runBehaviourDifferential(params: BehaviourParams, modules:
   }
 }
 
-async function differential(forks: { v1: JsonRpc; v2: JsonRpc }, params: BehaviourParams, pinned: PinnedBlock): Promise<BehaviourReport & { probeProblems: { probe: string; problem: string }[] }> {
+async function differential(forks: { v1: JsonRpc; v2: JsonRpc }, params: BehaviourParams, pinned: PinnedBlock): Promise<BehaviourReport> {
   const proxy = getAddress(params.proxy);
   const implementation = getAddress(params.implementation);
   const atPin = numberToHex(pinned.number);
@@ -149,7 +149,7 @@ async function differential(forks: { v1: JsonRpc; v2: JsonRpc }, params: Behavio
   const [v1Selectors, v2Selectors] = [await selectors(current), await selectors(implementation)];
   const replays = await recentCalls(rpc, proxy, pinned.number, { blocks: params.replayBlocks ?? REPLAY_BLOCKS, limit: params.replayLimit ?? REPLAY_LIMIT });
   const probes = probeCalls(params.probes);
-  const report: BehaviourReport & { probeProblems: { probe: string; problem: string }[] } = {
+  const report: BehaviourReport = {
     proxy,
     implementation,
     forkBlockNumber: pinned.number,

@@ -33,6 +33,7 @@ function report(calls: BehaviourCall[], v2: (step: number, repetition: number) =
     implementation: PROXY,
     forkBlockNumber: 7n,
     calls,
+    probeProblems: [],
     skipped: [],
     steps: OFFSETS.map((offset, s) => ({
       offset,

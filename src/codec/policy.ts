@@ -25,6 +25,7 @@ export const CHECK_NAMES = [
   "storage-layout",
   "proxy-safety",
   "shadow-deployment",
+  "behaviour",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -80,6 +81,34 @@ export interface Policy {
    * form of every policy written before the gate existed, and so its hash, stays what it was.
    */
   humanGate?: HumanGate;
+  // The behaviour check's three fields are optional and absent from the default, so that adding
+  // them left the default policy's hash (and every enrolled policy's) unchanged.
+  /** Calls the behaviour check makes on the proxy under both implementations, next to the chain's recent transactions. */
+  probes?: BehaviourProbe[];
+  /** Functions whose behaviour the upgrade is meant to change, as signatures: "transfer(address,uint256)". */
+  intendedChanges?: string[];
+  /** How far the behaviour check moves the fork's clock and blocks past the upgrade (absent: its defaults). */
+  latentSteps?: LatentStep[];
+}
+
+/** A call on the proxy, sent as `from` (impersonated on the fork), `repeat` times in a row. */
+export interface BehaviourProbe {
+  name: string;
+  from: Address;
+  /** Human-readable ABI of one function: "function transfer(address to, uint256 amount)". */
+  function: string;
+  /** Arguments as strings, as an invariant's. */
+  args: string[];
+  /** Wei sent with each call, decimal. */
+  value?: string;
+  /** 1 to MAX_PROBE_REPEAT; each repetition is compared, so a trigger counting calls shows. */
+  repeat?: number;
+}
+
+/** A point after the upgrade: `seconds` later, `blocks` blocks later (blocks are mined one by one, so they cost). */
+export interface LatentStep {
+  seconds: number;
+  blocks: number;
 }
 
 /** Who must approve an upgrade after the automated checks, and until when. */
@@ -98,6 +127,14 @@ export interface HumanGate {
 export const MAX_APPROVERS = 32;
 
 export const MAX_INVARIANTS = 32;
+export const MAX_PROBES = 16;
+export const MAX_PROBE_REPEAT = 16;
+export const MAX_INTENDED_CHANGES = 64;
+export const MAX_LATENT_STEPS = 6;
+/** Mining a block costs the fork about 0.7 ms: past this the check would outgrow its time bound. */
+export const MAX_LATENT_BLOCKS = 20_000;
+/** Ten years. */
+export const MAX_LATENT_SECONDS = 10 * 365 * 86_400;
 
 /** The policy of a target whose authority enrolled none (policy hash zero): everything strict. */
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -137,7 +174,21 @@ export class PolicyError extends SentinelError<"POLICY_INVALID", { field: string
 /** Validates an untrusted policy document; throws PolicyError naming the field and the fix. */
 export function parsePolicy(input: unknown): Policy {
   const p = object(input, "policy");
-  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants", "humanGate"]);
+  only(p, "policy", [
+    "schema",
+    "name",
+    "version",
+    "checks",
+    "forbiddenOpcodes",
+    "allowSelectorRemoval",
+    "allowAdminChange",
+    "requireHumanApproval",
+    "invariants",
+    "humanGate",
+    "probes",
+    "intendedChanges",
+    "latentSteps",
+  ]);
   if (p["schema"] !== POLICY_SCHEMA) throw new PolicyError("policy.schema", `must be "${POLICY_SCHEMA}"`);
   const name = p["name"];
   if (typeof name !== "string" || name.length === 0 || name.length > 100) throw new PolicyError("policy.name", "must be a string of 1 to 100 characters");
@@ -180,7 +231,7 @@ export function parsePolicy(input: unknown): Policy {
   if (humanGate !== undefined && !requireHumanApproval) {
     throw new PolicyError("policy.requireHumanApproval", "cannot be false with a policy.humanGate (leave it out, or true)");
   }
-  return {
+  const policy: Policy = {
     schema: POLICY_SCHEMA,
     name,
     version,
@@ -192,6 +243,87 @@ export function parsePolicy(input: unknown): Policy {
     invariants,
     ...(humanGate !== undefined && { humanGate }),
   };
+  if (p["probes"] !== undefined) {
+    const probes = array(p["probes"], "policy.probes");
+    if (probes.length > MAX_PROBES) throw new PolicyError("policy.probes", `at most ${MAX_PROBES} probes`);
+    policy.probes = probes.map((value, i) => parseProbe(value, `policy.probes[${i}]`));
+    const probeNames = new Set<string>();
+    for (const [i, probe] of policy.probes.entries()) {
+      if (probeNames.has(probe.name)) throw new PolicyError(`policy.probes[${i}].name`, `"${probe.name}" is used twice`);
+      probeNames.add(probe.name);
+    }
+  }
+  if (p["intendedChanges"] !== undefined) {
+    const intended = array(p["intendedChanges"], "policy.intendedChanges");
+    if (intended.length > MAX_INTENDED_CHANGES) throw new PolicyError("policy.intendedChanges", `at most ${MAX_INTENDED_CHANGES} entries`);
+    policy.intendedChanges = intended.map((entry, i) => {
+      if (typeof entry !== "string" || entry.length > 200 || !SIGNATURE_PATTERN.test(entry)) {
+        throw new PolicyError(`policy.intendedChanges[${i}]`, 'must be a function signature, e.g. "transfer(address,uint256)"');
+      }
+      return entry;
+    });
+  }
+  if (p["latentSteps"] !== undefined) {
+    const steps = array(p["latentSteps"], "policy.latentSteps");
+    if (steps.length > MAX_LATENT_STEPS) throw new PolicyError("policy.latentSteps", `at most ${MAX_LATENT_STEPS} steps`);
+    policy.latentSteps = steps.map((value, i) => parseLatentStep(value, `policy.latentSteps[${i}]`));
+    for (const [i, step] of policy.latentSteps.entries()) {
+      const previous = policy.latentSteps[i - 1];
+      // Blocks are mined 12 s apart, the last at the step's time: each step needs room for its blocks.
+      if (previous !== undefined && (step.blocks <= previous.blocks || step.seconds - previous.seconds < 12 * (step.blocks - previous.blocks))) {
+        throw new PolicyError(`policy.latentSteps[${i}]`, "each step must come after the one before: more blocks, and at least 12 s more per block more");
+      }
+    }
+  }
+  return policy;
+}
+
+/** A function's canonical signature: name and parameter types, tuples allowed one level deep. */
+const SIGNATURE_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*\([^()]*(\([^()]*\)[^()]*)*\)$/;
+const PROBE_FUNCTION_PATTERN = /^function [A-Za-z_$][A-Za-z0-9_$]*\([^()]*\)( external| public)?( payable| nonpayable| view)?( returns \([^()]*\))?$/;
+
+function parseProbe(value: unknown, field: string): BehaviourProbe {
+  const v = object(value, field);
+  only(v, field, ["name", "from", "function", "args", "value", "repeat"]);
+  const name = v["name"];
+  if (typeof name !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new PolicyError(`${field}.name`, "must be 1 to 64 letters, digits, _ . -");
+  if (typeof v["from"] !== "string" || !isAddress(v["from"], { strict: false })) throw new PolicyError(`${field}.from`, "must be an address");
+  const fn = v["function"];
+  if (typeof fn !== "string" || fn.length > 300 || !PROBE_FUNCTION_PATTERN.test(fn)) {
+    throw new PolicyError(`${field}.function`, 'must be one function, e.g. "function transfer(address to, uint256 amount)"');
+  }
+  const args = array(v["args"] ?? [], `${field}.args`).map((arg, i) => {
+    if (typeof arg !== "string") throw new PolicyError(`${field}.args[${i}]`, "must be a string");
+    return arg;
+  });
+  const probe: BehaviourProbe = { name, from: getAddress(v["from"]), function: fn, args };
+  if (v["value"] !== undefined) {
+    if (typeof v["value"] !== "string" || !/^\d{1,78}$/.test(v["value"])) throw new PolicyError(`${field}.value`, "must be a decimal amount of wei");
+    probe.value = v["value"];
+  }
+  if (v["repeat"] !== undefined) {
+    const repeat = v["repeat"];
+    if (typeof repeat !== "number" || !Number.isSafeInteger(repeat) || repeat < 1 || repeat > MAX_PROBE_REPEAT) {
+      throw new PolicyError(`${field}.repeat`, `must be an integer from 1 to ${MAX_PROBE_REPEAT}`);
+    }
+    probe.repeat = repeat;
+  }
+  return probe;
+}
+
+function parseLatentStep(value: unknown, field: string): LatentStep {
+  const v = object(value, field);
+  only(v, field, ["seconds", "blocks"]);
+  const { seconds, blocks } = v;
+  if (typeof seconds !== "number" || !Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_LATENT_SECONDS) {
+    throw new PolicyError(`${field}.seconds`, `must be an integer from 1 to ${MAX_LATENT_SECONDS}`);
+  }
+  if (typeof blocks !== "number" || !Number.isSafeInteger(blocks) || blocks < 1 || blocks > MAX_LATENT_BLOCKS) {
+    throw new PolicyError(`${field}.blocks`, `must be an integer from 1 to ${MAX_LATENT_BLOCKS}`);
+  }
+  // Blocks are 12 s apart on the fork: the step's time must leave room for its blocks.
+  if (seconds < blocks * 12) throw new PolicyError(`${field}.seconds`, `must be at least 12 × blocks (${blocks * 12})`);
+  return { seconds, blocks };
 }
 
 function parseHumanGate(value: unknown, field: string): HumanGate {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { concatHex, encodeDeployData, encodeFunctionData, parseAbiItem, type Abi, type Address, type Hex } from "viem";
+import { concatHex, encodeDeployData, encodeFunctionData, numberToHex, parseAbiItem, type Abi, type Address, type Hex } from "viem";
 import { SentinelTestERC1967Proxy, SentinelTestTransparentProxy } from "../../artifacts/contracts.ts";
 import type { ChainClients } from "../chains/clients.ts";
 import { deployContract, DeploymentError } from "../chains/deploy.ts";
@@ -41,6 +41,12 @@ export interface UpgradeCase {
   upgradeCall?: CallSpec;
   deployed?: string;
   policy?: Record<string, unknown>;
+  /**
+   * Users' transactions to the proxy, sent after it is deployed and before the block is pinned: the
+   * history the behaviour check replays. `from` defaults to the owner and must be an account the
+   * chain signs for (anvil's dev accounts); a call that reverts is mined as reverted, as on a real chain.
+   */
+  history?: (CallSpec & { from?: string; value?: string })[];
   /** Constructor arguments of every implementation deployed ("$registry", "$owner" substituted). */
   constructorArgs?: string[];
   /** Compiler settings other than outputSelection; default optimizer 200 runs, evmVersion cancun. */
@@ -101,6 +107,7 @@ export async function prepareUpgrade(options: PrepareOptions): Promise<PreparedU
     const admin = await deployBuild(chain, await v4("ProxyAdminV4"), [owner]);
     proxy = await deployBuild(chain, await v4("TransparentUpgradeableProxyV4"), [referenceAddress, admin, initData]);
   }
+  for (const call of upgrade.history ?? []) await sendHistory(chain, proxy, call, vars);
   const implementation = await deployBuild(chain, deployed, constructorArgs);
 
   const policy = parsePolicy({ ...DEFAULT_POLICY, ...(upgrade.policy ?? {}) });
@@ -146,6 +153,17 @@ function encodeCall(call: CallSpec, vars: Record<string, string>): Hex {
   const item = parseAbiItem(call.function);
   if (item.type !== "function") throw new Error(`not a function: ${call.function}`);
   return encodeFunctionData({ abi: [item], functionName: item.name, args: call.args.map((arg) => vars[arg] ?? arg) });
+}
+
+/** Gas of a history transaction: explicit, so that one that reverts is mined (as a user's would be) instead of failing its estimate. */
+const HISTORY_GAS = 1_000_000n;
+
+async function sendHistory(chain: ChainClients, proxy: Address, call: CallSpec & { from?: string; value?: string }, vars: Record<string, string>): Promise<void> {
+  const from = (call.from === undefined ? vars["$owner"] : (vars[call.from] ?? call.from)) as Address;
+  const request = { from, to: proxy, data: encodeCall(call, vars), gas: numberToHex(HISTORY_GAS), value: numberToHex(BigInt(call.value ?? "0")) };
+  // eth_sendTransaction: the chain (anvil) signs for its unlocked dev accounts, not only the wallet's.
+  const hash = (await chain.client.request({ method: "eth_sendTransaction" as never, params: [request] as never })) as Hex;
+  await chain.client.waitForTransactionReceipt({ hash });
 }
 
 /** Deploys a compiled contract, deploying and linking the external libraries it needs first. */

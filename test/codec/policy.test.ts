@@ -397,3 +397,70 @@ describe("the human gate section", () => {
     refuses(gate({ threshold: 1, approvers: [A] }, { requireHumanApproval: false }), "policy.requireHumanApproval", /cannot be false/);
   });
 });
+
+describe("parsePolicy: the behaviour check's fields", () => {
+  const ALICE = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+  const probe = () => ({ name: "pay", from: ALICE, function: "function transfer(address to, uint256 amount)", args: [ALICE, "1"] });
+  const withBehaviour = (fields: Record<string, unknown>) => ({ ...rawPolicy(), ...fields });
+
+  it("are absent from the default and from a policy that does not set them, so existing hashes stay as they were", () => {
+    assert.equal("probes" in DEFAULT_POLICY, false);
+    assert.equal("intendedChanges" in parsePolicy(rawPolicy()), false);
+    assert.equal("latentSteps" in parsePolicy(rawPolicy()), false);
+  });
+
+  it("are kept when set, `from` checksummed, and bound by the hash", () => {
+    const policy = parsePolicy(
+      withBehaviour({
+        probes: [{ ...probe(), value: "5", repeat: 16 }, { ...probe(), name: "deposit", function: "function deposit() external payable", args: [] }],
+        intendedChanges: ["transfer(address,uint256)", "swap((address,uint256),bytes)"],
+        latentSteps: [{ seconds: 86_400, blocks: 64 }, { seconds: 365 * 86_400, blocks: 20_000 }],
+      }),
+    );
+    assert.equal(policy.probes?.[0]?.from, getAddress(ALICE));
+    assert.equal(policy.probes?.[0]?.repeat, 16);
+    assert.deepEqual(policy.intendedChanges, ["transfer(address,uint256)", "swap((address,uint256),bytes)"]);
+    assert.equal(policy.latentSteps?.length, 2);
+    assert.notEqual(policyHash(policy), policyHash(parsePolicy(withBehaviour({ ...policy, intendedChanges: ["transfer(address,uint256)"] }))));
+    assert.notEqual(policyHash(policy), policyHash(parsePolicy(withBehaviour({ ...policy, latentSteps: [{ seconds: 86_400, blocks: 64 }] }))));
+  });
+
+  it("refuses malformed probes by their path", () => {
+    refuses(withBehaviour({ probes: {} }), "policy.probes", /must be an array/);
+    refuses(withBehaviour({ probes: Array.from({ length: 17 }, (_, i) => ({ ...probe(), name: `p${i}` })) }), "policy.probes", /at most 16/);
+    refuses(withBehaviour({ probes: [probe(), probe()] }), "policy.probes[1].name", /used twice/);
+    refuses(withBehaviour({ probes: [{ ...probe(), extra: 1 }] }), "policy.probes[0].extra", /unknown field/);
+    refuses(withBehaviour({ probes: [{ ...probe(), name: "" }] }), "policy.probes[0].name");
+    refuses(withBehaviour({ probes: [{ ...probe(), from: `${ALICE}00` }] }), "policy.probes[0].from");
+    refuses(withBehaviour({ probes: [{ ...probe(), from: 7 }] }), "policy.probes[0].from");
+    refuses(withBehaviour({ probes: [{ ...probe(), function: "transfer(address,uint256)" }] }), "policy.probes[0].function");
+    refuses(withBehaviour({ probes: [{ ...probe(), function: "function transfer(address to, uint256 amount); selfdestruct" }] }), "policy.probes[0].function");
+    refuses(withBehaviour({ probes: [{ ...probe(), function: `function f(${"uint256,".repeat(60)}uint256)` }] }), "policy.probes[0].function");
+    refuses(withBehaviour({ probes: [{ ...probe(), args: [1] }] }), "policy.probes[0].args[0]");
+    refuses(withBehaviour({ probes: [{ ...probe(), value: "-1" }] }), "policy.probes[0].value");
+    refuses(withBehaviour({ probes: [{ ...probe(), value: "1".repeat(79) }] }), "policy.probes[0].value");
+    refuses(withBehaviour({ probes: [{ ...probe(), value: 5 }] }), "policy.probes[0].value");
+    for (const repeat of [0, 17, 1.5, "2"]) refuses(withBehaviour({ probes: [{ ...probe(), repeat }] }), "policy.probes[0].repeat");
+  });
+
+  it("refuses intended changes that are not function signatures, or too many", () => {
+    refuses(withBehaviour({ intendedChanges: "transfer(address,uint256)" }), "policy.intendedChanges", /must be an array/);
+    for (const bad of ["transfer", "function transfer(address,uint256)", "transfer(address,uint256) ", "0xa9059cbb", 7, `f(${"a".repeat(200)})`]) {
+      refuses(withBehaviour({ intendedChanges: [bad] }), "policy.intendedChanges[0]");
+    }
+    refuses(withBehaviour({ intendedChanges: Array.from({ length: 65 }, (_, i) => `f${i}()`) }), "policy.intendedChanges", /at most 64/);
+  });
+
+  it("refuses latent steps out of bounds, out of order, or with more blocks than their time holds", () => {
+    refuses(withBehaviour({ latentSteps: [{ seconds: 0, blocks: 1 }] }), "policy.latentSteps[0].seconds");
+    refuses(withBehaviour({ latentSteps: [{ seconds: 11 * 365 * 86_400, blocks: 1 }] }), "policy.latentSteps[0].seconds");
+    refuses(withBehaviour({ latentSteps: [{ seconds: 86_400, blocks: 0 }] }), "policy.latentSteps[0].blocks");
+    refuses(withBehaviour({ latentSteps: [{ seconds: 365 * 86_400, blocks: 20_001 }] }), "policy.latentSteps[0].blocks");
+    refuses(withBehaviour({ latentSteps: [{ seconds: 100, blocks: 10 }] }), "policy.latentSteps[0].seconds", /12 × blocks/);
+    refuses(withBehaviour({ latentSteps: [{ seconds: 86_400, blocks: 64, extra: 1 }] }), "policy.latentSteps[0].extra");
+    refuses(withBehaviour({ latentSteps: [{ seconds: 86_400, blocks: 64 }, { seconds: 86_400, blocks: 65 }] }), "policy.latentSteps[1]", /come after/);
+    refuses(withBehaviour({ latentSteps: [{ seconds: 86_400, blocks: 64 }, { seconds: 2 * 86_400, blocks: 64 }] }), "policy.latentSteps[1]", /come after/);
+    refuses(withBehaviour({ latentSteps: [{ seconds: 86_400, blocks: 64 }, { seconds: 86_500, blocks: 100 }] }), "policy.latentSteps[1]", /12 s more per block/);
+    refuses(withBehaviour({ latentSteps: Array.from({ length: 7 }, (_, i) => ({ seconds: 86_400 * (i + 1), blocks: i + 1 })) }), "policy.latentSteps", /at most 6/);
+  });
+});

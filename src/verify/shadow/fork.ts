@@ -62,17 +62,25 @@ export class JsonRpc {
   }
 
   private async send(method: string, params: unknown[]): Promise<RpcResponse> {
+    this.signal.throwIfAborted();
     this.current = { method, since: performance.now() };
+    // A signal of its own per request, tied to the run's and untied after: fetch leaves its abort
+    // listener on the signal it is given, and a run's thousands of requests (the behaviour check's)
+    // would pile them up on the run's one signal.
+    const request = new AbortController();
+    const abort = () => request.abort(this.signal.reason);
+    this.signal.addEventListener("abort", abort, { once: true });
     try {
       const response = await fetch(this.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: ++this.id, method, params }),
-        signal: this.signal,
+        signal: request.signal,
       });
       if (!response.ok) throw new Error(`${method}: HTTP ${response.status}`);
       return (await response.json()) as RpcResponse;
     } finally {
+      this.signal.removeEventListener("abort", abort);
       this.current = undefined;
     }
   }

@@ -17,8 +17,9 @@ export {
 export { proxySafetyCheck, SHADOW_TIMEOUT_MS, shadowDeploymentCheck, shadowDetails } from "./check.ts";
 export { ShadowDeploymentError, type ShadowErrorCode } from "./errors.ts";
 export { SHADOW_DEPLOYMENT_CHECK, shadowDeploymentFindings, shadowFailureFindings, shadowFindings } from "./findings.ts";
-export { decodeRevert, JsonRpc, type Revert } from "./fork.ts";
-export type { InvariantResult, InvariantValue } from "./invariants.ts";
+export { firstLine } from "./errors.ts";
+export { decodeRevert, ethCall, JsonRpc, pinnedBlock, type PinnedBlock, type Revert, type RpcLog } from "./fork.ts";
+export { evaluateInvariant, invariantHolds, parseArgument, prepareInvariant, type InvariantResult, type InvariantValue, type PreparedInvariant } from "./invariants.ts";
 export {
   DEAD_ACCOUNT,
   ERC1967_IMPLEMENTATION_SLOT,
@@ -33,5 +34,5 @@ export {
 export { PROXY_SAFETY_CHECK, proxySafetyFindings } from "./proxySafety.ts";
 export { DECISIONS_SLOT, registryApprovalOverride, type StorageOverride } from "./registryApproval.ts";
 export type { AdminEvent, AdminState, ProxiableCheck, ProxyKind, ShadowReport, StateDiff, StorageChange, UpgradeOutcome } from "./report.ts";
-export { runShadowDeployment, type ShadowModules, type ShadowParams } from "./run.ts";
+export { adminState, forkRequest, runShadowDeployment, upgradeAuthority, upgradeTransaction, type ShadowModules, type ShadowParams, type UpgradeTx } from "./run.ts";
 export { stateDiffDigest } from "./stateDiff.ts";

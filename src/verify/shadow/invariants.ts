@@ -104,7 +104,7 @@ export function invariantHolds(relation: InvariantRelation, bound: string | unde
 }
 
 /** Policy arguments are strings: decimal or 0x integers, 0x addresses and bytes, "true"/"false". */
-function parseArgument(type: string, text: string): unknown {
+export function parseArgument(type: string, text: string): unknown {
   if (/^u?int\d*$/.test(type)) {
     if (!/^(-?\d+|0x[0-9a-fA-F]+)$/.test(text)) throw new Error(`"${text}" is not an integer`);
     return BigInt(text);

@@ -275,13 +275,13 @@ async function shadow(rpc: JsonRpc, params: ShadowParams, pinned: PinnedBlock): 
 }
 
 /** A request for viem: an RPC error is thrown with its code and data, as viem's http transport would. */
-async function forkRequest(rpc: JsonRpc, method: string, params: unknown): Promise<unknown> {
+export async function forkRequest(rpc: JsonRpc, method: string, params: unknown): Promise<unknown> {
   const response = await rpc.raw(method, Array.isArray(params) ? params : []);
   if ("error" in response) throw Object.assign(new Error(response.error.message), response.error);
   return response.result;
 }
 
-async function upgradeAuthority(
+export async function upgradeAuthority(
   client: PublicClient,
   proxy: Address,
   blockNumber: bigint,
@@ -294,7 +294,7 @@ async function upgradeAuthority(
   }
 }
 
-async function adminState(rpc: JsonRpc, proxy: Address, block: Hex): Promise<AdminState> {
+export async function adminState(rpc: JsonRpc, proxy: Address, block: Hex): Promise<AdminState> {
   const [implementationWord, adminWord, owner] = await Promise.all([
     rpc.request<Hex>("eth_getStorageAt", [proxy, ERC1967_IMPLEMENTATION_SLOT, block]),
     rpc.request<Hex>("eth_getStorageAt", [proxy, ERC1967_ADMIN_SLOT, block]),
@@ -325,7 +325,7 @@ async function proxiable(rpc: JsonRpc, implementation: Address, block: Hex): Pro
   return slot === ERC1967_IMPLEMENTATION_SLOT ? { status: "ok", detail: slot } : { status: "wrong-slot", detail: slot };
 }
 
-interface UpgradeTx extends ForkTransaction {
+export interface UpgradeTx extends ForkTransaction {
   method: string;
 }
 
@@ -337,7 +337,7 @@ interface UpgradeTx extends ForkTransaction {
  * so there upgradeTo / ProxyAdmin.upgrade are used, when the code that handles the call has them
  * and (where it can answer for itself) does not say UPGRADE_INTERFACE_VERSION 5.x.
  */
-async function upgradeTransaction(
+export async function upgradeTransaction(
   rpc: JsonRpc,
   authority: UpgradeAuthority,
   proxy: Address,

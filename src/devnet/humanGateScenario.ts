@@ -18,6 +18,7 @@ import { humanApprovalDigest, Outcome, sentinelDomain, SENTINEL_TYPES, type Huma
 import { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
 import { codehashOf, compileProtocol, DEVNET_COMPILE_CACHE, decisionOn, signCandidate, sleep, submitCandidate, waitForDecision, type Devnet, type DevnetChain } from "./devnet.ts";
 import { createSafe, deploySafeContracts } from "./safe.ts";
+import { indexedTargets, waitIndexed } from "./indexing.ts";
 import { deployBuild } from "./upgradeFixture.ts";
 
 const submission = (approval: SignedHumanApproval) => signedApprovalToJson(approval) as ApprovalSubmission;
@@ -182,13 +183,3 @@ async function deployVault(devnet: Devnet, chain: DevnetChain, policy: Policy): 
   }
 }
 
-const indexedTargets = async (devnet: Devnet, chain: DevnetChain) =>
-  Promise.all(devnet.nodes.map(async (node) => (await node.metric(`sentinel_enrollment_index_targets{chain="${chain.chainId}"}`)) ?? 0));
-
-async function waitIndexed(devnet: Devnet, chain: DevnetChain, before: number[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await indexedTargets(devnet, chain)).some((count, i) => count <= before[i]!)) {
-    if (Date.now() > deadline) throw new Error(`the nodes did not index the vault on chain ${chain.chainId}`);
-    await sleep(100);
-  }
-}

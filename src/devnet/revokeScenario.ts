@@ -14,6 +14,7 @@ import { Outcome } from "../codec/types.ts";
 import { BuildCompiler } from "../verify/reproducibleBuild/index.ts";
 import { ANVIL_DEV_KEYS } from "./accounts.ts";
 import { codehashOf, DEVNET_COMPILE_CACHE, signCandidate, sleep, submitCandidate, waitForDecision, type Devnet, type DevnetChain } from "./devnet.ts";
+import { indexedTargets, waitIndexed } from "./indexing.ts";
 import { deployBuild, fixtureInput } from "./upgradeFixture.ts";
 import { fileURLToPath } from "node:url";
 
@@ -149,18 +150,6 @@ async function deployVault(devnet: Devnet, chain: DevnetChain): Promise<Vault> {
     return { proxy, v2, guardian, bundle };
   } finally {
     await compiler.close();
-  }
-}
-
-const indexedTargets = async (devnet: Devnet, chain: DevnetChain) =>
-  Promise.all(devnet.nodes.map(async (node) => (await node.metric(`sentinel_enrollment_index_targets{chain="${chain.chainId}"}`)) ?? 0));
-
-/** Waits until every node's enrollment index holds one more target than `before` (the new vault). */
-async function waitIndexed(devnet: Devnet, chain: DevnetChain, before: number[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await indexedTargets(devnet, chain)).some((count, i) => count <= before[i]!)) {
-    if (Date.now() > deadline) throw new Error(`the nodes did not index the vault on chain ${chain.chainId}`);
-    await sleep(100);
   }
 }
 

@@ -9,7 +9,8 @@
 // valid requests on CPU 1, the burst under SCHED_IDLE. On a 2-core machine a load generator
 // that shares the server's core (or starves the probe of its own) measures the generator: the
 // server was ~80% idle during a burst when all three shared both cores, yet the probe's p99 grew
-// 3–4×. `--shared` runs them unpinned, as before, for comparison.
+// 3–4×. `--shared` runs them unpinned, as before, for comparison. FUZZ_CONCURRENCY (default 32)
+// sets how many connections the burst keeps busy.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
@@ -27,7 +28,7 @@ const ROUNDS = 4;
 
 if (process.argv[2] === "--fuzz") {
   const [url, bodyJson, seconds] = process.argv.slice(3);
-  const results = await fuzz(url!, JSON.parse(bodyJson!), { seed: 42, count: 1_000_000, concurrency: 32, deadline: Date.now() + Number(seconds) * 1000 });
+  const results = await fuzz(url!, JSON.parse(bodyJson!), { seed: 42, count: 1_000_000, concurrency: Number(process.env["FUZZ_CONCURRENCY"] ?? 32), deadline: Date.now() + Number(seconds) * 1000 });
   const fivexx = results.filter((r) => r.status >= 500).length;
   console.log(JSON.stringify({ sent: results.length, fivexx }));
   process.exit(0);
@@ -128,23 +129,35 @@ const slashCost = async (path: string) => {
 const slashes = { short: await slashCost("/x"), slashes16k: await slashCost("/".repeat(16_300)) };
 console.log(`per request, 20 each: a short unknown path ${JSON.stringify(slashes.short)}, 16,300 slashes ${JSON.stringify(slashes.slashes16k)} (server CPU at 10 ms resolution)`);
 
-await probe(setup.url, paths, 1_000, serverPid); // warm-up
+// Warm-up, not measured: the valid requests, then one burst, so that the first round does not
+// time the server compiling the fuzz's code paths (error replies, parsers, lazily loaded
+// modules) once: a node that has run for a while has them compiled.
+await probe(setup.url, paths, 1_000, serverPid);
+await fuzzBurst(3);
+await probe(setup.url, paths, 1_000, serverPid);
 // Idle and fuzz alternate, ROUNDS times each, and each condition's latencies are pooled: the
 // machine's drift (a VM's neighbours, a GC-heavy minute) then weighs on both alike.
 const idleRounds: Awaited<ReturnType<typeof probe>>[] = [];
 const fuzzRounds: Awaited<ReturnType<typeof probe>>[] = [];
 const bursts: { sent?: number; fivexx?: number }[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  idleRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid));
-  const [fuzzCommand, fuzzArgs] = pinned(1, true, [self, "--fuzz", setup.url, JSON.stringify(setup.body), String(PHASE_MS / 1000 + 2)]);
+/** A fuzz burst of `seconds` (SCHED_IDLE, on the probe's CPU); `during` runs once it has ramped up. */
+async function fuzzBurst(seconds: number, during?: () => Promise<void>): Promise<{ sent?: number; fivexx?: number }> {
+  const [fuzzCommand, fuzzArgs] = pinned(1, true, [self, "--fuzz", setup.url, JSON.stringify(setup.body), String(seconds)]);
   const child = spawn(fuzzCommand, fuzzArgs, { stdio: ["ignore", "pipe", "inherit"] });
   let childOut = "";
   child.stdout!.on("data", (chunk: Buffer) => (childOut += chunk.toString()));
   const childDone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the burst ramp up
-  fuzzRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid));
+  if (during) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the burst ramp up
+    await during();
+  }
   await childDone;
-  bursts.push(JSON.parse(childOut.trim().split("\n").at(-1) ?? "{}") as { sent?: number; fivexx?: number });
+  return JSON.parse(childOut.trim().split("\n").at(-1) ?? "{}") as { sent?: number; fivexx?: number };
+}
+
+for (let r = 0; r < ROUNDS; r++) {
+  idleRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid));
+  bursts.push(await fuzzBurst(PHASE_MS / 1000 + 2, async () => void fuzzRounds.push(await probe(setup.url, paths, PHASE_MS, serverPid))));
 }
 const idle = pooled(idleRounds);
 const underFuzz = pooled(fuzzRounds);

@@ -25,6 +25,7 @@ export const CHECK_NAMES = [
   "storage-layout",
   "proxy-safety",
   "shadow-deployment",
+  "access-control",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -71,9 +72,22 @@ export interface Policy {
   /** Another component gates on human approvals; until it exists such a policy cannot approve. */
   requireHumanApproval: boolean;
   invariants: Invariant[];
+  /**
+   * What the access-control check does when its analysis hits a bound (absent: "reject"). Optional,
+   * and absent from the default, so that adding it left the default policy's hash unchanged.
+   */
+  capabilityUnknown?: CapabilityUnknownMode;
+  /**
+   * Capabilities the upgrade is meant to open to non-authorities, as "signature" (every capability
+   * of that function) or "signature:kind" (one kind, src/verify/capabilities/effects.ts).
+   */
+  intendedCapabilities?: string[];
 }
 
+export type CapabilityUnknownMode = "reject" | "warn";
+
 export const MAX_INVARIANTS = 32;
+export const MAX_INTENDED_CAPABILITIES = 64;
 
 /** The policy of a target whose authority enrolled none (policy hash zero): everything strict. */
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -113,7 +127,7 @@ export class PolicyError extends SentinelError<"POLICY_INVALID", { field: string
 /** Validates an untrusted policy document; throws PolicyError naming the field and the fix. */
 export function parsePolicy(input: unknown): Policy {
   const p = object(input, "policy");
-  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants"]);
+  only(p, "policy", ["schema", "name", "version", "checks", "forbiddenOpcodes", "allowSelectorRemoval", "allowAdminChange", "requireHumanApproval", "invariants", "capabilityUnknown", "intendedCapabilities"]);
   if (p["schema"] !== POLICY_SCHEMA) throw new PolicyError("policy.schema", `must be "${POLICY_SCHEMA}"`);
   const name = p["name"];
   if (typeof name !== "string" || name.length === 0 || name.length > 100) throw new PolicyError("policy.name", "must be a string of 1 to 100 characters");
@@ -151,7 +165,7 @@ export function parsePolicy(input: unknown): Policy {
     names.add(invariant.name);
   }
 
-  return {
+  const policy: Policy = {
     schema: POLICY_SCHEMA,
     name,
     version,
@@ -162,6 +176,21 @@ export function parsePolicy(input: unknown): Policy {
     requireHumanApproval: flag(p["requireHumanApproval"], "policy.requireHumanApproval", false),
     invariants,
   };
+  if (p["capabilityUnknown"] !== undefined) {
+    if (p["capabilityUnknown"] !== "reject" && p["capabilityUnknown"] !== "warn") throw new PolicyError("policy.capabilityUnknown", 'must be "reject" or "warn"');
+    policy.capabilityUnknown = p["capabilityUnknown"];
+  }
+  if (p["intendedCapabilities"] !== undefined) {
+    const intended = array(p["intendedCapabilities"], "policy.intendedCapabilities");
+    if (intended.length > MAX_INTENDED_CAPABILITIES) throw new PolicyError("policy.intendedCapabilities", `at most ${MAX_INTENDED_CAPABILITIES} entries`);
+    policy.intendedCapabilities = intended.map((entry, i) => {
+      if (typeof entry !== "string" || !/^[A-Za-z_$][A-Za-z0-9_$]*\([^()]*(\([^()]*\)[^()]*)*\)(:[a-z-]+)?$/.test(entry) || entry.length > 200) {
+        throw new PolicyError(`policy.intendedCapabilities[${i}]`, 'must be a function signature, optionally with ":kind", e.g. "mint(address,uint256):supply-change"');
+      }
+      return entry;
+    });
+  }
+  return policy;
 }
 
 const FUNCTION_PATTERN = /^function [A-Za-z_$][A-Za-z0-9_$]*\([^()]*\) (external )?(view|pure) returns \((u?int\d*|address|bool|bytes\d+)( [A-Za-z_$][A-Za-z0-9_$]*)?\)$/;

@@ -1,6 +1,7 @@
 // Every check of the pipeline, one per name of CHECK_NAMES, each from the folder that owns it.
 import { CHECK_NAMES, type CheckName } from "../codec/policy.ts";
 import { bytecodeCheck } from "./bytecode/index.ts";
+import { accessControlCheck } from "./capabilities/index.ts";
 import { implementationCodeCheck, originCheck, policyCheck, sourceCheck } from "./inputs/index.ts";
 import type { Check } from "./pipeline.ts";
 import { reproducibleBuildCheck } from "./reproducibleBuild/index.ts";
@@ -19,6 +20,7 @@ const CHECKS: Readonly<Record<CheckName, Check>> = {
   "storage-layout": storageLayoutCheck,
   "proxy-safety": proxySafetyCheck,
   "shadow-deployment": shadowDeploymentCheck,
+  "access-control": accessControlCheck(),
 };
 
 /** Every check, in report order: CHECK_NAMES's (they run at once; the order is for people). */

@@ -58,6 +58,9 @@ export const ReasonCode = {
   PINNED_BLOCK_STALE: 47,
   // Proxy safety: an admin entry point a non-authority could not call before the upgrade, and can after.
   AUTHORITY_WEAKENED: 48,
+  // Access control (symbolic): a capability a non-authority reaches after the upgrade and not before; a bound hit.
+  CAPABILITY_GAINED: 49,
+  ANALYSIS_UNKNOWN: 50,
 } as const;
 export type ReasonCode = keyof typeof ReasonCode;
 

@@ -7,7 +7,7 @@
 // when: only one fixed address, or anyone; now, or only after the clock or block number moves.
 import { hexToBytes, keccak256, type Hex } from "viem";
 import { calldataWords } from "./calldata.ts";
-import { classify, SLOTS, type CapabilityKind, type LayoutRoles } from "./effects.ts";
+import { classify, isBalanceEntry, SLOTS, type CapabilityKind, type LayoutRoles } from "./effects.ts";
 import { DEFAULT_BOUNDS, exploreCall, type Bounds, type CallResult } from "./executor.ts";
 import { DEFAULT_RLIMIT, solve, type Formula } from "./solver.ts";
 import { ADDRESS_MASK, Terms } from "./terms.ts";
@@ -77,12 +77,13 @@ export async function analyseFunction(
     address: state.proxy,
     chainId: state.chainId,
     storage,
+    symbolicSlots: SUPPLY_SLOTS,
     bounds: options.bounds,
   });
   const caller = terms.variable("caller");
   const groups = capabilityGroups(result, state, terms, Number.parseInt(selector, 16));
   const reach: FunctionCapabilities["reach"] = {};
-  const outsider = outsiderFormulas(result, state, terms);
+  const outsider = [...outsiderFormulas(result, state, terms), ...balanceBounds(result, state.roles, terms)];
   for (const [kind, paths] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const any: Formula = { kind: "any", groups: paths };
     const reachable = await solve({ all: [...outsider, any] }, ["caller"], options.rlimit);
@@ -156,6 +157,26 @@ function outsiderFormulas(result: CallResult, state: PinnedState, terms: Terms):
   // Nothing keyed by the outsider's address: no role, allowance, balance or nonce of its own.
   for (const [variable, slot] of result.reads) {
     if (slot.hasCaller) formulas.push({ kind: "equal", a: variable, b: c(0n), holds: true });
+  }
+  return formulas;
+}
+
+/**
+ * The total supply is not an authority fact: any future supply can be the one a call meets, so it
+ * is a variable, not the pinned value (a backdoor that moves tokens is one whether or not anyone
+ * holds tokens at the pinned block).
+ */
+const SUPPLY_SLOTS: ReadonlySet<bigint> = new Set([SLOTS.erc20 + 2n]);
+
+/**
+ * ERC-20's invariant, which every state OZ's ERC-20 reaches satisfies: no balance above the total
+ * supply. Without it a mint's unchecked `balance += value` could wrap and look like a debit.
+ */
+function balanceBounds(result: CallResult, roles: LayoutRoles, terms: Terms): Formula[] {
+  const supply = terms.variable(`storage@${(SLOTS.erc20 + 2n).toString(16)}`);
+  const formulas: Formula[] = [];
+  for (const [variable, slot] of result.reads) {
+    if (isBalanceEntry(slot, roles)) formulas.push({ kind: "nonzero", term: terms.apply("lt", supply, variable), holds: false });
   }
   return formulas;
 }

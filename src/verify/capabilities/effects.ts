@@ -117,6 +117,12 @@ export function classify(effect: Effect, roles: LayoutRoles, terms: Terms, calle
   return undefined;
 }
 
+/** An ERC-20 balance: an entry of OZ's balances mapping (only its own balances have a total supply to bound them). */
+export function isBalanceEntry(slot: Term, _roles: LayoutRoles): boolean {
+  const mapping = mappingOf(slot);
+  return mapping !== undefined && mapping.base.op === "const" && mapping.base.value === SLOTS.erc20;
+}
+
 /** A mapping entry's slot, keccak(key . base), split in its parts. */
 function mappingOf(slot: Term): { key: Term; base: Term } | undefined {
   if (slot.op !== "keccak" || slot.size !== 64) return undefined;

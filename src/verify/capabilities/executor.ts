@@ -55,6 +55,8 @@ export interface CallEnvironment {
   chainId: bigint;
   /** Storage at a constant slot, as the call would find it (the pinned state with the upgrade applied). */
   storage(slot: bigint): Promise<bigint>;
+  /** Constant slots read as variables instead (`storage@<hex slot>`): values no authority fixes, like the total supply. */
+  symbolicSlots?: ReadonlySet<bigint>;
   bounds: Bounds;
 }
 
@@ -172,6 +174,11 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
   const sload = async (s: State, slot: Term): Promise<Term> => {
     const written = s.storage.get(slot);
     if (written) return written;
+    if (slot.op === "const" && env.symbolicSlots?.has(slot.value!)) {
+      const variable = t.variable(`storage@${slot.value!.toString(16)}`);
+      reads.set(variable, slot);
+      return variable;
+    }
     if (slot.op === "const") {
       let value = pinned.get(slot.value!);
       if (value === undefined) {

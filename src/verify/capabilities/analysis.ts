@@ -33,18 +33,22 @@ export interface PinnedState {
   roles: LayoutRoles;
   /** The selector of the upgrade's own call: initializer paths it runs atomically are not open to anyone. */
   upgradeCallSelector?: number;
+  /** Constant slots read as variables: state an outsider can change (a counter), so its pinned value fixes nothing. */
+  openSlots?: readonly bigint[];
 }
 
 export type Reach =
   | { status: "none" }
   | { status: "unknown"; bound: string }
-  | { status: "outsider"; caller: "any" | Hex; afterTime: boolean };
+  | { status: "outsider"; caller: "any" | Hex; afterTime: boolean; afterState: boolean };
 
 export interface FunctionCapabilities {
   signature: string;
   /** A bound the exploration hit: what it did not see may hold any capability. */
   incomplete?: string;
   reach: Partial<Record<CapabilityKind, Reach>>;
+  /** Constant slots (no capability of their own) an outsider can change through this function. */
+  outsiderWrites: bigint[];
 }
 
 export interface AnalysisOptions {
@@ -77,7 +81,7 @@ export async function analyseFunction(
     address: state.proxy,
     chainId: state.chainId,
     storage,
-    symbolicSlots: SUPPLY_SLOTS,
+    symbolicSlots: new Set([...SUPPLY_SLOTS, ...(state.openSlots ?? [])]),
     bounds: options.bounds,
   });
   const caller = terms.variable("caller");
@@ -98,13 +102,53 @@ export async function analyseFunction(
     const who = reachable.values.get("caller")!;
     const others = await solve({ all: [...outsider, any, { kind: "equal", a: caller, b: terms.constant(who), holds: false }] }, [], options.rlimit);
     const now = await solve({ all: [...outsider, any, ...nowFormulas(state, terms)] }, [], options.rlimit);
+    // With the state outsiders can change as it is now: unsat means only after it moves (a counter).
+    const pinned = state.openSlots?.length
+      ? await solve({ all: [...outsider, any, ...(await pinnedOpenSlots(state, terms, storage))] }, [], options.rlimit)
+      : undefined;
     reach[kind] = {
       status: "outsider",
       caller: others.result === "unsat" ? (`0x${who.toString(16).padStart(40, "0")}` as Hex) : "any",
       afterTime: now.result === "unsat",
+      afterState: pinned?.result === "unsat",
     };
   }
-  return { signature, ...(result.incomplete ? { incomplete: boundName(result.incomplete, options.bounds) } : {}), reach };
+  const outsiderWrites: bigint[] = [];
+  for (const [slot, paths] of stateWrites(result, state, terms)) {
+    const answer = await solve({ all: [...outsider, { kind: "any", groups: paths }] }, [], options.rlimit);
+    if (answer.result !== "unsat") outsiderWrites.push(slot);
+  }
+  return { signature, ...(result.incomplete ? { incomplete: boundName(result.incomplete, options.bounds) } : {}), reach, outsiderWrites };
+}
+
+async function pinnedOpenSlots(state: PinnedState, terms: Terms, storage: (slot: bigint) => Promise<bigint>): Promise<Formula[]> {
+  const formulas: Formula[] = [];
+  for (const slot of state.openSlots ?? []) {
+    formulas.push({ kind: "equal", a: terms.variable(`storage@${slot.toString(16)}`), b: terms.constant(await storage(slot)), holds: true });
+  }
+  return formulas;
+}
+
+/**
+ * Writes to constant slots that are no capability and no authority (a counter, a flag): per slot,
+ * the paths that change it. Initializer paths are left out as in capabilityGroups.
+ */
+function stateWrites(result: CallResult, state: PinnedState, terms: Terms): [bigint, Formula[][]][] {
+  const caller = terms.variable("caller");
+  const writes = new Map<bigint, Formula[][]>();
+  for (const path of result.paths) {
+    if (path.effects.some((e) => e.kind === "sstore" && e.slot.op === "const" && e.slot.value === SLOTS.initializable)) continue;
+    const conditions: Formula[] = path.conditions.map((c) => ({ kind: "nonzero", term: c.term, holds: c.holds }));
+    for (const effect of path.effects) {
+      if (effect.kind !== "sstore" || effect.slot.op !== "const" || classify(effect, state.roles, terms, caller) !== undefined) continue;
+      const slot = effect.slot.value!;
+      if (slot === SLOTS.initializable || SUPPLY_SLOTS.has(slot) || state.openSlots?.includes(slot)) continue;
+      const list = writes.get(slot) ?? [];
+      list.push([...conditions, { kind: "equal", a: effect.value, b: effect.previous, holds: false }]);
+      writes.set(slot, list);
+    }
+  }
+  return [...writes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function boundName(bound: NonNullable<CallResult["incomplete"]>, bounds: Bounds): string {

@@ -92,6 +92,18 @@ function remember(key: Hex, findings: Finding[]): void {
 
 /** Every function of the new implementation; the current one's functions only where needed for a comparison. */
 export async function compare(before: ImplementationUnderTest, after: ImplementationUnderTest, state: PinnedState, options: AnalysisOptions): Promise<Finding[]> {
+  const signatures = Object.keys(after.functions).sort();
+  let results: FunctionCapabilities[] = [];
+  for (const signature of signatures) results.push(await analyseFunction(after, signature, state, options));
+  // State an outsider can change (a counter, a flag) is no fixed fact: read it as a variable, and
+  // analyse again, so a gate that opens after enough calls is seen. One more round is enough for
+  // slots the pinned state lets outsiders write; a chain of them would need more (docs).
+  const open = [...new Set(results.flatMap((result) => result.outsiderWrites))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (open.length > 0) {
+    state = { ...state, openSlots: open };
+    results = [];
+    for (const signature of signatures) results.push(await analyseFunction(after, signature, state, options));
+  }
   const findings: Finding[] = [];
   const previous = new Map<string, Promise<FunctionCapabilities>>();
   const beforeOf = (signature: string) => {
@@ -102,9 +114,8 @@ export async function compare(before: ImplementationUnderTest, after: Implementa
     }
     return result;
   };
-  const signatures = Object.keys(after.functions).sort();
-  for (const signature of signatures) {
-    const now = await analyseFunction(after, signature, state, options);
+  for (const now of results) {
+    const { signature } = now;
     if (now.incomplete !== undefined) findings.push(unknown(signature, `exploration stopped at a bound: ${now.incomplete}`));
     for (const kind of Object.keys(now.reach).sort() as CapabilityKind[]) {
       const reach = now.reach[kind]!;
@@ -128,14 +139,18 @@ export async function compare(before: ImplementationUnderTest, after: Implementa
 
 function gained(signature: string, kind: CapabilityKind, reach: Extract<Reach, { status: "outsider" }>, was: Reach): Finding {
   const who = reach.caller === "any" ? "any caller" : `the hard-coded address ${getAddress(reach.caller)}`;
-  const when = reach.afterTime ? "only after the timestamp or block number moves past the pinned block's" : "now";
+  const when = reach.afterTime
+    ? "only after the timestamp or block number moves past the pinned block's"
+    : reach.afterState
+      ? "only after state any caller can change (a counter) moves"
+      : "now";
   const before = was.status === "outsider" ? `only ${was.caller} before the upgrade` : "no non-authority before the upgrade";
   return {
     check: "access-control",
     code: "CAPABILITY_GAINED",
     severity: "reject",
     message: `${signature}: ${who} can ${EFFECTS[kind]} (${when}); ${before}`,
-    evidence: { function: signature, effect: kind, caller: reach.caller === "any" ? "any" : getAddress(reach.caller), when: reach.afterTime ? "after-time" : "now" },
+    evidence: { function: signature, effect: kind, caller: reach.caller === "any" ? "any" : getAddress(reach.caller), when: reach.afterTime ? "after-time" : reach.afterState ? "after-state" : "now" },
   };
 }
 

@@ -25,6 +25,10 @@ describe("access-control analysis", { timeout: 240_000 }, () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-timed-mint")), [{ function: "mint(address,uint256)", effect: "supply-change", caller: "any", when: "after-time" }]);
   });
 
+  it("finds a mint that opens after a counter anyone can advance", async () => {
+    assert.deepEqual(gained(await caseFindings(compiler, "capability-counter-mint")), [{ function: "mint(address,uint256)", effect: "supply-change", caller: "any", when: "after-state" }]);
+  });
+
   it("finds a transferFrom that skips the allowance for one spender", async () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-transferfrom-backdoor")), [
       { function: "transferFrom(address,address,uint256)", effect: "balance-debit", caller: "0x0000000000000000000000000000000000C0FFEE", when: "now" },

@@ -157,6 +157,7 @@ function boundName(bound: NonNullable<CallResult["incomplete"]>, bounds: Bounds)
     case "steps": return `step budget (${bounds.steps} steps)`;
     case "unroll": return `loop unrolling (${bounds.unroll} iterations)`;
     case "jump": return "a computed jump or an unmodelled opcode";
+    case "memory": return "a storage write to a slot hashed from memory written at a computed offset";
   }
 }
 

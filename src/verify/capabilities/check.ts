@@ -81,7 +81,7 @@ async function run(context: VerificationContext, options: AnalysisOptions): Prom
   const cacheKey = `${key}${keyBefore.slice(2)}` as Hex;
   const findings = cache.get(cacheKey) ?? (await compare(before, after, state, options));
   remember(cacheKey, findings);
-  return applyPolicy(findings, bundle.policy);
+  return applyCapabilityPolicy(findings, bundle.policy);
 }
 
 function remember(key: Hex, findings: Finding[]): void {
@@ -159,7 +159,7 @@ function unknown(signature: string, why: string): Finding {
 }
 
 /** Intended capabilities approve; unknowns warn if the policy says so. */
-function applyPolicy(findings: Finding[], policy: Policy): Finding[] {
+export function applyCapabilityPolicy(findings: Finding[], policy: Policy): Finding[] {
   const intended = new Set(policy.intendedCapabilities ?? []);
   return findings.map((finding) => {
     const fn = finding.evidence?.["function"];

@@ -39,7 +39,7 @@ export interface PathResult {
 export interface CallResult {
   paths: PathResult[];
   /** The bound hit, if any: the exploration is incomplete and its absence of effects proves nothing. */
-  incomplete?: "paths" | "steps" | "unroll" | "jump";
+  incomplete?: "paths" | "steps" | "unroll" | "jump" | "memory";
   /** Symbolic storage reads: the variable and the slot it was read from. */
   reads: Map<Term, Term>;
 }
@@ -101,6 +101,9 @@ function program(code: Uint8Array): Program {
 }
 
 const MAX_MEMORY = 1 << 22;
+/** Copies larger than this many bytes, and paths with more memory writes than MAX_WRITES, make memory unknown (fresh variables): sound, and bounded in work. */
+const MAX_COPY = 32 * 64;
+const MAX_WRITES = 2_048;
 
 export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
   const { terms: t } = env;
@@ -264,7 +267,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
           case "KECCAK256": {
             const offset = concrete(pop());
             const size = concrete(pop());
-            if (offset === undefined || size === undefined || size > 32 * 64) {
+            if (offset === undefined || size === undefined || size > MAX_COPY) {
               push(t.variable(`keccak#${s.pc}#${s.fresh++}`));
               break;
             }
@@ -290,7 +293,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const dest = concrete(pop());
             const offset = pop();
             const size = concrete(pop());
-            if (dest === undefined || size === undefined || size > 32 * 64) {
+            if (dest === undefined || size === undefined || size > MAX_COPY) {
               s.memoryHavoc = true;
               break;
             }
@@ -306,7 +309,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const dest = concrete(pop());
             const offset = concrete(pop());
             const size = concrete(pop());
-            if (dest === undefined || offset === undefined || size === undefined) {
+            if (dest === undefined || offset === undefined || size === undefined || size > MAX_COPY) {
               s.memoryHavoc = true;
               break;
             }
@@ -324,7 +327,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const dest = concrete(pop());
             const source = pop();
             const size = concrete(pop());
-            if (dest === undefined || size === undefined || size > 32 * 64) {
+            if (dest === undefined || size === undefined || size > MAX_COPY) {
               s.memoryHavoc = true;
               break;
             }
@@ -372,6 +375,9 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
           case "SSTORE": {
             const slot = pop();
             const value = pop();
+            // After a write at a computed offset, a mapping key hashed from memory is unknown: this
+            // write may be to any slot, so what the path does cannot be classified.
+            if (s.memoryHavoc && slot.op !== "const") incomplete ??= "memory";
             const previous = await sload(s, slot);
             s.effects.push({ kind: "sstore", pc: s.pc, slot, value, previous });
             s.storage.set(slot, value);
@@ -443,7 +449,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const tag = `${s.pc}#${s.fresh++}`;
             s.returnTag = tag;
             s.returnSize = t.variable(`returnsize:${tag}`);
-            if (outOffset === undefined || outSize === undefined) s.memoryHavoc = true;
+            if (outOffset === undefined || outSize === undefined || outSize > MAX_COPY) s.memoryHavoc = true;
             else for (let at = 0; at < outSize; at += 32) s.memory.push({ offset: outOffset + at, size: Math.min(32, outSize - at), value: t.variable(`return:${tag}@${at}`) });
             push(t.variable(`success:${tag}`));
             break;
@@ -459,6 +465,10 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             incomplete ??= "jump";
             done = true;
         }
+      }
+      if (s.memory.length > MAX_WRITES) {
+        s.memory = [];
+        s.memoryHavoc = true;
       }
       if (!done) s.pc = next;
     }

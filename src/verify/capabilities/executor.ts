@@ -10,6 +10,7 @@
 // path may take a symbolic branch at the same instruction (loop unrolling). A bound hit never
 // drops a path silently: the call's result says which bound, and the caller reports "unknown".
 import { OPCODES } from "../bytecode/opcodes.ts";
+import { readWord, type MemoryWrite } from "./memory.ts";
 import { ADDRESS_MASK, WORD, type Term, type Terms } from "./terms.ts";
 
 export interface Bounds {
@@ -58,13 +59,6 @@ export interface CallEnvironment {
   /** Constant slots read as variables instead (`storage@<hex slot>`): values no authority fixes, like the total supply. */
   symbolicSlots?: ReadonlySet<bigint>;
   bounds: Bounds;
-}
-
-interface MemoryWrite {
-  offset: number;
-  size: number;
-  /** Right-aligned: the low `size` bytes are written. */
-  value: Term;
 }
 
 interface State {
@@ -135,45 +129,8 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
     if (shift === 0) return word(index);
     return t.apply("or", t.apply("shl", t.constant(BigInt(8 * shift)), word(index)), t.apply("shr", t.constant(BigInt(8 * (32 - shift))), word(index + 1)));
   };
-  const mload = (s: State, offset: number): Term => {
-    if (s.memoryHavoc) return t.variable(`memory@${offset}#${s.fresh++}`);
-    // Byte by byte, the latest write covering each byte; runs of bytes from one write are one piece.
-    let result: Term = zero;
-    let byte = 0;
-    while (byte < 32) {
-      const at = offset + byte;
-      let found = -1;
-      for (let i = s.memory.length - 1; i >= 0; i--) {
-        const w = s.memory[i]!;
-        if (at >= w.offset && at < w.offset + w.size) {
-          found = i;
-          break;
-        }
-      }
-      if (found < 0) {
-        byte++;
-        continue;
-      }
-      const w = s.memory[found]!;
-      let run = 1;
-      while (byte + run < 32 && offset + byte + run < w.offset + w.size && latest(s, offset + byte + run) === found) run++;
-      // Bytes [at - w.offset, +run) of the write's `size` bytes, placed at [byte, +run) of the word.
-      const fromLow = w.size - (at - w.offset) - run;
-      let piece = t.apply("shr", t.constant(BigInt(8 * fromLow)), w.value);
-      if (run < 32) piece = t.apply("and", piece, t.constant((1n << BigInt(8 * run)) - 1n));
-      piece = t.apply("shl", t.constant(BigInt(8 * (32 - byte - run))), piece);
-      result = t.apply("or", result, piece);
-      byte += run;
-    }
-    return result;
-  };
-  const latest = (s: State, at: number): number => {
-    for (let i = s.memory.length - 1; i >= 0; i--) {
-      const w = s.memory[i]!;
-      if (at >= w.offset && at < w.offset + w.size) return i;
-    }
-    return -1;
-  };
+  const mload = (s: State, offset: number): Term =>
+    s.memoryHavoc ? t.variable(`memory@${offset}#${s.fresh++}`) : readWord(t, s.memory, offset);
   const sload = async (s: State, slot: Term): Promise<Term> => {
     const written = s.storage.get(slot);
     if (written) return written;
@@ -402,7 +359,6 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const decided = decide(condition, s.conditions);
             if (decided === false) break;
             if (target.op !== "const") {
-              if (process.env.SYM_DEBUG) console.error("symbolic jump", s.pc, target.op, target.name);
               incomplete ??= "jump";
               done = true;
               break;
@@ -461,7 +417,6 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
           }
           default:
             // An opcode this executor does not model: stop here, and say so.
-            if (process.env.SYM_DEBUG) console.error("unmodelled", info.name, s.pc);
             incomplete ??= "jump";
             done = true;
         }

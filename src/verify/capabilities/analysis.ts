@@ -7,10 +7,10 @@
 // when: only one fixed address, or anyone; now, or only after the clock or block number moves.
 import { hexToBytes, keccak256, type Hex } from "viem";
 import { calldataWords } from "./calldata.ts";
-import { classify, isBalanceEntry, SLOTS, type CapabilityKind, type LayoutRoles } from "./effects.ts";
+import { classify, isBalanceEntry, isTokenCount, SLOTS, type CapabilityKind, type LayoutRoles } from "./effects.ts";
 import { DEFAULT_BOUNDS, exploreCall, type Bounds, type CallResult } from "./executor.ts";
 import { DEFAULT_RLIMIT, solve, type Formula } from "./solver.ts";
-import { ADDRESS_MASK, Terms } from "./terms.ts";
+import { ADDRESS_MASK, Terms, type Term } from "./terms.ts";
 
 export interface ImplementationUnderTest {
   /** The implementation's runtime code as deployed (immutables filled). */
@@ -87,7 +87,7 @@ export async function analyseFunction(
   const caller = terms.variable("caller");
   const groups = capabilityGroups(result, state, terms, Number.parseInt(selector, 16));
   const reach: FunctionCapabilities["reach"] = {};
-  const outsider = [...outsiderFormulas(result, state, terms), ...balanceBounds(result, state.roles, terms)];
+  const outsider = [...outsiderFormulas(result, state, terms), ...balanceBounds(result, terms)];
   for (const [kind, paths] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const any: Formula = { kind: "any", groups: paths };
     const reachable = await solve({ all: [...outsider, any] }, ["caller"], options.rlimit);
@@ -199,11 +199,29 @@ function outsiderFormulas(result: CallResult, state: PinnedState, terms: Terms):
   for (const authority of [...new Set(state.authorities)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     formulas.push({ kind: "equal", a: caller, b: c(authority), holds: false });
   }
-  // Nothing keyed by the outsider's address: no role, allowance, balance or nonce of its own.
+  // Nothing keyed by the outsider's address (no role, allowance, balance or nonce of its own), and
+  // the outsider's address stored nowhere (owner of no token, approved for none, pending nothing).
   for (const [variable, slot] of result.reads) {
     if (slot.hasCaller) formulas.push({ kind: "equal", a: variable, b: c(0n), holds: true });
+    else if (slot.op !== "const") {
+      formulas.push({ kind: "equal", a: terms.apply("and", variable, c(ADDRESS_MASK)), b: caller, holds: false });
+      // Keyed by a value that may turn out to be the caller (renounceRole(role, account) with
+      // account = caller): then it is the outsider's own entry, and zero too.
+      const keys = mappingKeys(slot);
+      if (keys.length > 0) {
+        const notCaller: Formula[] = keys.map((key) => ({ kind: "equal", a: terms.apply("and", key, c(ADDRESS_MASK)), b: caller, holds: false }));
+        formulas.push({ kind: "any", groups: [notCaller, [{ kind: "equal", a: variable, b: c(0n), holds: true }]] });
+      }
+    }
   }
   return formulas;
+}
+
+/** The keys along a slot's chain of mapping hashes (and struct offsets added to them). */
+function mappingKeys(slot: Term): Term[] {
+  if (slot.op === "keccak" && slot.size === 64) return [slot.args[0]!, ...mappingKeys(slot.args[1]!)];
+  if (slot.op === "add") return slot.args.flatMap(mappingKeys);
+  return [];
 }
 
 /**
@@ -217,11 +235,12 @@ const SUPPLY_SLOTS: ReadonlySet<bigint> = new Set([SLOTS.erc20 + 2n]);
  * ERC-20's invariant, which every state OZ's ERC-20 reaches satisfies: no balance above the total
  * supply. Without it a mint's unchecked `balance += value` could wrap and look like a debit.
  */
-function balanceBounds(result: CallResult, roles: LayoutRoles, terms: Terms): Formula[] {
+function balanceBounds(result: CallResult, terms: Terms): Formula[] {
   const supply = terms.variable(`storage@${(SLOTS.erc20 + 2n).toString(16)}`);
   const formulas: Formula[] = [];
   for (const [variable, slot] of result.reads) {
-    if (isBalanceEntry(slot, roles)) formulas.push({ kind: "nonzero", term: terms.apply("lt", supply, variable), holds: false });
+    if (isBalanceEntry(slot, terms)) formulas.push({ kind: "nonzero", term: terms.apply("lt", supply, variable), holds: false });
+    if (isTokenCount(slot, terms)) formulas.push({ kind: "ult", a: variable, b: terms.constant(1n << 128n) });
   }
   return formulas;
 }

@@ -34,6 +34,8 @@ export const SLOTS = {
   accessControl: slot("0x02dd7bc7dec4dceedda775e58dd541e08a116c6c53815c0bd028192f7b626800"),
   defaultAdminRules: slot("0xeef3dac4538c82c8ace4063ab0acd2d15cdb5883aa1dff7c2673abb3d8698400"),
   erc20: slot("0x52c63247e1f47db19d5ce0460030c497f067ca4cebf71ba98eeadabe20bace00"),
+  /** ERC721Storage: _name, _symbol, _owners (+2), _balances (+3), _tokenApprovals, _operatorApprovals. */
+  erc721: slot("0x80bb2b638cc20bc4d0a60d66940f3ab4a00c1d7b313497ca82fb0b4ab0079300"),
   initializable: slot("0xf0c57e16840df040f15088dc2f81fe391c3923bec73e23a9662efc9c229c6a00"),
   implementation: slot("0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"),
   admin: slot("0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103"),
@@ -95,12 +97,12 @@ export function classify(effect: Effect, roles: LayoutRoles, terms: Terms, calle
     if (at === SLOTS.implementation) return { kind: "upgrade", material: changes(effect) };
     if (authoritySlots(roles).includes(at) || at === SLOTS.beacon) return { kind: "authority-write", material: changes(effect) };
     if (at === SLOTS.erc20 + 2n || roles.supply.includes(at)) return { kind: "supply-change", material: changes(effect) };
-    return undefined;
   }
-  const mapping = mappingOf(slot);
+  if (isRoleAdmin(slot, terms)) return { kind: "role-change", material: changes(effect) };
+  const mapping = mappingOf(slot, terms);
   if (mapping === undefined) return undefined;
   const base = mapping.base;
-  if (base.op === "const" && (base.value === SLOTS.erc20 || roles.balances.includes(base.value!))) {
+  if (base.op === "const" && (base.value === SLOTS.erc20 || base.value === SLOTS.erc721 + 3n || roles.balances.includes(base.value!))) {
     // Another account's balance goes down: the key is not the caller and the new value is below the old.
     const key = terms.apply("and", mapping.key, terms.constant(ADDRESS_MASK));
     return {
@@ -112,19 +114,42 @@ export function classify(effect: Effect, roles: LayoutRoles, terms: Terms, calle
     };
   }
   // _roles[role].hasRole[account]: keccak(account . keccak(role . namespace)).
-  const outer = mappingOf(base);
+  const outer = mappingOf(base, terms);
   if (outer !== undefined && outer.base.op === "const" && outer.base.value === SLOTS.accessControl) return { kind: "role-change", material: changes(effect) };
   return undefined;
 }
 
+/** _roles[role].adminRole: the RoleData struct's second slot, keccak(role . namespace) + 1. */
+function isRoleAdmin(slot: Term, terms: Terms): boolean {
+  let entry: Term | undefined;
+  if (slot.op === "const") entry = terms.constant(slot.value! - 1n);
+  else if (slot.op === "add") {
+    const [a, b] = slot.args as [Term, Term];
+    const [one, other] = a.op === "const" ? [a, b] : [b, a];
+    if (one.op === "const" && one.value === 1n) entry = other;
+  }
+  const mapping = entry && mappingOf(entry, terms);
+  return mapping !== undefined && mapping.base.op === "const" && mapping.base.value === SLOTS.accessControl;
+}
+
 /** An ERC-20 balance: an entry of OZ's balances mapping (only its own balances have a total supply to bound them). */
-export function isBalanceEntry(slot: Term, _roles: LayoutRoles): boolean {
-  const mapping = mappingOf(slot);
+export function isBalanceEntry(slot: Term, terms: Terms): boolean {
+  const mapping = mappingOf(slot, terms);
   return mapping !== undefined && mapping.base.op === "const" && mapping.base.value === SLOTS.erc20;
 }
 
-/** A mapping entry's slot, keccak(key . base), split in its parts. */
-function mappingOf(slot: Term): { key: Term; base: Term } | undefined {
+/** An ERC-721 balance: a count of tokens, far below 2^128 (so `+= 1` never wraps). */
+export function isTokenCount(slot: Term, terms: Terms): boolean {
+  const mapping = mappingOf(slot, terms);
+  return mapping !== undefined && mapping.base.op === "const" && mapping.base.value === SLOTS.erc721 + 3n;
+}
+
+/** A mapping entry's slot, keccak(key . base), split in its parts; a constant one by the hash the executor folded. */
+function mappingOf(slot: Term, terms: Terms): { key: Term; base: Term } | undefined {
+  if (slot.op === "const") {
+    const folded = terms.preimage(slot.value!);
+    return folded?.size === 64 ? { key: folded.args[0]!, base: folded.args[1]! } : undefined;
+  }
   if (slot.op !== "keccak" || slot.size !== 64) return undefined;
   return { key: slot.args[0]!, base: slot.args[1]! };
 }

@@ -6,6 +6,7 @@
 // steps, so the same query gives the same answer on every node whatever the machine's load; a
 // timeout would not. An exhausted limit is "unknown", which the caller reports as such.
 import type { Bool, BitVec, Context } from "z3-solver";
+import { SentinelError } from "../../errors.ts";
 import type { Term } from "./terms.ts";
 
 export type Satisfiability = "sat" | "unsat" | "unknown";
@@ -56,19 +57,55 @@ export function solve(query: Query, variables: readonly string[], rlimit = DEFAU
     const solver = new Z.Solver();
     solver.set("rlimit", rlimit);
     for (const formula of query.all) solver.add(translate.formula(formula));
-    const result = await solver.check();
-    const values = new Map<string, bigint>();
-    if (result === "sat") {
-      const model = solver.model();
-      for (const name of variables) {
-        const value = model.eval(translate.variable(name), true);
-        values.set(name, BigInt(value.toString().replace(/^#x/, "0x")));
+    try {
+      const result = await answered(solver.check());
+      const values = new Map<string, bigint>();
+      if (result === "sat") {
+        const model = solver.model();
+        for (const name of variables) {
+          const value = model.eval(translate.variable(name), true);
+          values.set(name, BigInt(value.toString().replace(/^#x/, "0x")));
+        }
+        model.release();
       }
+      return { result, values };
+    } finally {
+      // Eagerly: z3's wasm heap is fixed (2 GiB), and garbage collection frees solvers late.
+      solver.release();
     }
-    return { result, values };
   });
   queue = run.catch(() => undefined);
   return run;
+}
+
+/**
+ * Not a bound (rlimit is the bound, the same on every node): a guard against z3 itself failing,
+ * e.g. its wasm worker crashing, which would leave a query unanswered for ever. Such a failure is
+ * the node's (CHECK_FAILED: the node abstains), and the next query starts a fresh z3.
+ */
+const ANSWER_GUARD_MS = 30_000;
+
+export class SolverFailure extends SentinelError<"SOLVER_FAILED"> {
+  override name = "SolverFailure";
+  constructor(message: string) {
+    super("SOLVER_FAILED", message);
+  }
+}
+
+async function answered<T>(pending: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SolverFailure(`z3 gave no answer within ${ANSWER_GUARD_MS} ms (its worker failed?)`)), ANSWER_GUARD_MS);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([pending, guard]);
+  } catch (error) {
+    z3 = undefined;
+    throw error instanceof SolverFailure ? error : new SolverFailure(`z3 failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function translator(Z: Z3) {

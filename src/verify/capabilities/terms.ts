@@ -52,11 +52,20 @@ export class Terms {
     return simpler ?? this.intern(op, args, {});
   }
 
+  /** Hashes folded to constants, by value: a mapping entry with constant keys is still a mapping entry. */
+  private readonly preimages = new Map<bigint, { args: readonly Term[]; size: number }>();
+
+  preimage(value: bigint): { args: readonly Term[]; size: number } | undefined {
+    return this.preimages.get(value);
+  }
+
   keccak(args: Term[], size: number): Term {
     if (args.every((arg) => arg.op === "const")) {
       const bytes = new Uint8Array(args.length * 32);
       args.forEach((arg, i) => bytes.set(hexToBytes(numberToHex(arg.value!, { size: 32 })), i * 32));
-      return this.constant(BigInt(keccak256(bytesToHex(bytes.subarray(0, size)))));
+      const hash = BigInt(keccak256(bytesToHex(bytes.subarray(0, size))));
+      this.preimages.set(hash, { args, size });
+      return this.constant(hash);
     }
     return this.intern("keccak", args, { size });
   }

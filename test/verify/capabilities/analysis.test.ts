@@ -29,6 +29,18 @@ describe("access-control analysis", { timeout: 240_000 }, () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-counter-mint")), [{ function: "mint(address,uint256)", effect: "supply-change", caller: "any", when: "after-state" }]);
   });
 
+  it("finds an NFT operator backdoor for one address, on every transfer entry point", async () => {
+    const found = gained(await caseFindings(compiler, "capability-nft-operator-backdoor"));
+    assert.deepEqual(
+      found.filter((e) => e?.["effect"] === "balance-debit").map((e) => [e?.["function"], e?.["caller"]]),
+      ["safeTransferFrom(address,address,uint256)", "safeTransferFrom(address,address,uint256,bytes)", "transferFrom(address,address,uint256)"].map((fn) => [fn, "0x00000000000000000000000000000000000A11cE"]),
+    );
+  });
+
+  it("finds a role's admin re-parented by anyone (a constant mapping slot)", async () => {
+    assert.deepEqual(gained(await caseFindings(compiler, "capability-role-admin-open")), [{ function: "setMinterAdmin(bytes32)", effect: "role-change", caller: "any", when: "now" }]);
+  });
+
   it("finds a transferFrom that skips the allowance for one spender", async () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-transferfrom-backdoor")), [
       { function: "transferFrom(address,address,uint256)", effect: "balance-debit", caller: "0x0000000000000000000000000000000000C0FFEE", when: "now" },
@@ -39,7 +51,7 @@ describe("access-control analysis", { timeout: 240_000 }, () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-pending-owner-open")), [{ function: "setPendingOwner(address)", effect: "authority-write", caller: "any", when: "now" }]);
   });
 
-  for (const name of ["approve-capability-owner-burn", "approve-capability-role-gated", "approve-oz-token", "approve-accesscontrol", "approve-ownable2step"]) {
+  for (const name of ["approve-capability-owner-burn", "approve-capability-role-gated", "approve-oz-token", "approve-accesscontrol", "approve-ownable2step", "approve-nft-access-uups-no-initializer"]) {
     it(`gains nothing in ${name}`, async () => {
       const findings = await caseFindings(compiler, name);
       assert.deepEqual(rejecting(findings), []);

@@ -8,7 +8,7 @@
 import { hexToBytes, keccak256, type Hex } from "viem";
 import { calldataWords } from "./calldata.ts";
 import { classify, isBalanceEntry, isTokenCount, SLOTS, type CapabilityKind, type LayoutRoles } from "./effects.ts";
-import { DEFAULT_BOUNDS, exploreCall, type Bounds, type CallResult } from "./executor.ts";
+import { DEFAULT_BOUNDS, exploreCall, type Bound, type Bounds, type CallResult, type Condition } from "./executor.ts";
 import { DEFAULT_RLIMIT, solve, type Formula } from "./solver.ts";
 import { ADDRESS_MASK, Terms, type Term } from "./terms.ts";
 
@@ -118,7 +118,33 @@ export async function analyseFunction(
     const answer = await solve({ all: [...outsider, { kind: "any", groups: paths }] }, [], options.rlimit);
     if (answer.result !== "unsat") outsiderWrites.push(slot);
   }
-  return { signature, ...(result.incomplete ? { incomplete: boundName(result.incomplete, options.bounds) } : {}), reach, outsiderWrites };
+  const incomplete = await incompleteFor(result, outsider, Number.parseInt(selector, 16), state, options);
+  return { signature, ...(incomplete ? { incomplete } : {}), reach, outsiderWrites };
+}
+
+/**
+ * The bounds that matter: those an outsider can reach (a cut path, or a write to a slot that could
+ * not be told, whose conditions an outsider can meet). A loop only the owner can enter is no
+ * unknown; an answer z3 could not give counts as reachable.
+ */
+async function incompleteFor(result: CallResult, outsider: Formula[], selector: number, state: PinnedState, options: AnalysisOptions): Promise<string | undefined> {
+  const byBound = new Map<Bound, Formula[][]>();
+  const add = (bound: Bound, conditions: readonly Condition[]) => {
+    const list = byBound.get(bound) ?? [];
+    list.push(conditions.map((c) => ({ kind: "nonzero", term: c.term, holds: c.holds })));
+    byBound.set(bound, list);
+  };
+  for (const path of result.cut) add(path.bound, path.conditions);
+  for (const path of result.paths) {
+    if (selector === state.upgradeCallSelector && path.effects.some((e) => e.kind === "sstore" && e.slot.op === "const" && e.slot.value === SLOTS.initializable)) continue;
+    if (path.effects.some((e) => e.kind === "sstore" && e.opaque)) add("memory", path.conditions);
+  }
+  const reached: string[] = [];
+  for (const bound of [...byBound.keys()].sort()) {
+    const answer = await solve({ all: [...outsider, { kind: "any", groups: byBound.get(bound)! }] }, [], options.rlimit);
+    if (answer.result !== "unsat") reached.push(boundName(bound, options.bounds));
+  }
+  return reached.length > 0 ? reached.join("; ") : undefined;
 }
 
 async function pinnedOpenSlots(state: PinnedState, terms: Terms, storage: (slot: bigint) => Promise<bigint>): Promise<Formula[]> {
@@ -151,7 +177,7 @@ function stateWrites(result: CallResult, state: PinnedState, terms: Terms): [big
   return [...writes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function boundName(bound: NonNullable<CallResult["incomplete"]>, bounds: Bounds): string {
+function boundName(bound: Bound, bounds: Bounds): string {
   switch (bound) {
     case "paths": return `path budget (${bounds.paths} paths)`;
     case "steps": return `step budget (${bounds.steps} steps)`;

@@ -28,7 +28,8 @@ export interface Condition {
 }
 
 export type Effect =
-  | { kind: "sstore"; pc: number; slot: Term; value: Term; previous: Term }
+  /** opaque: the slot was hashed from memory written at a computed offset, so it may be any slot. */
+  | { kind: "sstore"; pc: number; slot: Term; value: Term; previous: Term; opaque?: boolean }
   | { kind: "call"; pc: number; opcode: "CALL" | "CALLCODE" | "DELEGATECALL"; target: Term; value: Term }
   | { kind: "selfdestruct"; pc: number; beneficiary: Term };
 
@@ -39,10 +40,20 @@ export interface PathResult {
 
 export interface CallResult {
   paths: PathResult[];
-  /** The bound hit, if any: the exploration is incomplete and its absence of effects proves nothing. */
-  incomplete?: "paths" | "steps" | "unroll" | "jump" | "memory";
+  /**
+   * Paths cut short at a bound, with the conditions that led there: what they would have done is
+   * unknown. Whether that matters is the analysis's question (can an outsider get there?).
+   */
+  cut: CutPath[];
   /** Symbolic storage reads: the variable and the slot it was read from. */
   reads: Map<Term, Term>;
+}
+
+export type Bound = "paths" | "steps" | "unroll" | "jump" | "memory";
+
+export interface CutPath {
+  conditions: Condition[];
+  bound: Bound;
 }
 
 export interface CallEnvironment {
@@ -105,7 +116,8 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
   const reads = new Map<Term, Term>();
   const pinned = new Map<bigint, Term>();
   const results: PathResult[] = [];
-  let incomplete: CallResult["incomplete"];
+  const cut: CutPath[] = [];
+  const stop = (s: State, bound: Bound) => cut.push({ conditions: s.conditions, bound });
   let totalSteps = 0;
   let pathsStarted = 1;
   const zero = t.constant(0n);
@@ -159,7 +171,9 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
     let done = false;
     while (!done) {
       if (++s.steps > env.bounds.steps || ++totalSteps > env.bounds.steps) {
-        incomplete ??= "steps";
+        stop(s, "steps");
+        // The budget is spent for every path still waiting too.
+        if (totalSteps > env.bounds.steps) while (work.length > 0) stop(work.pop()!, "steps");
         break;
       }
       const op = prog.code[s.pc];
@@ -334,9 +348,9 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const value = pop();
             // After a write at a computed offset, a mapping key hashed from memory is unknown: this
             // write may be to any slot, so what the path does cannot be classified.
-            if (s.memoryHavoc && slot.op !== "const") incomplete ??= "memory";
+            const opaque = s.memoryHavoc && slot.op !== "const";
             const previous = await sload(s, slot);
-            s.effects.push({ kind: "sstore", pc: s.pc, slot, value, previous });
+            s.effects.push({ kind: "sstore", pc: s.pc, slot, value, previous, ...(opaque ? { opaque } : {}) });
             s.storage.set(slot, value);
             break;
           }
@@ -359,7 +373,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             const decided = decide(condition, s.conditions);
             if (decided === false) break;
             if (target.op !== "const") {
-              incomplete ??= "jump";
+              stop(s, "jump");
               done = true;
               break;
             }
@@ -370,12 +384,12 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
             }
             const visits = (s.branchVisits.get(s.pc) ?? 0) + 1;
             if (visits > env.bounds.unroll) {
-              incomplete ??= "unroll";
+              stop(s, "unroll");
               done = true;
               break;
             }
             if (pathsStarted >= env.bounds.paths) {
-              incomplete ??= "paths";
+              stop(s, "paths");
               done = true;
               break;
             }
@@ -417,7 +431,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
           }
           default:
             // An opcode this executor does not model: stop here, and say so.
-            incomplete ??= "jump";
+            stop(s, "jump");
             done = true;
         }
       }
@@ -428,7 +442,7 @@ export async function exploreCall(env: CallEnvironment): Promise<CallResult> {
       if (!done) s.pc = next;
     }
   }
-  return { paths: results, ...(incomplete ? { incomplete } : {}), reads };
+  return { paths: results, cut, reads };
 }
 
 /** A condition already decided on this path (the same term asserted before), or by its value. */

@@ -171,7 +171,7 @@ function translator(Z: Z3) {
       case "nonzero": return f.holds ? nonzero(f.term) : Z.Not(nonzero(f.term));
       case "equal": return f.holds ? term(f.a).eq(term(f.b)) : Z.Not(term(f.a).eq(term(f.b)));
       case "ult": return term(f.a).ult(term(f.b));
-      case "any": return Z.Or(...f.groups.map((group) => Z.And(...group.map(formula))));
+      case "any": return Z.Or(...f.groups.map((group) => (group.length === 0 ? Z.Bool.val(true) : Z.And(...group.map(formula)))));
     }
   };
 

@@ -28,6 +28,15 @@ describe("symbolic executor on hostile code", { timeout: 120_000 }, () => {
     });
   }
 
+  it("a loop only the owner can enter is no unknown: outsiders never reach the bound", async () => {
+    const owner = pinnedState().authorities[0]!.toString(16).padStart(40, "0");
+    // CALLER PUSH20 owner EQ ISZERO PUSH1 0x21 JUMPI | loop: JUMPDEST GAS PUSH1 0x1b JUMPI STOP | JUMPDEST STOP
+    const ownerLoop = raw(`33 73${owner} 14 15 6021 57 5b 5a 601b 57 00 5b 00`);
+    assert.equal((await analyseFunction(ownerLoop, F, pinnedState())).incomplete, undefined);
+    const openLoop = raw(`5b 5a 6000 57 00`);
+    assert.ok((await analyseFunction(openLoop, F, pinnedState())).incomplete?.includes("loop unrolling"));
+  });
+
   it("a stack underflow, an invalid jump and a huge copy end the path without a crash", async () => {
     for (const code of ["01", "6003 56 00", "6300400000 6000 6000 39 00", "6300400000 6000 6000 6000 6000 33 5a f1 00"]) {
       const result = await analyseFunction(raw(code), F, pinnedState());

@@ -83,11 +83,12 @@ export function classify(effect: Effect, roles: LayoutRoles, terms: Terms, calle
   const changes = (e: { value: Term; previous: Term }): Formula[] => [{ kind: "equal", a: e.value, b: e.previous, holds: false }];
   if (effect.kind === "selfdestruct") return { kind: "selfdestruct", material: [] };
   if (effect.kind === "call") {
-    if (fromCalldata(effect.target)) {
-      return { kind: effect.opcode === "DELEGATECALL" ? "delegatecall-to-chosen-target" : "call-to-chosen-target", material: [] };
-    }
+    // Ether out first: a call that may send value is named for the value, whoever receives it.
     if (effect.opcode !== "DELEGATECALL" && !(effect.value.op === "const" && effect.value.value === 0n)) {
       return { kind: "value-transfer", material: [{ kind: "nonzero", term: effect.value, holds: true }] };
+    }
+    if (fromCalldata(effect.target)) {
+      return { kind: effect.opcode === "DELEGATECALL" ? "delegatecall-to-chosen-target" : "call-to-chosen-target", material: [] };
     }
     return undefined;
   }

@@ -41,6 +41,10 @@ describe("access-control analysis", { timeout: 240_000 }, () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-role-admin-open")), [{ function: "setMinterAdmin(bytes32)", effect: "role-change", caller: "any", when: "now" }]);
   });
 
+  it("finds the whole vault's ether sent to anyone after a block number", async () => {
+    assert.deepEqual(gained(await caseFindings(compiler, "capability-vault-drain-after-block")), [{ function: "migrate(address)", effect: "value-transfer", caller: "any", when: "after-time" }]);
+  });
+
   it("finds a transferFrom that skips the allowance for one spender", async () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-transferfrom-backdoor")), [
       { function: "transferFrom(address,address,uint256)", effect: "balance-debit", caller: "0x0000000000000000000000000000000000C0FFEE", when: "now" },
@@ -51,7 +55,7 @@ describe("access-control analysis", { timeout: 240_000 }, () => {
     assert.deepEqual(gained(await caseFindings(compiler, "capability-pending-owner-open")), [{ function: "setPendingOwner(address)", effect: "authority-write", caller: "any", when: "now" }]);
   });
 
-  for (const name of ["approve-capability-owner-burn", "approve-capability-role-gated", "approve-oz-token", "approve-accesscontrol", "approve-ownable2step", "approve-nft-access-uups-no-initializer"]) {
+  for (const name of ["approve-capability-owner-burn", "approve-capability-role-gated", "approve-oz-token", "approve-accesscontrol", "approve-ownable2step", "approve-nft-access-uups-no-initializer", "approve-new-function", "approve-appended-storage"]) {
     it(`gains nothing in ${name}`, async () => {
       const findings = await caseFindings(compiler, name);
       assert.deepEqual(rejecting(findings), []);

@@ -2,10 +2,17 @@
 // started on first use (its start takes ~0.6 s, so a node that never meets a candidate never pays
 // it) and queries run one at a time: z3's wasm build is not reentrant.
 //
+// Queries go to z3 as SMT-LIB text, and the model comes back as text: no z3 expression object is
+// made in JavaScript. Expression wrappers are freed by a FinalizationRegistry, at whatever moment
+// the garbage collector picks, and z3 checks on a worker thread of its own; a wrapper freed while
+// a check runs touches the context from two threads at once. Long corpus runs crashed z3's worker
+// that way ("memory access out of bounds") before queries went as text; the solver and model, the
+// only objects left, are released explicitly once a query is over.
+//
 // Bounded by z3's resource limit (rlimit), never by a timeout: an rlimit counts the solver's own
 // steps, so the same query gives the same answer on every node whatever the machine's load; a
 // timeout would not. An exhausted limit is "unknown", which the caller reports as such.
-import type { Bool, BitVec, Context } from "z3-solver";
+import type { Context } from "z3-solver";
 import { SentinelError } from "../../errors.ts";
 import type { Term } from "./terms.ts";
 
@@ -15,7 +22,6 @@ export type Satisfiability = "sat" | "unsat" | "unknown";
 export const DEFAULT_RLIMIT = 20_000_000;
 
 type Z3 = Context<"main">;
-type BV = BitVec<256, "main">;
 
 let z3: Promise<Z3> | undefined;
 let queue: Promise<unknown> = Promise.resolve();
@@ -45,32 +51,33 @@ export type Formula =
 
 export interface Answer {
   result: Satisfiability;
-  /** When sat: the values of the variables asked for. */
+  /** When sat: the values of the variables asked for (simple names only: letters, digits, _). */
   values: Map<string, bigint>;
 }
 
 /** Whether the formulas can all hold; when they can, the values of `variables` in one model. */
 export function solve(query: Query, variables: readonly string[], rlimit = DEFAULT_RLIMIT): Promise<Answer> {
+  const script = smtlib(query);
   const run = queue.then(async () => {
     const Z = await context();
-    const translate = translator(Z);
     const solver = new Z.Solver();
-    solver.set("rlimit", rlimit);
-    for (const formula of query.all) solver.add(translate.formula(formula));
     try {
+      solver.set("rlimit", rlimit);
+      solver.fromString(script);
       const result = await answered(solver.check());
       const values = new Map<string, bigint>();
       if (result === "sat") {
         const model = solver.model();
-        for (const name of variables) {
-          const value = model.eval(translate.variable(name), true);
-          values.set(name, BigInt(value.toString().replace(/^#x/, "0x")));
-        }
+        const text = model.sexpr();
         model.release();
+        for (const name of variables) {
+          const match = new RegExp(`\\(define-fun \\|?${name}\\|? \\(\\) \\(_ BitVec 256\\)\\s+#x([0-9a-f]+)\\)`).exec(text);
+          // Absent from the model: z3 left it free, any value will do; zero is as good as any.
+          values.set(name, match ? BigInt(`0x${match[1]}`) : 0n);
+        }
       }
       return { result, values };
     } finally {
-      // Eagerly: z3's wasm heap is fixed (2 GiB), and garbage collection frees solvers late.
       solver.release();
     }
   });
@@ -108,72 +115,99 @@ async function answered<T>(pending: Promise<T>): Promise<T> {
   }
 }
 
-function translator(Z: Z3) {
-  const memo = new Map<Term, BV>();
-  const variable = (name: string): BV => Z.BitVec.const(name, 256);
-  const zero = Z.BitVec.val(0n, 256);
-  const bool = (b: Bool<"main">): BV => Z.If(b, Z.BitVec.val(1n, 256), Z.BitVec.val(0n, 256)) as BV;
+const ZERO = "(_ bv0 256)";
+const ONE = "(_ bv1 256)";
 
-  const term = (t: Term): BV => {
-    const known = memo.get(t);
-    if (known) return known;
-    const a = () => term(t.args[0]!);
-    const b = () => term(t.args[1]!);
-    let e: BV;
+/**
+ * The query as an SMT-LIB script: each variable declared, each term defined once by name (terms
+ * are DAGs: printed as trees they could grow exponentially), then one assertion per formula.
+ */
+export function smtlib(query: Query): string {
+  const lines: string[] = [];
+  const named = new Map<Term, string>();
+  const declared = new Set<string>();
+  const declare = (name: string): string => {
+    const symbol = `|${name.replace(/[|\\]/g, "_")}|`;
+    if (!declared.has(symbol)) {
+      declared.add(symbol);
+      lines.push(`(declare-const ${symbol} (_ BitVec 256))`);
+    }
+    return symbol;
+  };
+  const name = (root: Term): string => {
+    // Post-order without recursion: hostile code can build terms thousands deep.
+    const stack: [Term, boolean][] = [[root, false]];
+    while (stack.length > 0) {
+      const [t, expanded] = stack.pop()!;
+      if (named.has(t)) continue;
+      if (!expanded && t.op !== "const" && t.op !== "var" && t.op !== "keccak") {
+        stack.push([t, true]);
+        for (const arg of t.args) if (!named.has(arg)) stack.push([arg, false]);
+        continue;
+      }
+      named.set(t, define(t));
+    }
+    return named.get(root)!;
+  };
+  const define = (t: Term): string => {
+    if (t.op === "const") return `(_ bv${t.value!} 256)`;
+    if (t.op === "var") return declare(t.name!);
+    // Hashes are opaque: equal terms are one variable, distinct ones may (unsoundly rarely) coincide.
+    if (t.op === "keccak") return declare(`keccak#${t.id}`);
+    const [a, b] = t.args.map((arg) => named.get(arg)!) as [string, string];
+    const guarded = (op: string) => `(ite (= ${b} ${ZERO}) ${ZERO} (${op} ${a} ${b}))`;
+    const flag = (bool: string) => `(ite ${bool} ${ONE} ${ZERO})`;
+    let body: string;
     switch (t.op) {
-      case "const": e = Z.BitVec.val(t.value!, 256); break;
-      case "var": e = variable(t.name!); break;
-      // Hashes are opaque: equal terms are one variable, distinct ones may (unsoundly rarely) coincide.
-      case "keccak": e = variable(`keccak#${t.id}`); break;
-      case "add": e = a().add(b()); break;
-      case "sub": e = a().sub(b()); break;
-      case "mul": e = a().mul(b()); break;
-      case "div": e = Z.If(b().eq(zero), Z.BitVec.val(0n, 256), a().udiv(b())) as BV; break;
-      case "sdiv": e = Z.If(b().eq(zero), Z.BitVec.val(0n, 256), a().sdiv(b())) as BV; break;
-      case "mod": e = Z.If(b().eq(zero), Z.BitVec.val(0n, 256), a().urem(b())) as BV; break;
-      case "smod": e = Z.If(b().eq(zero), Z.BitVec.val(0n, 256), a().srem(b())) as BV; break;
-      case "lt": e = bool(a().ult(b())); break;
-      case "gt": e = bool(a().ugt(b())); break;
-      case "slt": e = bool(a().slt(b())); break;
-      case "sgt": e = bool(a().sgt(b())); break;
-      case "eq": e = bool(a().eq(b())); break;
-      case "iszero": e = bool(a().eq(zero)); break;
-      case "and": e = a().and(b()); break;
-      case "or": e = a().or(b()); break;
-      case "xor": e = a().xor(b()); break;
-      case "not": e = a().not(); break;
+      case "add": body = `(bvadd ${a} ${b})`; break;
+      case "sub": body = `(bvsub ${a} ${b})`; break;
+      case "mul": body = `(bvmul ${a} ${b})`; break;
+      case "div": body = guarded("bvudiv"); break;
+      case "sdiv": body = guarded("bvsdiv"); break;
+      case "mod": body = guarded("bvurem"); break;
+      case "smod": body = guarded("bvsrem"); break;
+      case "lt": body = flag(`(bvult ${a} ${b})`); break;
+      case "gt": body = flag(`(bvugt ${a} ${b})`); break;
+      case "slt": body = flag(`(bvslt ${a} ${b})`); break;
+      case "sgt": body = flag(`(bvsgt ${a} ${b})`); break;
+      case "eq": body = flag(`(= ${a} ${b})`); break;
+      case "iszero": body = flag(`(= ${a} ${ZERO})`); break;
+      case "and": body = `(bvand ${a} ${b})`; break;
+      case "or": body = `(bvor ${a} ${b})`; break;
+      case "xor": body = `(bvxor ${a} ${b})`; break;
+      case "not": body = `(bvnot ${a})`; break;
       // EVM shifts take the amount first.
-      case "shl": e = b().shl(a()); break;
-      case "shr": e = b().lshr(a()); break;
-      case "sar": e = b().shr(a()); break;
+      case "shl": body = `(bvshl ${b} ${a})`; break;
+      case "shr": body = `(bvlshr ${b} ${a})`; break;
+      case "sar": body = `(bvashr ${b} ${a})`; break;
       // Rare in gates; exact semantics would cost more than they give: opaque, as a hash.
-      default: e = variable(`opaque#${t.id}`);
+      default: return declare(`opaque#${t.id}`);
     }
-    memo.set(t, e);
-    return e;
+    const symbol = `t${t.id}`;
+    lines.push(`(define-fun ${symbol} () (_ BitVec 256) ${body})`);
+    return symbol;
   };
-
-  const nonzero = (t: Term): Bool<"main"> => {
-    // Comparisons straight to booleans: smaller formulas than If(…, 1, 0) ≠ 0.
+  const nonzero = (t: Term): string => {
+    // Comparisons straight to booleans: smaller formulas than (ite …) ≠ 0.
+    const pair = () => `${name(t.args[0]!)} ${name(t.args[1]!)}`;
     switch (t.op) {
-      case "lt": return term(t.args[0]!).ult(term(t.args[1]!));
-      case "gt": return term(t.args[0]!).ugt(term(t.args[1]!));
-      case "slt": return term(t.args[0]!).slt(term(t.args[1]!));
-      case "sgt": return term(t.args[0]!).sgt(term(t.args[1]!));
-      case "eq": return term(t.args[0]!).eq(term(t.args[1]!));
-      case "iszero": return Z.Not(nonzero(t.args[0]!));
-      default: return Z.Not(term(t).eq(zero));
+      case "lt": return `(bvult ${pair()})`;
+      case "gt": return `(bvugt ${pair()})`;
+      case "slt": return `(bvslt ${pair()})`;
+      case "sgt": return `(bvsgt ${pair()})`;
+      case "eq": return `(= ${pair()})`;
+      case "iszero": return `(not ${nonzero(t.args[0]!)})`;
+      default: return `(not (= ${name(t)} ${ZERO}))`;
     }
   };
-
-  const formula = (f: Formula): Bool<"main"> => {
+  const formula = (f: Formula): string => {
     switch (f.kind) {
-      case "nonzero": return f.holds ? nonzero(f.term) : Z.Not(nonzero(f.term));
-      case "equal": return f.holds ? term(f.a).eq(term(f.b)) : Z.Not(term(f.a).eq(term(f.b)));
-      case "ult": return term(f.a).ult(term(f.b));
-      case "any": return Z.Or(...f.groups.map((group) => (group.length === 0 ? Z.Bool.val(true) : Z.And(...group.map(formula)))));
+      case "nonzero": return f.holds ? nonzero(f.term) : `(not ${nonzero(f.term)})`;
+      case "equal": return f.holds ? `(= ${name(f.a)} ${name(f.b)})` : `(not (= ${name(f.a)} ${name(f.b)}))`;
+      case "ult": return `(bvult ${name(f.a)} ${name(f.b)})`;
+      case "any": return `(or false ${f.groups.map((group) => `(and true ${group.map(formula).join(" ")})`).join(" ")})`;
     }
   };
-
-  return { formula, variable };
+  const assertions = query.all.map((f) => `(assert ${formula(f)})`);
+  return [...lines, ...assertions].join("\n");
 }

@@ -88,7 +88,8 @@ export function solve(query: Query, variables: readonly string[], rlimit = DEFAU
 /**
  * Not a bound (rlimit is the bound, the same on every node): a guard against z3 itself failing,
  * e.g. its wasm worker crashing, which would leave a query unanswered for ever. Such a failure is
- * the node's (CHECK_FAILED: the node abstains), and the next query starts a fresh z3.
+ * the node's (CHECK_FAILED: the node abstains), and the next query tries a fresh z3 (in the one
+ * crash seen, before queries went as text, that did not recover: docs/verification.md).
  */
 const ANSWER_GUARD_MS = 30_000;
 

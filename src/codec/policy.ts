@@ -7,6 +7,9 @@
 // inside the bundle (codec/bundle.ts parses it) and whose hash is signed, like the bundle and the
 // candidate. The check names are part of that document (its `checks` keys), so their one list is
 // here too; the pipeline, its findings and the policy engine (verify/pipeline.ts) import it.
+//
+// Over 500 lines because the signed document is one schema: every field with its bounds and its
+// error is read in one file, as a protocol team and a reviewer read the policy they enroll.
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { SentinelError } from "../errors.ts";
 import { contentHash } from "./canonicalJson.ts";
@@ -25,6 +28,7 @@ export const CHECK_NAMES = [
   "storage-layout",
   "proxy-safety",
   "shadow-deployment",
+  "access-control",
   "behaviour",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
@@ -89,7 +93,19 @@ export interface Policy {
   intendedChanges?: string[];
   /** How far the behaviour check moves the fork's clock and blocks past the upgrade (absent: its defaults). */
   latentSteps?: LatentStep[];
+  /**
+   * What the access-control check does when its analysis hits a bound (absent: "reject"). Optional,
+   * and absent from the default, so that adding it left the default policy's hash unchanged.
+   */
+  capabilityUnknown?: CapabilityUnknownMode;
+  /**
+   * Capabilities the upgrade is meant to open to non-authorities, as "signature" (every capability
+   * of that function) or "signature:kind" (one kind, src/verify/capabilities/effects.ts).
+   */
+  intendedCapabilities?: string[];
 }
+
+export type CapabilityUnknownMode = "reject" | "warn";
 
 /** A call on the proxy, sent as `from` (impersonated on the fork), `repeat` times in a row. */
 export interface BehaviourProbe {
@@ -127,6 +143,7 @@ export interface HumanGate {
 export const MAX_APPROVERS = 32;
 
 export const MAX_INVARIANTS = 32;
+export const MAX_INTENDED_CAPABILITIES = 64;
 export const MAX_PROBES = 16;
 export const MAX_PROBE_REPEAT = 16;
 export const MAX_INTENDED_CHANGES = 64;
@@ -188,6 +205,8 @@ export function parsePolicy(input: unknown): Policy {
     "probes",
     "intendedChanges",
     "latentSteps",
+    "capabilityUnknown",
+    "intendedCapabilities",
   ]);
   if (p["schema"] !== POLICY_SCHEMA) throw new PolicyError("policy.schema", `must be "${POLICY_SCHEMA}"`);
   const name = p["name"];
@@ -243,6 +262,20 @@ export function parsePolicy(input: unknown): Policy {
     invariants,
     ...(humanGate !== undefined && { humanGate }),
   };
+  if (p["capabilityUnknown"] !== undefined) {
+    if (p["capabilityUnknown"] !== "reject" && p["capabilityUnknown"] !== "warn") throw new PolicyError("policy.capabilityUnknown", 'must be "reject" or "warn"');
+    policy.capabilityUnknown = p["capabilityUnknown"];
+  }
+  if (p["intendedCapabilities"] !== undefined) {
+    const intended = array(p["intendedCapabilities"], "policy.intendedCapabilities");
+    if (intended.length > MAX_INTENDED_CAPABILITIES) throw new PolicyError("policy.intendedCapabilities", `at most ${MAX_INTENDED_CAPABILITIES} entries`);
+    policy.intendedCapabilities = intended.map((entry, i) => {
+      if (typeof entry !== "string" || !/^[A-Za-z_$][A-Za-z0-9_$]*\([^()]*(\([^()]*\)[^()]*)*\)(:[a-z-]+)?$/.test(entry) || entry.length > 200) {
+        throw new PolicyError(`policy.intendedCapabilities[${i}]`, 'must be a function signature, optionally with ":kind", e.g. "mint(address,uint256):supply-change"');
+      }
+      return entry;
+    });
+  }
   if (p["probes"] !== undefined) {
     const probes = array(p["probes"], "policy.probes");
     if (probes.length > MAX_PROBES) throw new PolicyError("policy.probes", `at most ${MAX_PROBES} probes`);

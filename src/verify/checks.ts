@@ -2,6 +2,7 @@
 import { CHECK_NAMES, type CheckName } from "../codec/policy.ts";
 import { behaviourCheck } from "./behaviour/index.ts";
 import { bytecodeCheck } from "./bytecode/index.ts";
+import { accessControlCheck } from "./capabilities/index.ts";
 import { implementationCodeCheck, originCheck, policyCheck, sourceCheck } from "./inputs/index.ts";
 import type { Check } from "./pipeline.ts";
 import { reproducibleBuildCheck } from "./reproducibleBuild/index.ts";
@@ -20,6 +21,7 @@ const CHECKS: Readonly<Record<CheckName, Check>> = {
   "storage-layout": storageLayoutCheck,
   "proxy-safety": proxySafetyCheck,
   "shadow-deployment": shadowDeploymentCheck,
+  "access-control": accessControlCheck(),
   behaviour: behaviourCheck,
 };
 

@@ -88,10 +88,23 @@ export function solve(query: Query, variables: readonly string[], rlimit = DEFAU
 /**
  * Not a bound (rlimit is the bound, the same on every node): a guard against z3 itself failing,
  * e.g. its wasm worker crashing, which would leave a query unanswered for ever. Such a failure is
- * the node's (CHECK_FAILED: the node abstains), and the next query tries a fresh z3 (in the one
- * crash seen, before queries went as text, that did not recover: docs/verification.md).
+ * the node's (CHECK_FAILED: the node abstains), and the next query tries a fresh z3. In the one
+ * crash seen (before queries went as text) a fresh z3 in the same thread did not recover, so the
+ * verification thread also counts the failure and retires once idle: the next verification runs in
+ * a new thread with a new z3.
  */
-const ANSWER_GUARD_MS = 30_000;
+let answerGuardMs = 30_000;
+let failures = 0;
+
+/** How many times z3 failed in this thread; a thread whose z3 failed is retired once idle (pipelineWorkerThread.ts). */
+export function solverFailures(): number {
+  return failures;
+}
+
+/** The guard's time, for tests that make z3 "fail" by giving it no time at all. */
+export function setSolverAnswerGuard(ms: number): void {
+  answerGuardMs = ms;
+}
 
 export class SolverFailure extends SentinelError<"SOLVER_FAILED"> {
   override name = "SolverFailure";
@@ -103,13 +116,14 @@ export class SolverFailure extends SentinelError<"SOLVER_FAILED"> {
 async function answered<T>(pending: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SolverFailure(`z3 gave no answer within ${ANSWER_GUARD_MS} ms (its worker failed?)`)), ANSWER_GUARD_MS);
+    timer = setTimeout(() => reject(new SolverFailure(`z3 gave no answer within ${answerGuardMs} ms (its worker failed?)`)), answerGuardMs);
     timer.unref();
   });
   try {
     return await Promise.race([pending, guard]);
   } catch (error) {
     z3 = undefined;
+    failures++;
     throw error instanceof SolverFailure ? error : new SolverFailure(`z3 failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     clearTimeout(timer);

@@ -37,6 +37,8 @@ export interface PipelineWorkerModules {
 
 interface Pending {
   job: VerifyJob;
+  /** The thread it was sent to: a retiring thread's exit fails only its own. */
+  worker: Worker;
   resolve(result: PipelineResult): void;
   reject(error: Error): void;
 }
@@ -59,7 +61,7 @@ export class PipelineWorker {
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { job, resolve, reject });
+      this.#pending.set(id, { job, worker, resolve, reject });
       worker.postMessage({ type: "verify", id, job } satisfies ToPipelineWorker);
     });
   }
@@ -97,6 +99,11 @@ export class PipelineWorker {
         case "failed":
           this.#settle(message.id)?.reject(new PipelineWorkerError("PIPELINE_THREW", `the pipeline threw: ${message.message}`));
           return;
+        case "retiring":
+          // Its z3 failed (capabilities/solver.ts): the next verification starts a new thread.
+          if (this.#worker === worker) this.#worker = undefined;
+          this.#modules.logger.warn("the verification worker's solver failed; the worker ends and the next verification starts a new one");
+          return;
         case "enrollment": {
           const pending = this.#pending.get(message.id);
           if (!pending) return;
@@ -109,7 +116,12 @@ export class PipelineWorker {
       }
     });
     worker.on("exit", (code) => {
-      if (this.#worker !== worker) return; // closed on purpose
+      if (this.#worker !== worker) {
+        // Closed on purpose (close() fails what is pending), or retired: what was sent to it after
+        // it retired is tried again.
+        if (!this.#closed) this.#failAll(new PipelineWorkerError("WORKER_DIED", "the verification worker retired before it could verify"), worker);
+        return;
+      }
       this.#worker = undefined;
       const why = lastError ? lastError.message : `exit code ${code}`;
       this.#modules.logger.error({ err: lastError, code }, "verification worker died; the next verification starts a new one");
@@ -124,8 +136,11 @@ export class PipelineWorker {
     return pending;
   }
 
-  #failAll(error: Error): void {
-    for (const pending of this.#pending.values()) pending.reject(error);
-    this.#pending.clear();
+  #failAll(error: Error, of?: Worker): void {
+    for (const [id, pending] of this.#pending) {
+      if (of !== undefined && pending.worker !== of) continue;
+      this.#pending.delete(id);
+      pending.reject(error);
+    }
   }
 }

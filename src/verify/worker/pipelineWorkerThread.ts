@@ -24,6 +24,7 @@ import { runPipeline, type PipelineResult } from "../pipeline.ts";
 import { lowerThisThreadPriority } from "../../util/priority.ts";
 import { BuildCompiler } from "../reproducibleBuild/index.ts";
 import { AnvilProcesses, shadowDetails } from "../shadow/index.ts";
+import { setSolverAnswerGuard, solverFailures } from "../capabilities/solver.ts";
 
 export interface PipelineWorkerInit {
   compileCacheDir: string;
@@ -35,6 +36,8 @@ export interface PipelineWorkerInit {
   /** Nice value of this thread; its compiler threads and shadow forks inherit it. */
   niceness: number;
   checkTimeoutMs: number;
+  /** Tests only: how long z3 may take to answer before it counts as failed (solver.ts). */
+  solverAnswerGuardMs?: number;
 }
 
 export interface VerifyJob {
@@ -56,10 +59,13 @@ export type FromPipelineWorker =
   | { type: "enrollment"; id: number }
   | { type: "result"; id: number; result: PipelineResult }
   | { type: "failed"; id: number; message: string }
-  | { type: "closed" };
+  | { type: "closed" }
+  /** This thread's z3 failed: it ends once idle, and takes no more work. */
+  | { type: "retiring" };
 
 function serve(port: MessagePort, init: PipelineWorkerInit): void {
   lowerThisThreadPriority(init.niceness);
+  if (init.solverAnswerGuardMs !== undefined) setSolverAnswerGuard(init.solverAnswerGuardMs);
   // This thread owns its shadow forks: it kills what is left when it is closed, and when it ends
   // any other way (the process exiting terminates it without a close).
   const forks = new AnvilProcesses(init.forkRecordDir === undefined ? {} : { recordDir: init.forkRecordDir });
@@ -115,13 +121,31 @@ function serve(port: MessagePort, init: PipelineWorkerInit): void {
     }
   };
 
+  // A z3 that failed once may not recover in this thread (solver.ts): once no verification is in
+  // flight, the thread says so and ends; the next verification starts a new one.
+  let inFlight = 0;
+  let retiring = false;
+  const retireIfBroken = () => {
+    if (retiring || inFlight > 0 || solverFailures() === 0) return;
+    retiring = true;
+    post({ type: "retiring" });
+    forks.killAll();
+    void compiler.close().finally(() => process.exit(0));
+  };
+
   port.on("message", (message: ToPipelineWorker) => {
     switch (message.type) {
       case "verify":
-        verify(message.id, message.job).then(
-          (result) => post({ type: "result", id: message.id, result }),
-          (error: unknown) => post({ type: "failed", id: message.id, message: error instanceof Error ? error.message : String(error) }),
-        );
+        inFlight++;
+        verify(message.id, message.job)
+          .then(
+            (result) => post({ type: "result", id: message.id, result }),
+            (error: unknown) => post({ type: "failed", id: message.id, message: error instanceof Error ? error.message : String(error) }),
+          )
+          .finally(() => {
+            inFlight--;
+            retireIfBroken();
+          });
         return;
       case "enrollment": {
         const waiter = enrollments.get(message.id);

@@ -99,6 +99,39 @@ describe("PipelineWorker", () => {
     await assert.rejects(worker.verify(await job()), /closed/);
   });
 
+  it("a worker whose solver failed ends once idle, and the next verification runs in a new one", async () => {
+    const compiler = testCompiler();
+    let prepared: PreparedUpgrade;
+    try {
+      prepared = await prepareUpgrade({ dir: join(CORPUS, "approve-new-function"), upgrade: readUpgradeCase(join(CORPUS, "approve-new-function")), chain, compiler });
+    } finally {
+      await compiler.close();
+    }
+    const warnings: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line).msg as string) });
+    // No time at all for z3's answer: every query "fails", as a crashed z3 would.
+    const worker = new PipelineWorker(
+      { compileCacheDir: TEST_COMPILE_CACHE, niceness: 0, checkTimeoutMs: 60_000, solverAnswerGuardMs: 0 },
+      { enrollment: async () => ({ enrolled: true }), logger },
+    );
+    try {
+      const verifyOnce = async () => {
+        const result = await worker.verify({ ...(await job()), candidate: prepared.candidate, bundle: { ok: true, value: prepared.bundle } });
+        const access = result.findings.filter((f) => f.check === "access-control");
+        assert.ok(access.some((f) => f.code === "CHECK_FAILED" && /z3/.test(f.message)), JSON.stringify(access));
+      };
+      await verifyOnce();
+      for (const deadline = Date.now() + 10_000; warnings.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(warnings.filter((w) => /solver failed/.test(w)).length, 1, "the thread retired");
+      await verifyOnce(); // a new thread: it answers (and, its z3 failing too, retires in turn)
+      for (const deadline = Date.now() + 10_000; warnings.length < 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(warnings.filter((w) => /solver failed/.test(w)).length, 2);
+      assert.ok(!warnings.some((w) => /died/.test(w)), "a retirement is not a crash");
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("close() stops the shadow deployment's fork of a verification in flight", { skip: process.platform !== "linux" }, async () => {
     const compiler = testCompiler();
     let prepared: PreparedUpgrade;

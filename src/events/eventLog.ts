@@ -72,10 +72,10 @@ export interface EventSink {
   emit(type: EventType, candidateId: Hex, data?: Json): void;
 }
 
-/** Keys sort as numbers: ids zero-padded to 16 digits. */
 /** Events read back for the status page's recent candidates: a few per candidate, so a few hundred. */
 const RECENT_EVENTS = 500;
 
+/** Keys sort as numbers: ids zero-padded to 16 digits. */
 const keyOf = (id: number): string => id.toString().padStart(16, "0");
 const NEXT_ID_KEY = "events.nextId";
 

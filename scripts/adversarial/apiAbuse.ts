@@ -1,7 +1,9 @@
 // API abuse against a live node while honest candidates are decided through that same node: the
 // seeded HTTP fuzz of test/helpers/apiFuzz.ts (bad paths, methods, headers, bodies; almost-valid
 // candidates), run from a child process at a lower priority so that what is timed is the node
-// and not the load generator. The honest latency is submission → recorded on every chain.
+// and not the load generator, and from its own loopback address (127.0.0.2), as an attacker's
+// would be: the node's refusal budget sheds it once spent, and the honest submissions (from
+// 127.0.0.1) are never charged for it. The honest latency is submission → recorded on every chain.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +22,8 @@ export interface FuzzCounts {
   sent: number;
   /** Answered 4xx: refused. */
   refused: number;
+  /** Of those, answered 429 unread: the address was over its refusal budget. */
+  shed: number;
   fivexx: number;
   /** No status: the server closed the connection (or the request timed out). */
   noAnswer: number;
@@ -30,13 +34,16 @@ export async function runFuzzChild(url: string, body: Record<string, Json>, seed
   let stop = false;
   process.once("SIGTERM", () => (stop = true));
   const deadline = Date.now() + FUZZ_HARD_LIMIT_S * 1000;
-  const counts: FuzzCounts = { sent: 0, refused: 0, fivexx: 0, noAnswer: 0 };
+  const counts: FuzzCounts = { sent: 0, refused: 0, shed: 0, fivexx: 0, noAnswer: 0 };
   for (let round = 0; !stop && Date.now() < deadline; round++) {
-    const results = await fuzz(url, body, { seed: seed + round, count: 200, concurrency: CONCURRENCY, deadline });
+    const results = await fuzz(url, body, { seed: seed + round, count: 200, concurrency: CONCURRENCY, deadline, source: "127.0.0.2" });
     for (const { status } of results) {
       counts.sent++;
       if (status >= 500) counts.fivexx++;
-      else if (status >= 400) counts.refused++;
+      else if (status >= 400) {
+        counts.refused++;
+        if (status === 429) counts.shed++;
+      }
       else if (status === 0) counts.noAnswer++;
     }
   }
@@ -73,8 +80,8 @@ export async function underFuzz(campaign: Campaign, script: string, samples: num
     }
   }
   const last = output.at(-1);
-  const counts = last ? (JSON.parse(last) as FuzzCounts) : { sent: 0, refused: 0, fivexx: 0, noAnswer: 0 };
-  campaign.log(`api abuse: ${counts.sent} malformed requests to node 0 (${counts.refused} refused 4xx, ${counts.fivexx} 5xx, ${counts.noAnswer} closed or timed out)`);
+  const counts = last ? (JSON.parse(last) as FuzzCounts) : { sent: 0, refused: 0, shed: 0, fivexx: 0, noAnswer: 0 };
+  campaign.log(`api abuse: ${counts.sent} malformed requests to node 0 (${counts.refused} refused 4xx, of which ${counts.shed} shed unread by the refusal budget; ${counts.fivexx} 5xx, ${counts.noAnswer} closed or timed out)`);
   return { underAttackMs, fuzz: counts };
 }
 

@@ -20,6 +20,7 @@ import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
 import { STATUS_PAGE_HTML } from "./statusPage.ts";
+import { chargeable, shedConnectionsOverBudget, shedRequestsOverBudget, type RefusalBudget } from "./refusalBudget.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
 export const MAX_BODY_BYTES = MAX_BUNDLE_BYTES + 64 * 1024;
@@ -68,6 +69,7 @@ export type ApiErrorCode =
   | "INTERNAL"
   | "MALFORMED"
   | "CHAIN_UNAVAILABLE"
+  | "RATE_LIMITED"
   | RotationErrorCode
   | ApprovalErrorCode
   | AdmissionCode;
@@ -91,6 +93,8 @@ export interface ApiServerOptions {
   bodyTimeoutMs?: number;
   /** How long a request's headers may take to arrive. */
   headersTimeoutMs?: number;
+  /** Each client address's budget of refused requests (./refusalBudget.ts); none when left out. */
+  refusalBudget?: RefusalBudget;
 }
 
 export const DEFAULT_API_SERVER = { bodyTimeoutMs: 10_000, headersTimeoutMs: 10_000 };
@@ -130,6 +134,7 @@ const JSON_CONTENT_TYPE = /^application\/json[ \t]*(;[ \t]*charset=("utf-8"|utf-
 export async function startApiServer(options: ApiServerOptions, backend: ApiBackend): Promise<ApiServer> {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_API_SERVER.bodyTimeoutMs;
   const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_API_SERVER.headersTimeoutMs;
+  const budget = options.refusalBudget;
   const app = Fastify({
     logger: false,
     bodyLimit: MAX_BODY_BYTES,
@@ -138,12 +143,18 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     // Node's own deadlines as a backstop behind the body timeout below, checked every second.
-    serverFactory: (handler) =>
-      createServer(
+    serverFactory: (handler) => {
+      const server = createServer(
         { headersTimeout: headersTimeoutMs, requestTimeout: headersTimeoutMs + bodyTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
-        handler,
-      ),
-    clientErrorHandler: clientError,
+        budget ? shedRequestsOverBudget(handler, budget) : handler,
+      );
+      if (budget) shedConnectionsOverBudget(server, budget);
+      return server;
+    },
+    clientErrorHandler: (error, socket) => {
+      budget?.charge(socket.remoteAddress);
+      clientError(error, socket);
+    },
     // A %-escape that does not decode, or a path segment past the router's bound.
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode ?? 400;
@@ -168,7 +179,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
         title: "Sentinel node API",
         version: "1",
         description:
-          "Every refused request is answered with a 4xx and `{error: CODE, message}` (the Error schema), and stores nothing. On any path: 404 NOT_FOUND for an unknown path, 405 METHOD_NOT_ALLOWED (with `Allow`) for a method a known path does not answer, 400 BAD_REQUEST for malformed HTTP or URLs, 408 REQUEST_TIMEOUT / BODY_TIMEOUT for a request that stalls, 431 HEADERS_TOO_LARGE.",
+          "Every refused request is answered with a 4xx and `{error: CODE, message}` (the Error schema), and stores nothing. On any path: 404 NOT_FOUND for an unknown path, 405 METHOD_NOT_ALLOWED (with `Allow`) for a method a known path does not answer, 400 BAD_REQUEST for malformed HTTP or URLs, 408 REQUEST_TIMEOUT / BODY_TIMEOUT for a request that stalls, 431 HEADERS_TOO_LARGE. A client address that has had too many requests refused (the node's `api.refusalBudget`, by default 60 a minute; a missing candidate or attestation is never counted) is answered 429 RATE_LIMITED with Retry-After, unread, until its budget refills.",
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json["$id"] === "string" ? json["$id"] : `def-${i}`) },
@@ -192,6 +203,11 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     if (!request.raw.complete) void reply.header("connection", "close");
     return payload;
   });
+  if (budget) {
+    app.addHook("onResponse", async (request, reply) => {
+      if (chargeable(reply.statusCode, request.is404)) budget.charge(request.socket.remoteAddress);
+    });
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, code, message } = toHttpError(error, request);
     if (error instanceof HttpError && error.meta.allow !== undefined) void reply.header("allow", error.meta.allow);
@@ -300,6 +316,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
 
   // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.
   app.server.on("connect", (_request: IncomingMessage, socket: Socket) => {
+    budget?.charge(socket.remoteAddress);
     const body = JSON.stringify({ error: "METHOD_NOT_ALLOWED", message: "this is not a proxy" });
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     setTimeout(() => socket.destroy(), 1_000).unref();

@@ -250,6 +250,13 @@ export class SentinelClient {
           headers: { accept: "text/event-stream", "last-event-id": String(lastEventId) },
           signal: idle.signal,
         });
+        if (response.status === 429) {
+          // Over the node's refusal budget: reconnect once it has refilled, not before.
+          delay = Math.max(delay, 1000 * (Number(response.headers.get("retry-after")) || 1));
+          await response.body?.cancel();
+          fail(new ClientError("NODE_UNAVAILABLE", `the event stream answered 429 RATE_LIMITED; reconnecting in ${Math.round(delay / 1000)} s`, { status: 429, url }));
+          return "retry";
+        }
         if (response.status >= 400 && response.status < 500) {
           const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
           fail(new ClientError("REFUSED", `the node refused the event stream: ${body.error ?? response.status} ${body.message ?? ""}`.trim(), { status: response.status, apiCode: body.error ?? "", url }));
@@ -331,7 +338,8 @@ export class SentinelClient {
       const { error, message } = (json ?? {}) as { error?: unknown; message?: unknown };
       const apiCode = typeof error === "string" ? error : String(response.status);
       const text = typeof message === "string" ? message : "";
-      const code = response.status >= 500 ? "NODE_UNAVAILABLE" : "REFUSED";
+      // 429: this address is over the node's refusal budget; nothing was decided about the request.
+      const code = response.status >= 500 || response.status === 429 ? "NODE_UNAVAILABLE" : "REFUSED";
       throw new ClientError(code, `${apiCode}: ${text}${code === "NODE_UNAVAILABLE" ? " (try again, or another node)" : ""}`, { status: response.status, apiCode, url });
     }
     return { status: response.status, body: json };

@@ -19,6 +19,8 @@ export interface ApiConfig {
   readonly host: string;
   /** 0 lets the OS pick a free port (tests). */
   readonly port: number;
+  /** Each client address's budget of refused requests; false: none (behind a proxy that limits clients itself). */
+  readonly refusalBudget: { readonly refusals: number; readonly perSeconds: number } | false;
 }
 
 export interface ValidatorConfig {
@@ -124,6 +126,8 @@ export const DEFAULT_BOOTSTRAP: readonly string[] = [];
 /** Loopback: the API is for the operator and the local pipeline unless exposed on purpose. */
 export const DEFAULT_API_HOST = "127.0.0.1";
 export const DEFAULT_API_PORT = 7400;
+/** 60 refused requests, refilled over a minute: far above what a client that means well is refused. */
+export const DEFAULT_REFUSAL_BUDGET = { refusals: 60, perSeconds: 60 } as const;
 export const DEFAULT_RELAYER_ENABLED = true;
 export const DEFAULT_CONFIRMATIONS = 0;
 export const DEFAULT_LOG_LEVEL: LogLevel = "info";

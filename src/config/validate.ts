@@ -15,6 +15,7 @@ import { at, got, Issues, isObject, optional, readArray, readBoolean, readObject
 import {
   DEFAULT_API_HOST,
   DEFAULT_API_PORT,
+  DEFAULT_REFUSAL_BUDGET,
   DEFAULT_BOOTSTRAP,
   DEFAULT_CONFIRMATIONS,
   DEFAULT_LISTEN,
@@ -69,7 +70,7 @@ function readRoot(input: unknown, baseDir: string, issues: Issues): NodeConfig |
   const networkId = required(root, "networkId", "", issues, readNetworkId, `add "networkId": "${EXAMPLE_NETWORK_ID}" (the id every node of your Sentinel network shares)`);
   const dataDir = required(root, "dataDir", "", issues, readFile, `add "dataDir": "./data" (where the node keeps its database; relative to the config file)`);
   const p2p = optional(root, "p2p", "", issues, readP2p, { listen: [...DEFAULT_LISTEN], bootstrap: [...DEFAULT_BOOTSTRAP] });
-  const api = optional(root, "api", "", issues, readApi, { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT });
+  const api = optional(root, "api", "", issues, readApi, { host: DEFAULT_API_HOST, port: DEFAULT_API_PORT, refusalBudget: DEFAULT_REFUSAL_BUDGET });
   const validator = required(root, "validator", "", issues, (v, p, i) => readValidator(v, p, i, readFile), `add "validator": { "keystore": "./keys/validator.json" } (create one with "sentinel keys generate")`);
   const relayer = required(root, "relayer", "", issues, (v, p, i) => readRelayer(v, p, i, readFile), `add "relayer": { "privateKeyFile": "./keys/relayer.key" }, or "relayer": { "enabled": false } for a node that does not relay`);
   const chains = required(root, "chains", "", issues, readChains, `add "chains": [{ "chainId": 31337, "rpcUrl": "http://127.0.0.1:8545", "registry": "${EXAMPLE_ADDRESS}" }]`);
@@ -142,7 +143,8 @@ const readIntegerIn = (min: number, max: number, what: string): Reader<number> =
 };
 
 const P2P_FIELDS = ["listen", "bootstrap"] as const;
-const API_FIELDS = ["host", "port"] as const;
+const API_FIELDS = ["host", "port", "refusalBudget"] as const;
+const REFUSAL_BUDGET_FIELDS = ["refusals", "perSeconds"] as const;
 const VALIDATOR_FIELDS = ["keystore", "passwordFile", "passwordEnv", "rotationApprovals"] as const;
 const RELAYER_FIELDS = ["enabled", "privateKeyFile"] as const;
 const CHAIN_FIELDS = ["chainId", "rpcUrl", "rpcUrls", "rpcQuorum", "registry", "confirmations"] as const;
@@ -217,9 +219,20 @@ function readApi(value: unknown, path: string, issues: Issues): ApiConfig | unde
   if (api === undefined) return undefined;
   const host = optional(api, "host", path, issues, readHost, DEFAULT_API_HOST);
   const port = optional(api, "port", path, issues, readPort, DEFAULT_API_PORT);
-  if (host === undefined || port === undefined) return undefined;
-  return { host, port };
+  const refusalBudget = optional(api, "refusalBudget", path, issues, readRefusalBudget, DEFAULT_REFUSAL_BUDGET);
+  if (host === undefined || port === undefined || refusalBudget === undefined) return undefined;
+  return { host, port, refusalBudget };
 }
+
+const readRefusalBudget: Reader<ApiConfig["refusalBudget"]> = (value, path, issues) => {
+  if (value === false) return false;
+  if (!isObject(value)) return issues.add(path, `must be {"refusals": n, "perSeconds": s} or false (no budget: only behind a proxy that limits each client itself); ${got(value)}`);
+  const budget = readObject(value, path, issues, REFUSAL_BUDGET_FIELDS);
+  if (budget === undefined) return undefined;
+  const refusals = optional(budget, "refusals", path, issues, readIntegerIn(1, 1_000_000, "refused requests an address may send before it is answered 429"), DEFAULT_REFUSAL_BUDGET.refusals);
+  const perSeconds = optional(budget, "perSeconds", path, issues, readIntegerIn(1, 86_400, "seconds over which a spent budget refills"), DEFAULT_REFUSAL_BUDGET.perSeconds);
+  return refusals === undefined || perSeconds === undefined ? undefined : { refusals, perSeconds };
+};
 
 const readHost: Reader<string> = (value, path, issues) => {
   const text = readString(value, path, issues);

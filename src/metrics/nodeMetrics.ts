@@ -39,6 +39,8 @@ export interface NodeMetricSources {
   webhooks: { name: string; results: Record<string, number>; outbox: number }[];
   /** Recent candidates asked of peers on (re)connection, and answered to them (candidates/backfill.ts). */
   backfill: Record<string, number>;
+  /** The API's refusal budget (api/refusalBudget.ts); absent when the config turns it off. */
+  apiRefusals?: { charged: number; shed: number; sourcesOver: number };
   /** The human gate's counters (candidates/humanGate.ts); absent where no gate runs. */
   humanGate?: { accepted: number; refused: number; held: number; approved: number; rejected: number };
 }
@@ -227,6 +229,9 @@ export class NodeMetrics {
     );
     sampled("counter", "sentinel_human_gate_events_total", "The human approval gate (docs/approvals.md): approvals accepted (counted), refused (invalid, or not for this report), held (arrived before this node's report), and candidates approved at the threshold or rejected when the window closed.", ["event"], (s) =>
       s.humanGate ? byLabel("event", s.humanGate) : [],
+    );
+    sampled("counter", "sentinel_api_refusals_total", "API requests refused and charged to their client's address (charged), answered 429 unread because the address was over its refusal budget (shed), and times an address went over it (sources_over) (docs/node.md#http-api).", ["result"], (s) =>
+      s.apiRefusals ? [{ labels: { result: "charged" }, value: s.apiRefusals.charged }, { labels: { result: "shed" }, value: s.apiRefusals.shed }, { labels: { result: "sources_over" }, value: s.apiRefusals.sourcesOver }] : [],
     );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));

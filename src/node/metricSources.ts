@@ -17,6 +17,7 @@ import type { SentinelNetwork } from "../network/index.ts";
 import type { InvariantMonitor } from "../monitoring/monitor.ts";
 import type { Webhooks } from "../notifications/webhooks.ts";
 import type { CandidateBackfill } from "../candidates/backfill.ts";
+import type { RefusalBudget } from "../api/refusalBudget.ts";
 import type { ChainParts } from "./chainParts.ts";
 
 export interface MetricParts {
@@ -37,6 +38,7 @@ export interface MetricParts {
   webhooks: Webhooks;
   backfill: CandidateBackfill;
   humanGate?: Pick<HumanGate, "stats">;
+  refusalBudget?: Pick<RefusalBudget, "stats">;
 }
 
 const IDLE_SCHEDULER = { queued: 0, running: 0, dropped: 0, retries: 0, refilled: 0, expired: 0, failed: 0, abstained: 0 };
@@ -77,5 +79,6 @@ export function metricSources(p: MetricParts): NodeMetricSources {
       outbox: p.webhooks.outbox.size(name),
     })),
     ...(p.humanGate && { humanGate: { ...p.humanGate.stats } }),
+    ...(p.refusalBudget && { apiRefusals: { ...p.refusalBudget.stats } }),
   };
 }

@@ -14,6 +14,7 @@ import { Admission, DEFAULT_ADMISSION } from "../admission/admission.ts";
 import { NodeApi } from "../api/backend.ts";
 import { EventStream } from "../api/eventStream.ts";
 import { startApiServer, type ApiServer } from "../api/server.ts";
+import { OVER_BUDGET, RefusalBudget } from "../api/refusalBudget.ts";
 import type { Json } from "../util/json.ts";
 import { AttestationStore } from "../attestations/attestationStore.ts";
 import { AttestationFollower } from "../attestations/follower.ts";
@@ -426,10 +427,12 @@ export class SentinelNode {
       closer.add("network", () => started.stop());
       closer.add("candidate backfill", () => backfill.stop());
       const eventStream = new EventStream({}, { log: events });
-      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill, humanGate });
+      const { refusalBudget: budgetConfig, ...apiAddress } = config.api;
+      const refusalBudget = budgetConfig ? new RefusalBudget(budgetConfig, { clock, onOver: (source) => log.warn({ source }, OVER_BUDGET) }) : undefined;
+      sources = () => metricSources({ network: started, aggregator, verifier, chains, relay, scheduler, verification, admission, attestations, follower, events, eventStream, evidence, monitor, webhooks, backfill, humanGate, ...(refusalBudget && { refusalBudget }) });
 
       const api = await startApiServer(
-        config.api,
+        { ...apiAddress, ...(refusalBudget && { refusalBudget }) },
         new NodeApi(
           {},
           {

@@ -94,6 +94,20 @@ describe("SentinelClient requests", () => {
     await assert.rejects(client.status("0x12" as never), { code: "INVALID_ARGUMENT" });
   });
 
+  it("429 (this address over the node's refusal budget) is NODE_UNAVAILABLE, never REFUSED: nothing was decided", async () => {
+    const url = await node((_request, response) => {
+      response.setHeader("retry-after", "3");
+      json(response, 429, { error: "RATE_LIMITED", message: "this address sent too many malformed requests; retry after 3 s" });
+    });
+    await assert.rejects(new SentinelClient({ url }).submit({ candidate: {}, signature: "0x01" }), (error: unknown) => {
+      assert.ok(error instanceof ClientError);
+      assert.equal(error.code, "NODE_UNAVAILABLE");
+      assert.equal(error.meta.apiCode, "RATE_LIMITED");
+      assert.match(error.message, /retry after 3 s \(try again, or another node\)/);
+      return true;
+    });
+  });
+
   it("a node that does not answer in time: CLIENT_TIMEOUT", async () => {
     const url = await node(() => {});
     await assert.rejects(new SentinelClient({ url, timeoutMs: 100 }).status(ID), { code: "CLIENT_TIMEOUT" });
@@ -195,6 +209,28 @@ describe("SentinelClient.subscribe", () => {
     assert.match(sent[0]!.query, new RegExp(`candidateId=${ID}`));
     assert.match(sent[0]!.query, new RegExp(`target=0x${"11".repeat(20)}%2C0x${"22".repeat(20)}&chainId=31337`));
     assert.ok(errors.every((code) => code === "NODE_UNAVAILABLE"), errors.join());
+  });
+
+  it("a 429 on the event stream: reconnects after Retry-After, not sooner, and does not stop", async () => {
+    const at: number[] = [];
+    const url = await node((_request, response) => {
+      at.push(Date.now());
+      if (at.length === 1) {
+        response.setHeader("retry-after", "1");
+        return json(response, 429, { error: "RATE_LIMITED", message: "retry after 1 s" });
+      }
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(`id: 1\nevent: candidate.admitted\ndata: ${JSON.stringify({ id: 1, type: "candidate.admitted", at: 0, candidateId: ID, data: {} })}\n\n`);
+    });
+    const errors: ClientError[] = [];
+    const events: NodeEvent[] = [];
+    const subscription = new SentinelClient({ url }).subscribe({ onError: (e) => errors.push(e) }, (event) => events.push(event));
+    const deadline = Date.now() + 5_000;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    subscription.close();
+    assert.equal(events.length, 1, "it came back");
+    assert.equal(errors[0]?.code, "NODE_UNAVAILABLE");
+    assert.ok(at[1]! - at[0]! >= 950, `waited ${at[1]! - at[0]!} ms`);
   });
 
   it("starts from lastEventId; a 400 stops it with REFUSED instead of reconnecting forever", async () => {

@@ -63,7 +63,7 @@ describe("config: valid files", () => {
       networkId: "0x57c3b95c796f614aa8ea8dc857a7dd3bd95c8ba2f01517bba39bb99bf1ec2474",
       dataDir: "/srv/sentinel/data",
       p2p: { listen: DEFAULT_LISTEN, bootstrap: [] },
-      api: { host: "127.0.0.1", port: DEFAULT_API_PORT },
+      api: { host: "127.0.0.1", port: DEFAULT_API_PORT, refusalBudget: { refusals: 60, perSeconds: 60 } },
       validator: { keystore: "/srv/sentinel/keys/validator.json" },
       relayer: { enabled: true, privateKeyFile: "/srv/sentinel/keys/relayer.key" },
       chains: [{ chainId: 31337, rpcUrls: ["http://127.0.0.1:8545"], rpcQuorum: 1, registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", confirmations: 0 }],
@@ -229,6 +229,15 @@ describe("config: each invalid field is reported at its path", () => {
     onlyIssue((c) => (c["api"] = { port: -1 }), "api.port");
     onlyIssue((c) => (c["api"] = { port: "7400" }), "api.port");
     assert.equal(parseConfig({ ...minimal(), api: { port: 0 } }, BASE).api.port, 0);
+  });
+
+  it("api.refusalBudget: false turns it off; a bad one names the field and the fix", () => {
+    assert.equal(parseConfig({ ...minimal(), api: { refusalBudget: false } }, BASE).api.refusalBudget, false);
+    assert.deepEqual(parseConfig({ ...minimal(), api: { refusalBudget: { refusals: 5 } } }, BASE).api.refusalBudget, { refusals: 5, perSeconds: 60 });
+    assert.match(onlyIssue((c) => (c["api"] = { refusalBudget: true }), "api.refusalBudget"), /or false/);
+    assert.match(onlyIssue((c) => (c["api"] = { refusalBudget: { refusals: 0 } }), "api.refusalBudget.refusals"), /1\.\.1000000/);
+    onlyIssue((c) => (c["api"] = { refusalBudget: { perSeconds: 1.5 } }), "api.refusalBudget.perSeconds");
+    assert.match(onlyIssue((c) => (c["api"] = { refusalBudget: { refusal: 5 } }), "api.refusalBudget.refusal"), /did you mean "refusals"/);
   });
 
   it("bad host", () => {

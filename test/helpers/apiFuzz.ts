@@ -1,10 +1,13 @@
 // Malformed requests for the API's fuzz test and its benchmark: bad paths (runs of slashes, dots,
 // unicode, %-escapes, very long), bad methods, bad, missing and duplicated headers, wrong content
 // types, truncated, oversized and junk bodies, almost-valid candidates with one field broken,
-// random JSON. Raw ones go over plain sockets (what fetch refuses to send), well-formed ones
-// through fetch. Seeded: a failure names its seed and is replayed exactly.
+// random JSON. Raw ones go over plain sockets (what an HTTP client refuses to send), well-formed
+// ones through node:http with keep-alive. Seeded: a failure names its seed and is replayed
+// exactly. `source`: the loopback address the requests come from (127.0.0.0/8 is all loopback),
+// so that a test can tell the fuzz's address from an honest client's.
 import type { Json } from "../../src/util/json.ts";
-import { rawRequest } from "./rawHttp.ts";
+import { Agent } from "node:http";
+import { httpRequest, rawRequest } from "./rawHttp.ts";
 
 /** A small seeded PRNG (mulberry32): the fuzz is reproducible from its seed. */
 export function prng(seed: number): () => number {
@@ -28,7 +31,9 @@ const ROUTES = ["/v1/candidates", "/v1/candidates/0x" + "ab".repeat(32), "/v1/at
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "FOO", "get", "G ET", "", "POST".repeat(100)];
 const CONTENT_TYPES = ["application/json", "application/jsonfoo", "text/plain", "application/json; charset=utf-16", "application/json;;", "", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "*/*", "application/json\u0000", "APPLICATION/JSON", "application/json; charset=utf-8; x=y"];
 
-export function makeFuzzer(rand: () => number, validBody: Record<string, Json>) {
+export function makeFuzzer(rand: () => number, validBody: Record<string, Json>, source?: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const from = source !== undefined ? { localAddress: source } : {};
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const int = (n: number) => Math.floor(rand() * n);
 
@@ -136,48 +141,43 @@ export function makeFuzzer(rand: () => number, validBody: Record<string, Json>) 
     if (rand() < 0.05) headers.push("X-Big: " + "a".repeat(20_000));
     const version = rand() < 0.9 ? "HTTP/1.1" : pick(["HTTP/1.0", "HTTP/2.0", "HTTP/9", "FOO"]);
     const head = `${method} ${p} ${version}\r\n${headers.join("\r\n")}\r\n\r\n`;
-    const response = await rawRequest(url, Buffer.concat([Buffer.from(head, "latin1"), send]), { timeoutMs: 5_000 });
+    const response = await rawRequest(url, Buffer.concat([Buffer.from(head, "latin1"), send]), { timeoutMs: 5_000, ...from });
     return { status: response.status, what: head.slice(0, 200) };
   }
 
-  /** One well-formed request through fetch: a route, a method, a body. */
+  /** One well-formed request through node:http: a route, a method, a body. */
   async function wellFormed(url: string): Promise<FuzzResult> {
     // Half of them aim at the one route that takes a body, with the right content type.
     if (rand() < 0.5) {
       const text = rand() < 0.8 ? JSON.stringify(almostValid()) : body().text;
-      try {
-        const response = await fetch(`${url}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: text, signal: AbortSignal.timeout(5_000) });
-        await response.arrayBuffer().catch(() => undefined);
-        return { status: response.status, what: `POST /v1/candidates ${text.slice(0, 200)}` };
-      } catch {
-        return { status: 0, what: "POST /v1/candidates (fetch failed)" };
-      }
+      const status = await httpRequest(`${url}/v1/candidates`, { method: "POST", headers: { "content-type": "application/json" }, body: text, agent, timeoutMs: 5_000, ...from });
+      return { status, what: `POST /v1/candidates ${text.slice(0, 200)}` };
     }
     const method = pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "POST", "POST"]);
     let p = path();
     if (!p.startsWith("/") || p.length > 8_000) p = pick(ROUTES);
     const b = body();
-    const init: RequestInit = { method, signal: AbortSignal.timeout(5_000) };
-    if (method !== "GET" && method !== "HEAD") {
-      init.body = b.text;
-      init.headers = b.type ? { "content-type": b.type } : {};
-    }
-    try {
-      const response = await fetch(`${url}${p}`, init);
-      await response.arrayBuffer().catch(() => undefined);
-      return { status: response.status, what: `${method} ${p.slice(0, 100)} ${b.type} ${b.text.slice(0, 100)}` };
-    } catch {
-      return { status: 0, what: `${method} ${p.slice(0, 100)} (fetch failed)` };
-    }
+    const sendsBody = method !== "GET" && method !== "HEAD";
+    const status = await httpRequest(`${url}${p}`, {
+      method,
+      ...(sendsBody && { body: b.text, headers: b.type ? { "content-type": b.type } : {} }),
+      agent,
+      timeoutMs: 5_000,
+      ...from,
+    });
+    return { status, what: `${method} ${p.slice(0, 100)} ${b.type} ${b.text.slice(0, 100)}` };
   }
 
-  return { raw, wellFormed };
+  /** Closes the keep-alive connections. */
+  const close = () => agent.destroy();
+
+  return { raw, wellFormed, close };
 }
 
 /** Sends `count` fuzz requests, `concurrency` at a time, half raw and half through fetch. */
-export async function fuzz(url: string, validBody: Record<string, Json>, options: { seed: number; count: number; concurrency: number; deadline?: number }): Promise<FuzzResult[]> {
+export async function fuzz(url: string, validBody: Record<string, Json>, options: { seed: number; count: number; concurrency: number; deadline?: number; source?: string }): Promise<FuzzResult[]> {
   const rand = prng(options.seed);
-  const fuzzer = makeFuzzer(rand, validBody);
+  const fuzzer = makeFuzzer(rand, validBody, options.source);
   const results: FuzzResult[] = [];
   let next = 0;
   const worker = async () => {
@@ -187,5 +187,6 @@ export async function fuzz(url: string, validBody: Record<string, Json>, options
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
+  fuzzer.close();
   return results;
 }

@@ -1,6 +1,7 @@
 // Raw HTTP over a plain socket, for requests fetch will not send (malformed paths, duplicated or
 // broken headers, bodies shorter than their Content-Length). Reads one response (by its
 // Content-Length) or until the server closes the connection, within a bound.
+import { Agent, request } from "node:http";
 import { connect } from "node:net";
 
 export interface RawResponse {
@@ -13,11 +14,11 @@ export interface RawResponse {
   ms: number;
 }
 
-export function rawRequest(url: string, bytes: string | Buffer, options: { timeoutMs?: number; keepOpen?: boolean } = {}): Promise<RawResponse> {
+export function rawRequest(url: string, bytes: string | Buffer, options: { timeoutMs?: number; keepOpen?: boolean; localAddress?: string } = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   const started = performance.now();
   return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
+    const socket = connect({ port: Number(port), host: hostname, ...(options.localAddress !== undefined && { localAddress: options.localAddress }) });
     let received = Buffer.alloc(0);
     let done = false;
     const finish = (closed: boolean) => {
@@ -52,4 +53,38 @@ function parse(bytes: Buffer): { status: number; headers: Record<string, string>
   }
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1] ?? 0);
   return { status, headers, body: bytes.subarray(Buffer.byteLength(text.slice(0, end + 4), "latin1")).toString("utf8") };
+}
+
+/**
+ * One well-formed request through node:http (keep-alive `agent`), from `localAddress` when given:
+ * the status, or 0 when no answer came within `timeoutMs` (or node:http refused to send it).
+ */
+export function httpRequest(url: string, init: { method: string; headers?: Record<string, string>; body?: string; agent: Agent; localAddress?: string; timeoutMs: number }): Promise<number> {
+  return new Promise((resolve) => {
+    let outgoing: ReturnType<typeof request>;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (status: number) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(status);
+    };
+    const options = { method: init.method, headers: init.headers ?? {}, agent: init.agent, ...(init.localAddress !== undefined && { localAddress: init.localAddress }) };
+    try {
+      outgoing = request(url, options, (response) => {
+        response.resume();
+        response.once("end", () => finish(response.statusCode ?? 0));
+        response.once("error", () => finish(0));
+      });
+    } catch {
+      return finish(0); // a header node:http will not send (a NUL in it): fetch refuses these too
+    }
+    timer = setTimeout(() => {
+      outgoing.destroy();
+      finish(0);
+    }, init.timeoutMs);
+    outgoing.once("error", () => finish(0));
+    outgoing.end(init.body);
+  });
 }

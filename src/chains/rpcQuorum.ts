@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { SentinelError } from "../errors.ts";
+import { parseUntrustedJson } from "../util/json.ts";
 
 export interface RpcQuorumOptions {
   chainId: number;
@@ -38,7 +39,7 @@ export const RPC_QUORUM_DEFAULTS = { timeoutMs: 10_000 } as const;
 export const RPC_DISAGREE = -32090;
 export const RPC_UNAVAILABLE = -32091;
 
-/** Bodies larger than this are refused: the node's own calls are far smaller. */
+/** Bodies larger than this are refused, the node's calls and endpoints' answers alike: a block with its transactions is a few MB. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 type Policy = "agree" | "broadcast" | "first" | "highest";
@@ -200,7 +201,10 @@ export class RpcQuorum {
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: request.method, params: request.params ?? [] }),
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
-      const body = (await response.json()) as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+      // An endpoint is not trusted with the node's memory either: its answer is read up to the
+      // bound and parsed as untrusted JSON (depth-checked), never with response.json().
+      const body = parseUntrustedJson(await readAtMost(response, MAX_BODY_BYTES)) as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+      if (typeof body !== "object" || body === null) throw new Error("not a JSON-RPC answer");
       if (body.error && typeof body.error === "object") {
         const { code, message, data } = body.error;
         return { error: { code: typeof code === "number" ? code : -32603, message: typeof message === "string" ? message : "error", ...(data !== undefined && { data }) } };
@@ -268,6 +272,19 @@ async function firstAnswer(calls: Promise<Answer | undefined>[], acceptedOnly: b
       });
     }
   });
+}
+
+/** A response's body, at most `limit` bytes: past it the read is cancelled and throws. */
+async function readAtMost(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > limit) throw new Error(`answer over ${limit} bytes`); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

@@ -91,6 +91,27 @@ describe("RpcQuorum: reads a chain from several endpoints and answers only what 
     assert.equal(starved.endpointFailures[0], 1);
   });
 
+  it("an endpoint answering 64 MiB, or JSON nested 100,000 deep, is a failed endpoint: its answer is never read whole or parsed", async () => {
+    const flooder = await startLyingRpc(chain.anvil.rpcUrl, { floodBytes: 64 << 20 });
+    const nester = await startLyingRpc(chain.anvil.rpcUrl, { nestDepth: 100_000 });
+    try {
+      const q = await start([flooder.url, nester.url, chain.anvil.rpcUrl, honest.url], 2);
+      const heap = process.memoryUsage().heapUsed;
+      assert.equal((await call(q.url, "eth_getCode", [TARGET, "latest"])).result, CODE);
+      // The answer came from the two honest endpoints; wait for the bad ones to be counted.
+      const deadline = Date.now() + 10_000;
+      while ((q.endpointFailures[0] === 0 || q.endpointFailures[1] === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(q.endpointFailures, [1, 1, 0, 0]);
+      assert.ok(process.memoryUsage().heapUsed - heap < 48 << 20, "the flood was not held in memory");
+
+      const bad = await start([flooder.url, nester.url], 2);
+      assert.equal((await call(bad.url, "eth_getCode", [TARGET, "latest"])).error?.code, RPC_UNAVAILABLE);
+    } finally {
+      await flooder.stop();
+      await nester.stop();
+    }
+  });
+
   it("a reverted call is an answer like any other: endpoints agreeing on the revert data answer it", async () => {
     const reverter = getAddress("0x00000000000000000000000000000000000bad01");
     // PUSH1 0xaa PUSH1 0 MSTORE PUSH1 32 PUSH1 0 REVERT: reverts with one word of data.

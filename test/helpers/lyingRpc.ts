@@ -1,7 +1,7 @@
 // A JSON-RPC endpoint of our own in front of a real chain that lies as told: other code or storage
 // for an address, another hash for every block (a fork the honest chain never saw), or silence.
 // What a poisoned or hijacked provider does, for the tests of the node's quorum reads.
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 
@@ -14,6 +14,10 @@ export interface Lies {
   forkBlocks?: boolean;
   /** Accepts the connection and never answers. */
   silent?: boolean;
+  /** Answers every call with a body of this many bytes (a string result that never ends sooner). */
+  floodBytes?: number;
+  /** Answers every call with a result nested this deep. */
+  nestDepth?: number;
 }
 
 export interface LyingRpc {
@@ -31,6 +35,12 @@ export async function startLyingRpc(upstream: string, lies: Lies = {}): Promise<
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     if (state.lies.silent) return; // held open; the caller's timeout ends it
+    if (state.lies.floodBytes !== undefined) return void flood(response, state.lies.floodBytes);
+    if (state.lies.nestDepth !== undefined) {
+      const depth = state.lies.nestDepth;
+      response.writeHead(200, { "content-type": "application/json" });
+      return void response.end(`{"jsonrpc":"2.0","id":1,"result":${"[".repeat(depth)}${"]".repeat(depth)}}`);
+    }
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id: unknown; method: string; params?: unknown[] };
     calls.set(body.method, (calls.get(body.method) ?? 0) + 1);
     const upstreamResponse = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -64,6 +74,19 @@ export async function startLyingRpc(upstream: string, lies: Lies = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `bytes` of a JSON-RPC answer, written a MiB at a time as the reader takes them. */
+async function flood(response: ServerResponse, bytes: number): Promise<void> {
+  response.writeHead(200, { "content-type": "application/json" });
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  let sent = 0;
+  response.write('{"jsonrpc":"2.0","id":1,"result":"0x');
+  while (sent < bytes && !response.destroyed) {
+    sent += chunk.length;
+    if (!response.write(chunk)) await new Promise((resolve) => { response.once("drain", resolve); response.once("close", resolve); });
+  }
+  response.end('"}');
 }
 
 /** Lowercased, as the lying endpoint matches addresses. */

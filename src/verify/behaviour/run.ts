@@ -20,17 +20,16 @@ import {
   adminState,
   ERC1967_IMPLEMENTATION_SLOT,
   evaluateInvariant,
-  firstLine,
   forkRequest,
   invariantHolds,
   JsonRpc,
   pinnedBlock,
   prepareInvariant,
+  runOnForks,
   ShadowDeploymentError,
   upgradeAuthority,
   upgradeTransaction,
-  type AnvilInstance,
-  type AnvilOptions,
+  type ForkRunModules,
   type InvariantValue,
   type PinnedBlock,
   type PreparedInvariant,
@@ -80,10 +79,7 @@ export interface BehaviourParams {
   replayLimit?: number;
 }
 
-export interface BehaviourModules {
-  /** Starts the fork; its owner kills what a run cut short leaves (AnvilProcesses.start). */
-  startAnvil: (options: AnvilOptions) => Promise<AnvilInstance>;
-}
+export type BehaviourModules = ForkRunModules;
 
 /**
  * Runs the differential on a fork and reports both sides; the fork is always stopped before this
@@ -91,47 +87,20 @@ export interface BehaviourModules {
  * BLOCK_UNAVAILABLE, CHECK_FAILED.
  */
 export async function runBehaviourDifferential(params: BehaviourParams, modules: BehaviourModules): Promise<BehaviourReport> {
-  const controller = new AbortController();
-  const forks: AnvilInstance[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new ShadowDeploymentError("CHECK_TIMED_OUT", `behaviour differential timed out after ${params.timeoutMs} ms`));
-    }, params.timeoutMs);
-  });
-  const startFork = async () => {
-    const fork = await modules.startAnvil({
-      chainId: params.chainId,
-      forkUrl: params.rpcUrl,
-      forkBlockNumber: params.blockNumber,
-      // As the shadow deployment's fork (run.ts there), and a zero base fee: calls are sent at gas
-      // price zero, so a balance moves only by what the code moves.
-      extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit", "--timeout", "8000", "--retries", "5", "--block-base-fee-per-gas", "0"],
-      signal: controller.signal,
-    });
-    forks.push(fork);
-    if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", "timed out while the fork started");
-    return new JsonRpc(fork.rpcUrl, controller.signal);
+  const what = {
+    what: "behaviour differential",
+    rpcUrl: params.rpcUrl,
+    chainId: params.chainId,
+    blockNumber: params.blockNumber,
+    timeoutMs: params.timeoutMs,
+    // A zero base fee: calls are sent at gas price zero, so a balance moves only by what the code moves.
+    extraArgs: ["--block-base-fee-per-gas", "0"],
   };
-  const work = (async () => {
-    const pinned = await pinnedBlock(new JsonRpc(params.rpcUrl, controller.signal), params.blockNumber);
+  return runOnForks(what, modules, async ({ pinned, startFork }) => {
     // One fork per side, run side by side: most of the time is the forks mining (blocks, calls).
     const [v1, v2] = await Promise.all([startFork(), startFork()]);
-    return await differential({ v1, v2 }, params, pinned);
-  })();
-  try {
-    return await Promise.race([work, deadline]);
-  } catch (error) {
-    if (error instanceof ShadowDeploymentError) throw error;
-    if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", `behaviour differential timed out after ${params.timeoutMs} ms`);
-    throw new ShadowDeploymentError("CHECK_FAILED", `behaviour differential failed: ${firstLine(error)}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-    await work.catch(() => undefined);
-    await Promise.all(forks.map((fork) => fork.stop()));
-  }
+    return differential({ v1, v2 }, params, pinned);
+  });
 }
 
 async function differential(forks: { v1: JsonRpc; v2: JsonRpc }, params: BehaviourParams, pinned: PinnedBlock): Promise<BehaviourReport> {

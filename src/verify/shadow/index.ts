@@ -18,6 +18,7 @@ export { proxySafetyCheck, SHADOW_TIMEOUT_MS, shadowDeploymentCheck, shadowDetai
 export { ShadowDeploymentError, type ShadowErrorCode } from "./errors.ts";
 export { SHADOW_DEPLOYMENT_CHECK, shadowDeploymentFindings, shadowFailureFindings, shadowFindings } from "./findings.ts";
 export { firstLine } from "./errors.ts";
+export { runOnForks, type ForkRun, type ForkRunModules, type ForkRunParams } from "./forkRun.ts";
 export { decodeRevert, ethCall, JsonRpc, pinnedBlock, type PinnedBlock, type Revert, type RpcLog } from "./fork.ts";
 export { evaluateInvariant, invariantHolds, parseArgument, prepareInvariant, type InvariantResult, type InvariantValue, type PreparedInvariant } from "./invariants.ts";
 export {

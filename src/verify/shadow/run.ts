@@ -39,9 +39,9 @@ import {
   wordAddress,
 } from "../../chains/authority.ts";
 import type { Invariant } from "../../codec/policy.ts";
-import type { AnvilInstance, AnvilOptions } from "./anvil.ts";
 import { authorityProbes } from "./authorityProbes.ts";
-import { firstLine, ShadowDeploymentError } from "./errors.ts";
+import { ShadowDeploymentError } from "./errors.ts";
+import { runOnForks, type ForkRunModules } from "./forkRun.ts";
 import { ethCall, Fork, JsonRpc, pinnedBlock, type ForkTransaction, type PinnedBlock, type RpcLog } from "./fork.ts";
 import { evaluateInvariant, invariantResults, prepareInvariant } from "./invariants.ts";
 import { DEAD_ACCOUNT, ERC1967_IMPLEMENTATION_SLOT, INITIALIZABLE_V5_SLOT, initializableState, selectorConstants, transparentSelectorClash } from "./proxyFacts.ts";
@@ -69,10 +69,7 @@ export interface ShadowParams {
   storageOverrides?: readonly StorageOverride[];
 }
 
-export interface ShadowModules {
-  /** Starts the fork; its owner kills what a run cut short leaves (AnvilProcesses.start). */
-  startAnvil: (options: AnvilOptions) => Promise<AnvilInstance>;
-}
+export type ShadowModules = ForkRunModules;
 
 const UUPS_ABI = parseAbi([
   "function upgradeToAndCall(address newImplementation, bytes data) payable",
@@ -118,59 +115,20 @@ const ADMIN_EVENT_TOPICS = new Set<string>(
  * const findings = shadowFindings(report, policy)
  */
 export async function runShadowDeployment(params: ShadowParams, modules: ShadowModules): Promise<ShadowReport> {
-  const controller = new AbortController();
-  let fork: AnvilInstance | undefined;
   let forkRpc: JsonRpc | undefined;
   let stage = "reading the pinned block from the chain";
-  let timer: NodeJS.Timeout | undefined;
   // Where it was stuck, for the operator: the fork's start, or the request the fork did not answer.
-  const timedOut = () => {
+  const where = () => {
     const waiting = forkRpc?.waitingFor();
-    const where = forkRpc === undefined ? ` while ${stage}` : waiting ? `, waiting ${waiting.ms} ms for the fork to answer ${waiting.method}` : "";
-    return new ShadowDeploymentError("CHECK_TIMED_OUT", `shadow deployment timed out after ${params.timeoutMs} ms${where}`);
+    return forkRpc === undefined ? ` while ${stage}` : waiting ? `, waiting ${waiting.ms} ms for the fork to answer ${waiting.method}` : "";
   };
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = timedOut();
-      controller.abort();
-      reject(error);
-    }, params.timeoutMs);
-  });
-  const work = (async () => {
-    const forkBlock = await pinnedBlock(new JsonRpc(params.rpcUrl, controller.signal), params.blockNumber);
+  const what = { what: "shadow deployment", rpcUrl: params.rpcUrl, chainId: params.chainId, blockNumber: params.blockNumber, timeoutMs: params.timeoutMs };
+  return runOnForks(what, modules, async ({ pinned, startFork }) => {
     stage = "starting the fork";
-    const started = await modules.startAnvil({
-      chainId: params.chainId,
-      forkUrl: params.rpcUrl,
-      forkBlockNumber: params.blockNumber,
-      // A fork cache could outlive a reorg of the pinned block: every node reads the chain afresh.
-      // No dev accounts: anvil would otherwise overwrite ten accounts' balances in the forked state.
-      // No compute-unit throttle (330/s by default, meant for public providers): the node's own
-      // RPC serves it, and a throttled fork only makes the check slower. A state request to the
-      // chain that gets no answer is retried after 8 s rather than anvil's default 45 s, which is
-      // this whole check's bound: under load a request can be lost on a reused connection.
-      extraArgs: ["--no-storage-caching", "--accounts", "0", "--no-rate-limit", "--timeout", "8000", "--retries", "5"],
-      signal: controller.signal,
-    });
-    fork = started;
-    if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", "timed out while the fork started");
-    forkRpc = new JsonRpc(started.rpcUrl, controller.signal);
-    return await shadow(forkRpc, params, forkBlock);
-  })();
-  try {
-    return await Promise.race([work, deadline]);
-  } catch (error) {
-    if (error instanceof ShadowDeploymentError) throw error;
-    if (controller.signal.aborted) throw new ShadowDeploymentError("CHECK_TIMED_OUT", `shadow deployment timed out after ${params.timeoutMs} ms`);
-    throw new ShadowDeploymentError("CHECK_FAILED", `shadow deployment failed: ${firstLine(error)}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-    // After the abort every RPC fails at once and a starting anvil is killed, so `work` settles
-    // promptly; waiting for it means no fork is started after this returns.
-    await work.catch(() => undefined);
-    await fork?.stop();
-  }
+    const rpc = await startFork();
+    forkRpc = rpc;
+    return shadow(rpc, params, pinned);
+  }, where);
 }
 
 // --- the run ---------------------------------------------------------------------------------

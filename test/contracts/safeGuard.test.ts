@@ -231,7 +231,9 @@ describe("SentinelSafeGuard with Safe 1.5.0", () => {
     const tx = upgradeTx(proxy, v2);
     const otherNonce = await nonce(other);
     await gate.approve(proxy, v2, { binding: await safeTxHash(tx, otherNonce) });
-    await expectRevert(exec(tx, other), SentinelSafeGuard.abi, "UpgradeNotApproved", [proxy, v2, await gate.codehash(v2)]);
+    // The codehash first: awaited inside the call, it would leave the revert unhandled meanwhile.
+    const codehash = await gate.codehash(v2);
+    await expectRevert(exec(tx, other), SentinelSafeGuard.abi, "UpgradeNotApproved", [proxy, v2, codehash]);
     await gate.approve(proxy, v2, { binding: await safeTxHash(tx, otherNonce, other), issuedAt: (await gate.now()) + 1n });
     await gate.mined(exec(tx, other));
     assert.equal(await gate.implementationOf(proxy), v2);

@@ -84,13 +84,25 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
     return { id, recorded };
   }
 
+  /** A node's attestation of a candidate, once it has one (10 s at most). */
+  async function attestationOn(apiUrl: string, id: Hex): Promise<{ encoded: Hex; setIndex: number }> {
+    let last = "";
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const response = await fetch(`${apiUrl}/v1/attestations/${id}`);
+      last = `${response.status} ${await response.text()}`;
+      if (response.status === 200) return JSON.parse(last.slice(4)) as { encoded: Hex; setIndex: number };
+    }
+    throw new Error(`no attestation of ${id} on ${apiUrl} within 10 s: last answer ${last}`);
+  }
+
   const setOf = async (index: number) =>
     Promise.all(devnet.chains.map((chain) => chain.client.readContract({ address: chain.registry, abi: SentinelRegistry.abi, functionName: "validatorSet", args: [index] })));
 
   it("grows to 5 and shrinks back to 4", async () => {
     const before = await verdict(devnet.nodes[0]!, "before");
     await before.recorded;
-    const set0Attestation = ((await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/attestations/${before.id}`)).json()) as { encoded: Hex; setIndex: number });
+    // Recorded on both chains does not mean node 0 holds it yet (gossip or its chain follower brings it).
+    const set0Attestation = await attestationOn(devnet.nodes[0]!.apiUrl, before.id);
     assert.equal(set0Attestation.setIndex, 0);
 
     const key = generateSecretKey();
@@ -138,7 +150,7 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
 
     const after5 = await verdict(joiner, "after growing to 5");
     await after5.recorded;
-    const attestation = (await (await fetch(`${joiner.apiUrl}/v1/attestations/${after5.id}`)).json()) as { setIndex: number };
+    const attestation = await attestationOn(joiner.apiUrl, after5.id);
     assert.equal(attestation.setIndex, 1, "attested by the 5-member set");
     await waitFor("the new node's signature", async () => ((await (await fetch(`${joiner!.apiUrl}/v1/candidates/${after5.id}`)).json()) as { signedDigest: Hex | null }).signedDigest, 20_000);
 
@@ -153,7 +165,7 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
 
     const after4 = await verdict(devnet.nodes[3]!, "after shrinking to 4");
     await after4.recorded;
-    const last = (await (await fetch(`${devnet.nodes[3]!.apiUrl}/v1/attestations/${after4.id}`)).json()) as { setIndex: number };
+    const last = await attestationOn(devnet.nodes[3]!.apiUrl, after4.id);
     assert.equal(last.setIndex, 2);
     // The grace period: set 0's attestation still verifies on every chain, two rotations later.
     for (const chain of devnet.chains) {

@@ -330,7 +330,11 @@ describe("a four-node network on two chains", { timeout: 300_000 }, () => {
       for (const registryChain of devnet.chains) if ((await bindingOn(registryChain)) !== binding) return undefined;
       return true;
     });
-    const attestation = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/attestations/${id}`)).json()) as { digest: Hex; encoded: Hex };
+    // Recorded on every chain does not mean node 0 holds it yet (gossip or its chain follower brings it).
+    const attestation = await waitFor("node 0 holding the attestation", async () => {
+      const response = await fetch(`${devnet.nodes[0]!.apiUrl}/v1/attestations/${id}`);
+      return response.status === 200 ? ((await response.json()) as { digest: Hex; encoded: Hex }) : undefined;
+    });
     assert.equal((attestation.encoded.length - 2) / 2, 586);
     const record = (await (await fetch(`${devnet.nodes[0]!.apiUrl}/v1/candidates/${id}`)).json()) as {
       verification: { findingsDigest: Hex; reasons: string };

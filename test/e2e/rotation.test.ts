@@ -85,15 +85,11 @@ describe("validator set rotation: 4 -> 5 -> 4 with verdicts throughout", { timeo
   }
 
   /** A node's attestation of a candidate, once it has one (10 s at most). */
-  async function attestationOn(apiUrl: string, id: Hex): Promise<{ encoded: Hex; setIndex: number }> {
-    let last = "";
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+  const attestationOn = (apiUrl: string, id: Hex) =>
+    waitFor(`the attestation of ${id} on ${apiUrl}`, async () => {
       const response = await fetch(`${apiUrl}/v1/attestations/${id}`);
-      last = `${response.status} ${await response.text()}`;
-      if (response.status === 200) return JSON.parse(last.slice(4)) as { encoded: Hex; setIndex: number };
-    }
-    throw new Error(`no attestation of ${id} on ${apiUrl} within 10 s: last answer ${last}`);
-  }
+      return response.status === 200 ? ((await response.json()) as { encoded: Hex; setIndex: number }) : undefined;
+    }, 10_000);
 
   const setOf = async (index: number) =>
     Promise.all(devnet.chains.map((chain) => chain.client.readContract({ address: chain.registry, abi: SentinelRegistry.abi, functionName: "validatorSet", args: [index] })));

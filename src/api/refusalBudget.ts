@@ -1,7 +1,7 @@
 // What an API client may cost the node in refused requests. Every request the node refuses as
 // malformed (a 4xx other than "no such candidate yet", a conflict or this very refusal) is
 // parsed, validated and answered in full, and on one event loop: an address that keeps sending
-// them delays every honest client's answers (issue #16's fuzz: a valid request's p99 at 2.3–3×
+// them delays every honest client's answers (issue #16's fuzz: a valid request's p99 at 2.5–4×
 // idle). So each source address has a budget of refusals, refilled over time (a token bucket);
 // once it is spent, the source's connections get a fixed 429 as they are accepted, before a byte
 // of their request is parsed, until the budget has refilled enough for one more request.

@@ -61,10 +61,12 @@ export function solve(query: Query, variables: readonly string[], rlimit = DEFAU
   const run = queue.then(async () => {
     const Z = await context();
     const solver = new Z.Solver();
+    let settled = false;
     try {
       solver.set("rlimit", rlimit);
       solver.fromString(script);
       const result = await answered(solver.check());
+      settled = true;
       const values = new Map<string, bigint>();
       if (result === "sat") {
         const model = solver.model();
@@ -78,7 +80,10 @@ export function solve(query: Query, variables: readonly string[], rlimit = DEFAU
       }
       return { result, values };
     } finally {
-      solver.release();
+      // A check that did not answer may still be running in z3's own threads: releasing the solver
+      // under it aborts the whole WebAssembly module (and the thread with it). That z3 is dropped
+      // (answered() forgets it), so the solver goes with it instead.
+      if (settled) solver.release();
     }
   });
   queue = run.catch(() => undefined);

@@ -12,6 +12,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { isIPv4, isIPv6, type Socket } from "node:net";
 import type { Clock } from "../util/clock.ts";
+import { endSocketWithJson, sendJson } from "./rawReply.ts";
 
 /** The node's log line for an address going over its budget: once per episode (over, then refilled). */
 export const OVER_BUDGET = "an API client is over its refusal budget: answered 429 until it refills";
@@ -86,10 +87,14 @@ export class RefusalBudget {
     if (source === undefined) return 0;
     const bucket = this.#buckets.get(source);
     if (bucket === undefined) return 0;
-    const now = this.#clock.now();
-    const tokens = Math.min(this.#capacity, bucket.tokens + (now - bucket.at) * this.#rate);
+    const tokens = this.#tokensAt(bucket, this.#clock.now());
     if (tokens >= 1) return 0;
     return Math.max(1, Math.ceil((1 - tokens) / this.#rate / 1000));
+  }
+
+  /** What `bucket` holds at `now`, refilled since it was last charged. */
+  #tokensAt(bucket: Bucket, now: number): number {
+    return Math.min(this.#capacity, bucket.tokens + (now - bucket.at) * this.#rate);
   }
 
   /** The source's bucket refilled to now, and moved to the most recently seen end. */
@@ -101,7 +106,7 @@ export class RefusalBudget {
       if (this.#buckets.size >= this.#maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
     } else {
       this.#buckets.delete(source);
-      bucket.tokens = Math.min(this.#capacity, bucket.tokens + (now - bucket.at) * this.#rate);
+      bucket.tokens = this.#tokensAt(bucket, now);
       bucket.at = now;
       if (bucket.tokens >= this.#capacity) bucket.over = false;
     }
@@ -143,10 +148,12 @@ export function chargeable(status: number, unknownRoute: boolean): boolean {
   return status !== 409 && status !== 429;
 }
 
-/** The answer of a source over its budget. */
-function tooMany(seconds: number): { head: string; body: string } {
-  const body = JSON.stringify({ error: "RATE_LIMITED", message: `this address sent too many malformed requests; retry after ${seconds} s` });
-  return { head: `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: ${seconds}\r\nConnection: close`, body };
+/** The answer of a source over its budget: a 429 that closes the connection. */
+function tooMany(seconds: number): { body: Record<string, string>; headers: Record<string, string> } {
+  return {
+    body: { error: "RATE_LIMITED", message: `this address sent too many malformed requests; retry after ${seconds} s` },
+    headers: { "Retry-After": String(seconds) },
+  };
 }
 
 /** A request handler that answers a source over its budget 429 (keep-alive connections opened before it went over). */
@@ -158,9 +165,8 @@ export function shedRequestsOverBudget(
     const seconds = budget.retryAfter(request.socket.remoteAddress);
     if (seconds === 0) return handler(request, response);
     budget.stats.shed++;
-    const { body } = tooMany(seconds);
-    response.writeHead(429, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "retry-after": String(seconds), connection: "close" });
-    response.end(body);
+    const { body, headers } = tooMany(seconds);
+    sendJson(response, 429, body, { ...headers, connection: "close" });
   };
 }
 
@@ -179,10 +185,9 @@ export function shedConnectionsOverBudget(server: Server, budget: RefusalBudget)
       return;
     }
     budget.stats.shed++;
-    const { head, body } = tooMany(seconds);
+    const { body, headers } = tooMany(seconds);
     socket.on("error", () => undefined);
     socket.resume(); // what it sends is read and dropped, so that closing does not reset the answer away
-    socket.end(`HTTP/1.1 429 Too Many Requests\r\n${head}\r\n\r\n${body}`);
-    setTimeout(() => socket.destroy(), 1_000).unref();
+    endSocketWithJson(socket, 429, body, headers);
   });
 }

@@ -20,6 +20,7 @@ import { MAX_BUNDLE_BYTES } from "../codec/bundle.ts";
 import { bigintAsString, parseUntrustedJson, type Json } from "../util/json.ts";
 import { errorSchema, readinessSchema, routeSchemas } from "./schemas.ts";
 import { STATUS_PAGE_HTML } from "./statusPage.ts";
+import { endSocketWithJson, sendJson } from "./rawReply.ts";
 import { chargeable, shedConnectionsOverBudget, shedRequestsOverBudget, type RefusalBudget } from "./refusalBudget.ts";
 
 /** A candidate (~1 KB) with its source bundle; refuses junk before reading it all. */
@@ -292,7 +293,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
     } catch (error) {
       const { status, code, message } = toHttpError(error as FastifyError, request);
       if (reply.raw.headersSent) reply.raw.destroy();
-      else sendRaw(reply.raw, status, { error: code, message });
+      else sendJson(reply.raw, status, { error: code, message });
     }
   });
   app.get("/v1/peers", { schema: routeSchemas.peers }, async () => backend.peers());
@@ -317,9 +318,7 @@ export async function startApiServer(options: ApiServerOptions, backend: ApiBack
   // CONNECT (a proxy tunnel) never reaches the router: Node would drop the connection unanswered.
   app.server.on("connect", (_request: IncomingMessage, socket: Socket) => {
     budget?.charge(socket.remoteAddress);
-    const body = JSON.stringify({ error: "METHOD_NOT_ALLOWED", message: "this is not a proxy" });
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    setTimeout(() => socket.destroy(), 1_000).unref();
+    endSocketWithJson(socket, 405, { error: "METHOD_NOT_ALLOWED", message: "this is not a proxy" });
   });
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
@@ -469,14 +468,6 @@ function clientError(error: Error & { code?: string }, socket: Socket): void {
       : error.code === "HPE_HEADER_OVERFLOW"
         ? [431, "HEADERS_TOO_LARGE", "the request line and headers are too large"]
         : [400, "BAD_REQUEST", "malformed HTTP request"];
-  const body = JSON.stringify({ error: code, message });
   if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  setTimeout(() => socket.destroy(), 1_000).unref();
-}
-
-function sendRaw(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  response.end(text);
+  endSocketWithJson(socket, status, { error: code, message });
 }

@@ -231,7 +231,7 @@ export class NodeMetrics {
       s.humanGate ? byLabel("event", s.humanGate) : [],
     );
     sampled("counter", "sentinel_api_refusals_total", "API requests refused and charged to their client's address (charged), answered 429 unread because the address was over its refusal budget (shed), and times an address went over it (sources_over) (docs/node.md#http-api).", ["result"], (s) =>
-      s.apiRefusals ? [{ labels: { result: "charged" }, value: s.apiRefusals.charged }, { labels: { result: "shed" }, value: s.apiRefusals.shed }, { labels: { result: "sources_over" }, value: s.apiRefusals.sourcesOver }] : [],
+      s.apiRefusals ? byLabel("result", { charged: s.apiRefusals.charged, shed: s.apiRefusals.shed, sources_over: s.apiRefusals.sourcesOver }) : [],
     );
     sampled("gauge", "sentinel_enrollment_index_targets", "Enrolled targets in the node's enrollment index.", ["chain"], (s) => s.enrollmentTargets.map(({ chainId, size }) => ({ labels: { chain: String(chainId) }, value: size })));
     sampled("counter", "sentinel_attestations_total", "Attestations accepted by the store, by result.", ["result"], (s) => byLabel("result", s.attestations));

@@ -87,7 +87,7 @@ export type BehaviourModules = ForkRunModules;
  * BLOCK_UNAVAILABLE, CHECK_FAILED.
  */
 export async function runBehaviourDifferential(params: BehaviourParams, modules: BehaviourModules): Promise<BehaviourReport> {
-  const what = {
+  const run = {
     what: "behaviour differential",
     rpcUrl: params.rpcUrl,
     chainId: params.chainId,
@@ -96,7 +96,7 @@ export async function runBehaviourDifferential(params: BehaviourParams, modules:
     // A zero base fee: calls are sent at gas price zero, so a balance moves only by what the code moves.
     extraArgs: ["--block-base-fee-per-gas", "0"],
   };
-  return runOnForks(what, modules, async ({ pinned, startFork }) => {
+  return runOnForks(run, modules, async ({ pinned, startFork }) => {
     // One fork per side, run side by side: most of the time is the forks mining (blocks, calls).
     const [v1, v2] = await Promise.all([startFork(), startFork()]);
     return differential({ v1, v2 }, params, pinned);

@@ -36,8 +36,6 @@ export interface ForkRunModules {
 export interface ForkRun {
   /** The pinned block as the chain has it. */
   pinned: PinnedBlock;
-  /** Aborted when the run times out or ends: every request made with it fails at once. */
-  signal: AbortSignal;
   /** Starts a fork at the pinned block; it is stopped when the run ends. */
   startFork(): Promise<JsonRpc>;
 }
@@ -77,7 +75,7 @@ export async function runOnForks<T>(
   };
   const work = (async () => {
     const pinned = await pinnedBlock(new JsonRpc(params.rpcUrl, controller.signal), params.blockNumber);
-    return await body({ pinned, signal: controller.signal, startFork });
+    return await body({ pinned, startFork });
   })();
   try {
     return await Promise.race([work, deadline]);

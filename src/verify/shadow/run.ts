@@ -122,8 +122,8 @@ export async function runShadowDeployment(params: ShadowParams, modules: ShadowM
     const waiting = forkRpc?.waitingFor();
     return forkRpc === undefined ? ` while ${stage}` : waiting ? `, waiting ${waiting.ms} ms for the fork to answer ${waiting.method}` : "";
   };
-  const what = { what: "shadow deployment", rpcUrl: params.rpcUrl, chainId: params.chainId, blockNumber: params.blockNumber, timeoutMs: params.timeoutMs };
-  return runOnForks(what, modules, async ({ pinned, startFork }) => {
+  const run = { what: "shadow deployment", rpcUrl: params.rpcUrl, chainId: params.chainId, blockNumber: params.blockNumber, timeoutMs: params.timeoutMs };
+  return runOnForks(run, modules, async ({ pinned, startFork }) => {
     stage = "starting the fork";
     const rpc = await startFork();
     forkRpc = rpc;
